@@ -93,13 +93,20 @@ const CATEGORY_WORDS: &[(&str, Category)] = &[
     ("mask", Category::Image),
 ];
 
-fn normalise(ext: &str) -> String {
-    let ext = ext.trim().trim_start_matches('.').to_ascii_lowercase();
-    match ext.as_str() {
-        "jpeg" => "jpg".into(),
-        "tif" => "tiff".into(),
-        _ => ext,
-    }
+/// The known extension an `output_format` value names: `png`, `.JPEG`, `image/gif`, `video/h264-mp4`.
+fn known_extension(value: &str) -> Option<String> {
+    let value = value.trim().to_ascii_lowercase();
+    let value = value.rsplit('/').next().unwrap_or(&value);
+    value.rsplit(['-', '+']).find_map(|part| {
+        let part = part.trim_start_matches('.');
+        let part = match part {
+            "jpeg" => "jpg",
+            "tif" => "tiff",
+            "mpeg" => "mp3",
+            other => other,
+        };
+        KNOWN_EXTENSIONS.contains(&part).then(|| part.to_owned())
+    })
 }
 
 /// What the schema and the input say about output files, computed once per synthesis.
@@ -142,11 +149,13 @@ impl ExtensionGuesser {
     }
 }
 
-/// Whether `word` occurs in `text` delimited by non-letters (`srt_file` has `srt`; `portrait` has not `ai`).
+/// Whether `word` (or its plural) occurs in `text` delimited by non-letters (`srt_file` has `srt`,
+/// `images` has `image`; `portrait` has not `ai`).
 fn has_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| {
         let before = text[..i].chars().next_back();
-        let after = text[i + word.len()..].chars().next();
+        let rest = &text[i + word.len()..];
+        let after = rest.strip_prefix('s').unwrap_or(rest).chars().next();
         !before.is_some_and(|c| c.is_ascii_alphabetic())
             && !after.is_some_and(|c| c.is_ascii_alphabetic())
     })
@@ -168,8 +177,7 @@ fn requested_format(fields: &[InputField], input: &Value) -> Option<String> {
                 .get(&f.name)
                 .filter(|v| !v.is_null())
                 .or(f.default.as_ref())?;
-            let ext = normalise(value.as_str()?);
-            KNOWN_EXTENSIONS.contains(&ext.as_str()).then_some(ext)
+            known_extension(value.as_str()?)
         })
 }
 
@@ -216,5 +224,17 @@ mod tests {
         assert!(has_word("frames_2", "frames"));
         assert!(!has_word("imagery", "image"));
         assert!(!has_word("portrait", "ai"));
+        assert!(has_word("number of images to output", "image"));
+    }
+
+    #[test]
+    fn output_formats_name_extensions() {
+        use super::known_extension;
+        assert_eq!(known_extension("PNG").as_deref(), Some("png"));
+        assert_eq!(known_extension(".jpeg").as_deref(), Some("jpg"));
+        assert_eq!(known_extension("video/h264-mp4").as_deref(), Some("mp4"));
+        assert_eq!(known_extension("image/gif").as_deref(), Some("gif"));
+        assert_eq!(known_extension("audio/mpeg").as_deref(), Some("mp3"));
+        assert_eq!(known_extension("best"), None);
     }
 }

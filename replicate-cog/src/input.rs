@@ -119,6 +119,17 @@ impl InputField {
     pub fn is_optional(&self) -> bool {
         !self.required
     }
+
+    /// Checks one value of this field, as [`CogSchema::validate_input`](crate::CogSchema::validate_input)
+    /// would when the input holds it.
+    pub fn validate(&self, value: &Value) -> Result<(), Vec<crate::InvalidField>> {
+        let problems = crate::validate::check_field(self, value);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
 }
 
 /// Reads the `Input` object into fields sorted by `x-order`, then name.

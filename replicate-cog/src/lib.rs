@@ -179,13 +179,17 @@ impl CogSchema {
         synth::synthesize(&self.inputs, &self.output, input, seed, files)
     }
 
-    /// A valid input: every field with a default gets it, every required field without one gets a
-    /// plausible value (a prompt, an example file URL, a number within bounds, the first choice).
+    /// A valid input: every field with a valid default gets it, every required field without one gets
+    /// a plausible value (a prompt, an example file URL, a number within bounds, the first choice).
+    /// Defaults that break their own field's rules (real schemas have some, e.g. an `integer` field
+    /// defaulting to `13.5`) are left out: Cog applies defaults without validating them.
     pub fn example_input(&self) -> Value {
         let mut map = Map::new();
         for field in &self.inputs {
             if let Some(default) = &field.default {
-                map.insert(field.name.clone(), default.clone());
+                if field.validate(default).is_ok() {
+                    map.insert(field.name.clone(), default.clone());
+                }
             } else if field.required {
                 map.insert(field.name.clone(), example_value(field, &field.ty));
             }

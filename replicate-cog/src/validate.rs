@@ -50,17 +50,7 @@ pub(crate) fn validate(fields: &[InputField], input: &Value) -> Result<(), Vec<I
                     ));
                 }
             }
-            Some(Value::Null) if field.nullable || !field.required => {}
-            Some(value) => {
-                check_value(
-                    field,
-                    &field.ty,
-                    &field.name,
-                    &format!("input.{}", field.name),
-                    value,
-                    &mut problems,
-                );
-            }
+            Some(value) => problems.extend(check_field(field, value)),
         }
     }
     for name in map.keys() {
@@ -79,6 +69,23 @@ pub(crate) fn validate(fields: &[InputField], input: &Value) -> Result<(), Vec<I
     } else {
         Err(problems)
     }
+}
+
+/// The problems of one present value of `field` (`null` is fine when the field is nullable or optional).
+pub(crate) fn check_field(field: &InputField, value: &Value) -> Vec<InvalidField> {
+    let mut problems = Vec::new();
+    match value {
+        Value::Null if field.nullable || !field.required => {}
+        value => check_value(
+            field,
+            &field.ty,
+            &field.name,
+            &format!("input.{}", field.name),
+            value,
+            &mut problems,
+        ),
+    }
+    problems
 }
 
 fn check_value(
