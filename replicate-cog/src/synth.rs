@@ -72,6 +72,9 @@ const TOKEN_INPUTS: &[&str] = &[
     "max_gen_len",
 ];
 
+/// Input names whose value is the fewest tokens a text stream has.
+const MIN_TOKEN_INPUTS: &[&str] = &["min_new_tokens", "min_tokens", "min_length"];
+
 /// Most tokens a synthesised text stream has.
 const MAX_TOKENS: u64 = 64;
 
@@ -219,10 +222,15 @@ impl Synthesizer<'_> {
             .map(|n| n.clamp(1, MAX_ITEMS))
     }
 
+    /// `max_tokens`-like inputs cap the stream (at most 64 tokens); `min_tokens`-like ones raise it.
     fn token_count(&mut self) -> u64 {
-        match self.input_number(TOKEN_INPUTS) {
+        let count = match self.input_number(TOKEN_INPUTS) {
             Some(n) => n.clamp(1, MAX_TOKENS),
             None => self.rng.range(16, 32),
+        };
+        match self.input_number(MIN_TOKEN_INPUTS) {
+            Some(min) => count.max(min.min(MAX_TOKENS)),
+            None => count,
         }
     }
 
