@@ -1,0 +1,37 @@
+//! The typed request and response bodies of the Replicate HTTP API.
+//!
+//! Responses tolerate unknown fields and decode older shapes (fields the spec marks required may be
+//! missing). Timestamps are RFC 3339 strings; free-form JSON (inputs, outputs, schemas) is
+//! [`serde_json::Value`]. Request bodies skip unset optional fields.
+
+mod account;
+mod collection;
+mod deployment;
+mod file;
+mod hardware;
+mod model;
+mod prediction;
+mod search;
+mod training;
+mod webhook;
+
+pub use account::{Account, AccountType};
+pub use collection::{Collection, CollectionSummary};
+pub use deployment::{
+    CreateDeployment, Deployment, DeploymentConfiguration, DeploymentRelease, UpdateDeployment,
+};
+pub use file::{File, FileChecksums, FileUrls};
+pub use hardware::Hardware;
+pub use model::{
+    CreateModel, Model, ModelSortBy, ModelVersion, SortDirection, UpdateModel, Visibility,
+};
+pub use prediction::{
+    CreatePrediction, Prediction, PredictionMetrics, PredictionSource, PredictionStatus,
+    PredictionUrls, WebhookEvent,
+};
+pub use search::{SearchCollection, SearchModel, SearchModelMetadata, SearchPage, SearchResults};
+pub use training::{CreateTraining, Training};
+pub use webhook::DefaultWebhookSecret;
+
+#[cfg(test)]
+mod tests;
