@@ -1,1 +1,113 @@
-//! placeholder
+//! The HTTP client of the `replicate` SDK: every operation of the Replicate API, typed.
+//!
+//! - [`Replicate`]: the async client, with resource groups mirroring the official SDKs.
+//! - [`types`]: the request and response bodies.
+//! - [`Error`]: one error type with the API's problem details and a [`ErrorKind`] per case.
+//! - [`Page`]: list pages, walkable as a `futures::Stream` with [`ApiRequest::into_stream`].
+//! - [`webhooks`]: verifying webhook deliveries.
+//! - `blocking` (feature `blocking`): the same API without async.
+//!
+//! ```no_run
+//! # async fn demo() -> replicate_core::Result<()> {
+//! use replicate_core::{Replicate, types::CreatePrediction};
+//! use serde_json::json;
+//!
+//! let client = Replicate::new()?; // REPLICATE_API_TOKEN, REPLICATE_BASE_URL
+//! let prediction = client
+//!     .models()
+//!     .predictions()
+//!     .create("black-forest-labs/flux-schnell", CreatePrediction::new(json!({"prompt": "an astronaut"})))
+//!     .wait(replicate_core::Wait::Seconds(30))
+//!     .await?;
+//! println!("{} is {}", prediction.id, prediction.status);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod error;
+mod pagination;
+mod request;
+mod resources;
+pub mod retry;
+mod transport;
+pub mod types;
+pub mod webhooks;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
+
+pub use client::{
+    ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Replicate, TOKEN_ENV,
+};
+pub use error::{ApiError, Error, ErrorKind, InvalidField, Problem, Result};
+pub use pagination::Page;
+#[doc(hidden)]
+pub use request::RequestSpec;
+pub use request::{ApiRequest, BoxFuture, ByteStream, Plain, PredictionCreate, Response, Wait, WithResponse};
+pub use resources::{
+    Account, Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams,
+    FileUpload, Files, HardwareGroup, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models,
+    PredictionList, Predictions, Search, Trainings, Versions, Webhooks,
+};
+pub use retry::RetryPolicy;
+pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
+
+/// The `reqwest` this crate is built on, for [`ClientBuilder::http_client`].
+pub use reqwest;
+
+macro_rules! resource_groups {
+    ($client:ty) => {
+        impl $client {
+            /// Predictions: create, get, list, cancel.
+            pub fn predictions(&self) -> $crate::Predictions<'_, Self> {
+                $crate::Predictions { client: self }
+            }
+            /// Models, with their versions, examples, readme and predictions.
+            pub fn models(&self) -> $crate::Models<'_, Self> {
+                $crate::Models { client: self }
+            }
+            /// Deployments, and predictions through them.
+            pub fn deployments(&self) -> $crate::Deployments<'_, Self> {
+                $crate::Deployments { client: self }
+            }
+            /// Trainings: create, get, list, cancel.
+            pub fn trainings(&self) -> $crate::Trainings<'_, Self> {
+                $crate::Trainings { client: self }
+            }
+            /// Collections of models.
+            pub fn collections(&self) -> $crate::Collections<'_, Self> {
+                $crate::Collections { client: self }
+            }
+            /// Files: upload, list, get, delete, download.
+            pub fn files(&self) -> $crate::Files<'_, Self> {
+                $crate::Files { client: self }
+            }
+            /// Hardware options.
+            pub fn hardware(&self) -> $crate::HardwareGroup<'_, Self> {
+                $crate::HardwareGroup { client: self }
+            }
+            /// The authenticated account.
+            pub fn account(&self) -> $crate::Account<'_, Self> {
+                $crate::Account { client: self }
+            }
+            /// Webhook settings (the default signing secret).
+            pub fn webhooks(&self) -> $crate::Webhooks<'_, Self> {
+                $crate::Webhooks { client: self }
+            }
+            /// `GET /search`: models, collections and docs pages matching `query`; `.limit(n)` sets the
+            /// number of models (1 to 50).
+            pub fn search(
+                &self,
+                query: &str,
+            ) -> <Self as $crate::Backend>::Call<$crate::types::SearchResults, $crate::Search> {
+                $crate::resources::search(self, query)
+            }
+        }
+    };
+}
+#[cfg(feature = "blocking")]
+pub(crate) use resource_groups;
+
+resource_groups!(Replicate);

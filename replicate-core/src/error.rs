@@ -1,0 +1,380 @@
+//! The one error type of the SDK, with the API's problem details.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+use crate::retry;
+use crate::webhooks::WebhookError;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to Replicate.
+///
+/// Match on [`Error::kind`] for the broad class, or on the variants for their details.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API answered with an error status (4xx or 5xx).
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// No answer came within the timeout.
+    #[error("{method} {path} timed out after {after:?}{}", note_suffix(.note))]
+    Timeout {
+        /// HTTP method of the request.
+        method: String,
+        /// Path (and query) of the request; never the token.
+        path: String,
+        /// The per-attempt timeout that passed.
+        after: Duration,
+        /// Why it was not retried, when that matters.
+        note: Option<&'static str>,
+    },
+    /// The connection failed or was dropped before a complete answer arrived.
+    #[error("{method} {path}: connection failed: {source}{}", note_suffix(.note))]
+    Connection {
+        /// HTTP method of the request.
+        method: String,
+        /// Path (and query) of the request.
+        path: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+        /// Why it was not retried, when that matters.
+        note: Option<&'static str>,
+    },
+    /// A response arrived but its body did not have the expected shape.
+    #[error(
+        "{method} {path}: could not decode the {status} response: {message}; body starts: {body_start:?}"
+    )]
+    Decode {
+        /// HTTP method of the request.
+        method: String,
+        /// Path (and query) of the request.
+        path: String,
+        /// Status of the response.
+        status: u16,
+        /// What did not fit.
+        message: String,
+        /// The first bytes of the body, for diagnosis.
+        body_start: String,
+    },
+    /// No API token is configured.
+    #[error(
+        "no API token: set the REPLICATE_API_TOKEN environment variable or pass one to Replicate::builder().bearer_token(..)"
+    )]
+    MissingToken,
+    /// The request was refused locally before anything was sent (bad argument, URL on a foreign host, ...).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// A webhook delivery failed verification.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
+    /// Reading a local file (for an upload) failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn note_suffix(note: &Option<&'static str>) -> String {
+    note.map(|n| format!(" ({n})")).unwrap_or_default()
+}
+
+/// The broad class of an [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 400.
+    BadRequest,
+    /// 401: missing or invalid token.
+    Authentication,
+    /// 402: insufficient credit.
+    PaymentRequired,
+    /// 403.
+    Permission,
+    /// 404.
+    NotFound,
+    /// 409.
+    Conflict,
+    /// 413: the upload is too large.
+    PayloadTooLarge,
+    /// 422: the input failed validation (see [`Problem::invalid_fields`]).
+    Unprocessable,
+    /// 429.
+    RateLimited,
+    /// 5xx.
+    Server,
+    /// Any other error status.
+    OtherStatus,
+    /// No answer in time.
+    Timeout,
+    /// Connection failed or dropped.
+    Connection,
+    /// The response body had an unexpected shape.
+    Decode,
+    /// No API token configured.
+    MissingToken,
+    /// Refused locally before sending.
+    InvalidRequest,
+    /// Webhook verification failed.
+    Webhook,
+    /// Local I/O failed.
+    Io,
+}
+
+impl ErrorKind {
+    /// The kind that an HTTP error status maps to.
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            402 => ErrorKind::PaymentRequired,
+            403 => ErrorKind::Permission,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            413 => ErrorKind::PayloadTooLarge,
+            422 => ErrorKind::Unprocessable,
+            429 => ErrorKind::RateLimited,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::OtherStatus,
+        }
+    }
+}
+
+impl Error {
+    /// The broad class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api(e) => ErrorKind::from_status(e.status.as_u16()),
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Connection { .. } => ErrorKind::Connection,
+            Error::Decode { .. } => ErrorKind::Decode,
+            Error::MissingToken => ErrorKind::MissingToken,
+            Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::Webhook(_) => ErrorKind::Webhook,
+            Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+
+    /// The HTTP status, for errors the API answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Decode { status, .. } => StatusCode::from_u16(*status).ok(),
+            _ => None,
+        }
+    }
+
+    /// The problem details, for errors the API answered.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Error::Api(e) => Some(&e.problem),
+            _ => None,
+        }
+    }
+
+    /// The API error, for errors the API answered.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The delay the server asked for (`retry-after-ms` / `retry-after`), if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|e| retry::retry_after(&e.headers))
+    }
+}
+
+/// An error answer of the API: status, problem details and the response headers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The problem details (from `application/problem+json`, or made from the status and body text).
+    pub problem: Problem,
+    /// The response headers (`retry-after`, `ratelimit-remaining`, ...).
+    pub headers: HeaderMap,
+    /// HTTP method of the request.
+    pub method: String,
+    /// Path (and query) of the request.
+    pub path: String,
+    /// How many times the request was retried before this answer.
+    pub retries: u32,
+    /// Why it was not retried, when that matters.
+    pub note: Option<&'static str>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.method, self.path, self.status)?;
+        if let Some(title) = &self.problem.title {
+            write!(f, " {title}")?;
+        }
+        if let Some(detail) = &self.problem.detail {
+            write!(f, ": {detail}")?;
+        }
+        for field in &self.problem.invalid_fields {
+            write!(f, "; {}: {}", field.field, field.description)?;
+        }
+        if self.retries > 0 {
+            write!(f, " (after {} retries)", self.retries)?;
+        }
+        if let Some(note) = self.note {
+            write!(f, " ({note})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Problem details (RFC 9457) as the API sends them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Problem {
+    /// Short summary, e.g. `Unauthenticated`.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Explanation. A string on most errors; any non-string detail is kept as its JSON text.
+    #[serde(default, deserialize_with = "detail_as_text")]
+    pub detail: Option<String>,
+    /// The HTTP status the body repeats.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// A URI naming the problem type.
+    #[serde(default, rename = "type")]
+    pub problem_type: Option<String>,
+    /// A URI naming this occurrence.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Input fields that failed validation (422).
+    #[serde(default)]
+    pub invalid_fields: Vec<InvalidField>,
+}
+
+fn detail_as_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
+}
+
+/// One input field that failed validation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct InvalidField {
+    /// The kind of failure, e.g. `required`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// The field, e.g. `input.prompt`.
+    #[serde(default)]
+    pub field: String,
+    /// What is wrong with it.
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Problem {
+    /// Problem details from an error body: problem+json when it parses, else the status and the body text.
+    pub(crate) fn from_body(status: StatusCode, body: &[u8]) -> Problem {
+        if let Ok(mut problem) = serde_json::from_slice::<Problem>(body)
+            && (problem.title.is_some() || problem.detail.is_some())
+        {
+            problem.status.get_or_insert(status.as_u16());
+            return problem;
+        }
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        Problem {
+            title: status.canonical_reason().map(str::to_owned),
+            detail: (!text.is_empty()).then(|| truncate(text, 1000)),
+            status: Some(status.as_u16()),
+            ..Problem::default()
+        }
+    }
+}
+
+/// The first `max` bytes of `text` (on a char boundary), marked when cut.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_json_is_parsed() {
+        let body = br#"{"title":"Unauthenticated","detail":"You did not pass a valid authentication token","status":401}"#;
+        let p = Problem::from_body(StatusCode::UNAUTHORIZED, body);
+        assert_eq!(p.title.as_deref(), Some("Unauthenticated"));
+        assert_eq!(p.status, Some(401));
+    }
+
+    #[test]
+    fn invalid_fields_are_parsed() {
+        let body = br#"{"detail":"- input.prompt: required","status":422,"invalid_fields":[{"type":"required","field":"input.prompt","description":"prompt is required"}]}"#;
+        let p = Problem::from_body(StatusCode::UNPROCESSABLE_ENTITY, body);
+        assert_eq!(p.invalid_fields.len(), 1);
+        assert_eq!(p.invalid_fields[0].kind, "required");
+        assert_eq!(p.invalid_fields[0].field, "input.prompt");
+    }
+
+    #[test]
+    fn non_json_body_keeps_status_and_text() {
+        let p = Problem::from_body(StatusCode::BAD_GATEWAY, b"<html>upstream down</html>");
+        assert_eq!(p.status, Some(502));
+        assert_eq!(p.title.as_deref(), Some("Bad Gateway"));
+        assert_eq!(p.detail.as_deref(), Some("<html>upstream down</html>"));
+    }
+
+    #[test]
+    fn structured_detail_is_kept_as_text() {
+        let p = Problem::from_body(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"detail":[{"loc":["body"],"msg":"bad"}]}"#,
+        );
+        assert!(p.detail.as_deref().is_some_and(|d| d.contains("\"msg\":\"bad\"")));
+    }
+
+    #[test]
+    fn kinds_follow_status() {
+        for (status, kind) in [
+            (400, ErrorKind::BadRequest),
+            (401, ErrorKind::Authentication),
+            (403, ErrorKind::Permission),
+            (404, ErrorKind::NotFound),
+            (409, ErrorKind::Conflict),
+            (422, ErrorKind::Unprocessable),
+            (429, ErrorKind::RateLimited),
+            (503, ErrorKind::Server),
+            (418, ErrorKind::OtherStatus),
+        ] {
+            assert_eq!(ErrorKind::from_status(status), kind, "{status}");
+        }
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), "h…");
+        assert_eq!(truncate("abc", 5), "abc");
+    }
+}

@@ -1,0 +1,21 @@
+//! `client.account()`: the account the token belongs to.
+
+use reqwest::Method;
+
+use super::Backend;
+use crate::client::Replicate;
+use crate::request::{Plain, RequestSpec};
+use crate::types;
+
+/// The authenticated account: `client.account()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Account<'a, C: Backend = Replicate> {
+    pub(crate) client: &'a C,
+}
+
+impl<C: Backend> Account<'_, C> {
+    /// `GET /account`.
+    pub fn get(&self) -> C::Call<types::Account, Plain> {
+        self.client.call(RequestSpec::json(Method::GET, "/account"))
+    }
+}

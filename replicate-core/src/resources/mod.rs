@@ -1,0 +1,126 @@
+//! The resource groups: one module per area of the API, each a thin map from arguments to a
+//! [`RequestSpec`] that a [`Backend`] (the async or the blocking client) turns into a call.
+
+mod account;
+mod collections;
+mod deployments;
+mod files;
+mod hardware;
+mod models;
+mod predictions;
+mod search;
+mod trainings;
+mod webhooks;
+
+pub use account::Account;
+pub use collections::Collections;
+pub use deployments::{DeploymentPredictions, Deployments};
+pub use files::{DownloadParams, FileUpload, Files};
+pub use hardware::HardwareGroup;
+pub use models::{ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, Versions};
+pub use predictions::{PredictionList, Predictions};
+pub use search::Search;
+pub(crate) use search::search;
+pub use trainings::Trainings;
+pub use webhooks::{DefaultWebhook, Webhooks};
+
+use crate::client::Replicate;
+use crate::error::Error;
+use crate::request::{ApiRequest, RequestSpec};
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for crate::Replicate {}
+    #[cfg(feature = "blocking")]
+    impl Sealed for crate::blocking::Replicate {}
+}
+
+/// A client the resource groups can send through: [`Replicate`] (async, calls are awaited) or, with the
+/// `blocking` feature, [`blocking::Replicate`](crate::blocking::Replicate) (calls are `.send()`).
+pub trait Backend: private::Sealed {
+    /// What an operation gives back: a request to await, or to send.
+    type Call<T: Send + 'static, M>;
+
+    /// Wraps a request spec into this backend's call.
+    #[doc(hidden)]
+    fn call<T: Send + 'static, M>(&self, spec: RequestSpec<T>) -> Self::Call<T, M>;
+}
+
+impl Backend for Replicate {
+    type Call<T: Send + 'static, M> = ApiRequest<T, M>;
+
+    fn call<T: Send + 'static, M>(&self, spec: RequestSpec<T>) -> ApiRequest<T, M> {
+        ApiRequest::new(self.clone(), spec)
+    }
+}
+
+/// Percent-encodes one path segment; an empty segment is an error named after `what`.
+pub(crate) fn segment(value: &str, what: &str) -> std::result::Result<String, String> {
+    if value.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Ok(out)
+}
+
+/// `owner/name` split and encoded for a path, e.g. `stability-ai/sdxl` → `/stability-ai/sdxl`.
+pub(crate) fn owner_name(reference: &str, what: &str) -> std::result::Result<String, String> {
+    let invalid = || format!("{what} {reference:?} is not of the form owner/name");
+    let (owner, name) = reference.split_once('/').ok_or_else(invalid)?;
+    if name.contains('/') || owner.trim() != owner || name.trim() != name {
+        return Err(invalid());
+    }
+    Ok(format!(
+        "/{}/{}",
+        segment(owner, "the owner").map_err(|_| invalid())?,
+        segment(name, "the name").map_err(|_| invalid())?
+    ))
+}
+
+/// Builds a spec from a path that may be invalid: an invalid one becomes a spec that fails before sending.
+pub(crate) fn spec_at<T>(
+    path: std::result::Result<String, String>,
+    build: impl FnOnce(String) -> RequestSpec<T>,
+) -> RequestSpec<T> {
+    match path {
+        Ok(path) => build(path),
+        Err(problem) => {
+            let mut spec = build(String::from("/invalid"));
+            spec.reject(problem);
+            spec
+        }
+    }
+}
+
+/// Turns an I/O error into the SDK's error.
+pub(crate) fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Io { context, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(segment("abc-1.2_x~", "id").unwrap(), "abc-1.2_x~");
+        assert_eq!(segment("a b/c?", "id").unwrap(), "a%20b%2Fc%3F");
+        assert!(segment("", "the id").unwrap_err().contains("the id is empty"));
+    }
+
+    #[test]
+    fn model_references_are_checked() {
+        assert_eq!(owner_name("stability-ai/sdxl", "model").unwrap(), "/stability-ai/sdxl");
+        for bad in ["sdxl", "a/b/c", "/sdxl", "owner/", " a/b", ""] {
+            assert!(owner_name(bad, "model").is_err(), "{bad:?}");
+        }
+    }
+}

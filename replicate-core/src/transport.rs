@@ -1,0 +1,157 @@
+//! Sending a [`RequestSpec`]: authentication, timeouts, retries, decoding.
+
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
+use reqwest::{RequestBuilder, StatusCode};
+
+use crate::client::Replicate;
+use crate::error::{ApiError, Error, Problem, Result, truncate};
+use crate::request::{Body, Decoder, RequestSpec, Response, resolve};
+use crate::retry::{Idempotency, NOT_RETRIED_CREATE, status_is_retryable};
+
+/// What one attempt came to.
+enum Attempt {
+    /// A success status and its response (body not yet read).
+    Success(reqwest::Response),
+    /// An error status, with its headers and body.
+    Status(StatusCode, HeaderMap, Bytes),
+    /// No (complete) answer.
+    Failed(reqwest::Error),
+}
+
+/// Sends `spec` with the client's auth and retry policy and decodes the answer.
+pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Result<Response<T>> {
+    if let Some(problem) = spec.invalid {
+        return Err(Error::InvalidRequest(problem));
+    }
+    let token = client.inner.token.as_ref().ok_or(Error::MissingToken)?;
+    let mut url = resolve(client, &spec.target)?;
+    if !spec.query.is_empty() {
+        url.query_pairs_mut().extend_pairs(spec.query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
+    let method_name = spec.method.as_str().to_owned();
+    let shown_path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let timeout = spec.timeout.unwrap_or(client.inner.timeout);
+    let policy = client.inner.retry;
+    let bearer = format!("Bearer {}", token.expose());
+
+    let mut retries = 0u32;
+    loop {
+        let builder = client
+            .inner
+            .http
+            .request(spec.method.clone(), url.clone())
+            .timeout(timeout)
+            .header(AUTHORIZATION, &bearer)
+            .header(USER_AGENT, &client.inner.user_agent)
+            .headers(spec.headers.clone());
+        let builder = with_body(builder, &spec.body).await?;
+        let attempt = match builder.send().await {
+            Ok(response) if response.status().is_success() => Attempt::Success(response),
+            Ok(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                match response.bytes().await {
+                    Ok(body) => Attempt::Status(status, headers, body),
+                    Err(e) => Attempt::Failed(e),
+                }
+            }
+            Err(e) => Attempt::Failed(e),
+        };
+        tracing::debug!(method = %method_name, path = %shown_path, retries, "replicate request attempt");
+
+        let (retryable, headers) = match &attempt {
+            Attempt::Success(_) => (false, None),
+            Attempt::Status(status, headers, _) => {
+                (status_is_retryable(*status, spec.idempotency), Some(headers))
+            }
+            // A connection that was never established sent nothing: safe to retry for any operation.
+            Attempt::Failed(e) => (e.is_connect() || spec.idempotency == Idempotency::Idempotent, None),
+        };
+        if retryable && retries < policy.max_retries {
+            let delay = policy.delay(retries, headers);
+            tracing::debug!(method = %method_name, path = %shown_path, ?delay, "retrying replicate request");
+            tokio::time::sleep(delay).await;
+            retries += 1;
+            continue;
+        }
+        let not_retried = |cannot_repeat: bool| {
+            (cannot_repeat && spec.idempotency == Idempotency::NotIdempotent).then_some(NOT_RETRIED_CREATE)
+        };
+
+        return match attempt {
+            Attempt::Success(response) => {
+                decode(client, &spec.decoder, response, &method_name, &shown_path).await
+            }
+            Attempt::Status(status, headers, body) => {
+                let cannot_repeat = status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT;
+                Err(Error::Api(Box::new(ApiError {
+                    status,
+                    problem: Problem::from_body(status, &body),
+                    headers,
+                    method: method_name,
+                    path: shown_path,
+                    retries,
+                    note: not_retried(cannot_repeat),
+                })))
+            }
+            Attempt::Failed(source) => {
+                let note = not_retried(!source.is_connect());
+                if source.is_timeout() {
+                    Err(Error::Timeout { method: method_name, path: shown_path, after: timeout, note })
+                } else {
+                    Err(Error::Connection { method: method_name, path: shown_path, source, note })
+                }
+            }
+        };
+    }
+}
+
+async fn with_body(builder: RequestBuilder, body: &Body) -> Result<RequestBuilder> {
+    Ok(match body {
+        Body::Empty => builder,
+        Body::Json(bytes) => builder.header(CONTENT_TYPE, "application/json").body(bytes.clone()),
+        Body::Text(text) => builder.header(CONTENT_TYPE, "text/plain").body(text.clone()),
+        Body::Multipart(factory) => builder.multipart(factory().await?),
+    })
+}
+
+async fn decode<T>(
+    client: &Replicate,
+    decoder: &Decoder<T>,
+    response: reqwest::Response,
+    method: &str,
+    path: &str,
+) -> Result<Response<T>> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let value = match decoder {
+        Decoder::Stream(make) => make(response),
+        Decoder::Body(decode) => {
+            let body = response.bytes().await.map_err(|source| {
+                let note = None;
+                if source.is_timeout() {
+                    Error::Timeout {
+                        method: method.to_owned(),
+                        path: path.to_owned(),
+                        after: client.inner.timeout,
+                        note,
+                    }
+                } else {
+                    Error::Connection { method: method.to_owned(), path: path.to_owned(), source, note }
+                }
+            })?;
+            decode(client, body.clone()).map_err(|message| Error::Decode {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                status: status.as_u16(),
+                message,
+                body_start: truncate(&String::from_utf8_lossy(&body), 300),
+            })?
+        }
+    };
+    Ok(Response { status, headers, value })
+}

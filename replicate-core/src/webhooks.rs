@@ -1,0 +1,343 @@
+//! Verifying webhook deliveries (the Standard Webhooks scheme Replicate signs with).
+//!
+//! A delivery carries `webhook-id`, `webhook-timestamp` (unix seconds) and `webhook-signature`
+//! (space-separated `v1,<base64>` entries). The signed content is `"{id}.{timestamp}.{body}"`, signed with
+//! HMAC-SHA256 under the key that is the base64 text after `whsec_` in the secret
+//! ([`Replicate::webhooks`](crate::Replicate::webhooks)`().default_secret()` returns it).
+//!
+//! ```
+//! use replicate_core::webhooks::WebhookVerifier;
+//! let verifier = WebhookVerifier::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+//! verifier.verify_parts_at(
+//!     "msg_p5jXN8AQM9LWM0D4loKWxJek",
+//!     "1614265330",
+//!     "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+//!     br#"{"test": 2432232314}"#,
+//!     std::time::UNIX_EPOCH + std::time::Duration::from_secs(1614265330),
+//! )?;
+//! # Ok::<(), replicate_core::webhooks::WebhookError>(())
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use reqwest::header::HeaderMap;
+use sha2::Sha256;
+
+/// How far a delivery's timestamp may be from now, unless configured otherwise.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
+/// Why a delivery failed verification. Each failure has its own variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The secret is not `whsec_` followed by base64.
+    #[error("invalid webhook secret: {0}")]
+    InvalidSecret(&'static str),
+    /// A required header is absent.
+    #[error("webhook delivery has no {0} header")]
+    MissingHeader(&'static str),
+    /// A header is present but unusable.
+    #[error("webhook header {header} is malformed: {reason}")]
+    MalformedHeader {
+        /// The header's name.
+        header: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The timestamp is older than the tolerance (a replay, or a very late delivery).
+    #[error("webhook timestamp is {age:?} old, beyond the {tolerance:?} tolerance")]
+    Expired {
+        /// How old it is.
+        age: Duration,
+        /// The tolerance in force.
+        tolerance: Duration,
+    },
+    /// The timestamp lies further in the future than the tolerance.
+    #[error("webhook timestamp is {ahead:?} in the future, beyond the {tolerance:?} tolerance")]
+    FutureTimestamp {
+        /// How far ahead it is.
+        ahead: Duration,
+        /// The tolerance in force.
+        tolerance: Duration,
+    },
+    /// No `v1` signature entry matches the content: forged, altered, or signed with another secret.
+    #[error("webhook signature does not match")]
+    SignatureMismatch,
+}
+
+/// A webhook signing secret (`whsec_...`). `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret {
+    key: Vec<u8>,
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(whsec_***)")
+    }
+}
+
+impl WebhookSecret {
+    /// Parses `whsec_<base64>` (the prefix is optional).
+    pub fn parse(secret: &str) -> Result<Self, WebhookError> {
+        let encoded = secret.trim();
+        let encoded = encoded.strip_prefix("whsec_").unwrap_or(encoded);
+        if encoded.is_empty() {
+            return Err(WebhookError::InvalidSecret("it is empty"));
+        }
+        let key = STANDARD
+            .decode(encoded)
+            .map_err(|_| WebhookError::InvalidSecret("the text after whsec_ is not base64"))?;
+        Ok(WebhookSecret { key })
+    }
+
+    /// A secret from raw key bytes.
+    pub fn from_key(key: impl Into<Vec<u8>>) -> Self {
+        WebhookSecret { key: key.into() }
+    }
+
+    /// The `v1,<base64>` signature of a delivery (what the sender puts in `webhook-signature`).
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        let mac = self.mac(id, &timestamp.to_string(), body);
+        format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    }
+
+    fn mac(&self, id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(id.as_bytes());
+        mac.update(b".");
+        mac.update(timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac
+    }
+}
+
+impl FromStr for WebhookSecret {
+    type Err = WebhookError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        WebhookSecret::parse(s)
+    }
+}
+
+/// Checks webhook deliveries against a secret, within a timestamp tolerance.
+#[derive(Debug, Clone)]
+pub struct WebhookVerifier {
+    secret: WebhookSecret,
+    tolerance: Duration,
+}
+
+impl WebhookVerifier {
+    /// A verifier for `whsec_...` with the default 5-minute tolerance.
+    pub fn new(secret: &str) -> Result<Self, WebhookError> {
+        Ok(Self::from_secret(WebhookSecret::parse(secret)?))
+    }
+
+    /// A verifier for a parsed secret.
+    pub fn from_secret(secret: WebhookSecret) -> Self {
+        WebhookVerifier { secret, tolerance: DEFAULT_TOLERANCE }
+    }
+
+    /// How far from now a timestamp may be, either way.
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// The secret.
+    pub fn secret(&self) -> &WebhookSecret {
+        &self.secret
+    }
+
+    /// Verifies a delivery from its headers and raw body, against the current time.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
+        self.verify_at(headers, body, SystemTime::now())
+    }
+
+    /// Verifies a delivery from its headers and raw body, as of `now`.
+    pub fn verify_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), WebhookError> {
+        let get = |name: &'static str| -> Result<&str, WebhookError> {
+            let value = headers.get(name).ok_or(WebhookError::MissingHeader(name))?;
+            value
+                .to_str()
+                .map_err(|_| WebhookError::MalformedHeader { header: name, reason: "not visible ASCII" })
+        };
+        self.verify_parts_at(
+            get("webhook-id")?,
+            get("webhook-timestamp")?,
+            get("webhook-signature")?,
+            body,
+            now,
+        )
+    }
+
+    /// Verifies a delivery from the three header values and the raw body, as of `now`.
+    pub fn verify_parts_at(
+        &self,
+        id: &str,
+        timestamp: &str,
+        signatures: &str,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), WebhookError> {
+        if id.trim().is_empty() {
+            return Err(WebhookError::MissingHeader("webhook-id"));
+        }
+        let timestamp = timestamp.trim();
+        let seconds: i64 = timestamp.parse().map_err(|_| WebhookError::MalformedHeader {
+            header: "webhook-timestamp",
+            reason: "not a whole number of seconds",
+        })?;
+        let now = now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs() as i64;
+        let tolerance = self.tolerance.as_secs() as i64;
+        if seconds < now - tolerance {
+            return Err(WebhookError::Expired {
+                age: Duration::from_secs(now.saturating_sub(seconds).unsigned_abs()),
+                tolerance: self.tolerance,
+            });
+        }
+        if seconds > now + tolerance {
+            return Err(WebhookError::FutureTimestamp {
+                ahead: Duration::from_secs(seconds.saturating_sub(now).unsigned_abs()),
+                tolerance: self.tolerance,
+            });
+        }
+
+        let mut saw_v1 = false;
+        for entry in signatures.split_whitespace() {
+            let Some((version, encoded)) = entry.split_once(',') else {
+                return Err(WebhookError::MalformedHeader {
+                    header: "webhook-signature",
+                    reason: "an entry is not of the form v1,<base64>",
+                });
+            };
+            if version != "v1" {
+                continue;
+            }
+            saw_v1 = true;
+            let Ok(expected) = STANDARD.decode(encoded) else { continue };
+            // `verify_slice` compares in constant time.
+            if self.secret.mac(id, timestamp, body).verify_slice(&expected).is_ok() {
+                return Ok(());
+            }
+        }
+        if saw_v1 {
+            Err(WebhookError::SignatureMismatch)
+        } else {
+            Err(WebhookError::MalformedHeader {
+                header: "webhook-signature",
+                reason: "no v1 signature entry",
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const TS: i64 = 1614265330;
+    const BODY: &[u8] = br#"{"test": 2432232314}"#;
+    const SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+    fn at(seconds: i64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds as u64)
+    }
+
+    fn headers(id: &str, ts: &str, sig: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("webhook-id", HeaderValue::from_str(id).unwrap());
+        h.insert("webhook-timestamp", HeaderValue::from_str(ts).unwrap());
+        h.insert("webhook-signature", HeaderValue::from_str(sig).unwrap());
+        h
+    }
+
+    fn verifier() -> WebhookVerifier {
+        WebhookVerifier::new(SECRET).unwrap()
+    }
+
+    #[test]
+    fn the_documented_test_vector_passes() {
+        assert_eq!(WebhookSecret::parse(SECRET).unwrap().sign(ID, TS, BODY), SIG);
+        verifier().verify_at(&headers(ID, "1614265330", SIG), BODY, at(TS)).unwrap();
+    }
+
+    #[test]
+    fn any_of_several_entries_may_match() {
+        let sigs = format!("v1,bm90IGl0 v2,whatever {SIG}");
+        verifier().verify_at(&headers(ID, "1614265330", &sigs), BODY, at(TS + 10)).unwrap();
+    }
+
+    #[test]
+    fn forged_body_is_rejected() {
+        let err =
+            verifier().verify_at(&headers(ID, "1614265330", SIG), br#"{"test": 1}"#, at(TS)).unwrap_err();
+        assert_eq!(err, WebhookError::SignatureMismatch);
+    }
+
+    #[test]
+    fn other_secret_is_rejected() {
+        let other = WebhookVerifier::new("whsec_c2VjcmV0LW90aGVy").unwrap();
+        let err = other.verify_at(&headers(ID, "1614265330", SIG), BODY, at(TS)).unwrap_err();
+        assert_eq!(err, WebhookError::SignatureMismatch);
+    }
+
+    #[test]
+    fn stale_and_future_timestamps_are_rejected() {
+        let err = verifier().verify_at(&headers(ID, "1614265330", SIG), BODY, at(TS + 301)).unwrap_err();
+        assert!(matches!(err, WebhookError::Expired { .. }), "{err:?}");
+        let err = verifier().verify_at(&headers(ID, "1614265330", SIG), BODY, at(TS - 301)).unwrap_err();
+        assert!(matches!(err, WebhookError::FutureTimestamp { .. }), "{err:?}");
+        // Within the tolerance either way.
+        verifier().verify_at(&headers(ID, "1614265330", SIG), BODY, at(TS + 299)).unwrap();
+        verifier().verify_at(&headers(ID, "1614265330", SIG), BODY, at(TS - 299)).unwrap();
+    }
+
+    #[test]
+    fn missing_and_malformed_headers_are_distinct() {
+        let mut h = headers(ID, "1614265330", SIG);
+        h.remove("webhook-signature");
+        assert_eq!(
+            verifier().verify_at(&h, BODY, at(TS)).unwrap_err(),
+            WebhookError::MissingHeader("webhook-signature")
+        );
+        let mut h = headers(ID, "1614265330", SIG);
+        h.remove("webhook-id");
+        assert_eq!(
+            verifier().verify_at(&h, BODY, at(TS)).unwrap_err(),
+            WebhookError::MissingHeader("webhook-id")
+        );
+        let err = verifier().verify_at(&headers(ID, "yesterday", SIG), BODY, at(TS)).unwrap_err();
+        assert!(matches!(err, WebhookError::MalformedHeader { header: "webhook-timestamp", .. }));
+        let err = verifier().verify_at(&headers(ID, "1614265330", "garbage"), BODY, at(TS)).unwrap_err();
+        assert!(matches!(err, WebhookError::MalformedHeader { header: "webhook-signature", .. }));
+        let err = verifier().verify_at(&headers(ID, "1614265330", "v2,abc"), BODY, at(TS)).unwrap_err();
+        assert!(matches!(err, WebhookError::MalformedHeader { header: "webhook-signature", .. }));
+    }
+
+    #[test]
+    fn a_tampered_id_or_timestamp_is_rejected() {
+        let err = verifier().verify_at(&headers("msg_other", "1614265330", SIG), BODY, at(TS)).unwrap_err();
+        assert_eq!(err, WebhookError::SignatureMismatch);
+        let err = verifier().verify_at(&headers(ID, "1614265331", SIG), BODY, at(TS)).unwrap_err();
+        assert_eq!(err, WebhookError::SignatureMismatch);
+    }
+
+    #[test]
+    fn bad_secrets_are_rejected_and_never_shown() {
+        assert!(matches!(WebhookSecret::parse("whsec_!!!"), Err(WebhookError::InvalidSecret(_))));
+        assert!(matches!(WebhookSecret::parse("whsec_"), Err(WebhookError::InvalidSecret(_))));
+        let shown = format!("{:?}", verifier());
+        assert!(!shown.contains("MfKQ9r8"), "{shown}");
+    }
+}
