@@ -38,10 +38,7 @@ struct Interaction {
 
 impl Interaction {
     fn label(&self) -> String {
-        format!(
-            "{}: {} {} -> {}",
-            self.file, self.method, self.uri, self.status
-        )
+        format!("{}: {} {} -> {}", self.file, self.method, self.uri, self.status)
     }
 
     fn is_json(&self) -> bool {
@@ -95,13 +92,9 @@ fn load_interactions() -> Vec<Interaction> {
         let text = std::fs::read_to_string(&path).unwrap();
         let doc: serde_yaml::Value =
             serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file} is not valid YAML: {e}"));
-        let interactions = doc["interactions"]
-            .as_sequence()
-            .unwrap_or_else(|| panic!("{file} has no interactions"));
-        assert!(
-            !interactions.is_empty(),
-            "{file} has an empty interaction list"
-        );
+        let interactions =
+            doc["interactions"].as_sequence().unwrap_or_else(|| panic!("{file} has no interactions"));
+        assert!(!interactions.is_empty(), "{file} has an empty interaction list");
         for (index, interaction) in interactions.iter().enumerate() {
             let request = &interaction["request"];
             let response = &interaction["response"];
@@ -111,10 +104,8 @@ fn load_interactions() -> Vec<Interaction> {
                 .as_u64()
                 .or_else(|| response["status"]["code"].as_u64())
                 .unwrap_or_else(|| panic!("{file}#{index} has no status code"));
-            let raw_body = response["content"]
-                .as_str()
-                .or_else(|| response["body"]["string"].as_str())
-                .unwrap_or("");
+            let raw_body =
+                response["content"].as_str().or_else(|| response["body"]["string"].as_str()).unwrap_or("");
             out.push(Interaction {
                 file: file.clone(),
                 method,
@@ -193,12 +184,8 @@ fn kind_of(method: &str, uri: &str) -> Option<Kind> {
 
 /// Decodes `value` as `T`, and checks that serializing the result and decoding it again is stable.
 fn decode<T: DeserializeOwned + Serialize + PartialEq + Debug>(value: &Value, label: &str) -> T {
-    let typed: T = serde_json::from_value(value.clone()).unwrap_or_else(|e| {
-        panic!(
-            "{label}: does not decode as {}: {e}",
-            std::any::type_name::<T>()
-        )
-    });
+    let typed: T = serde_json::from_value(value.clone())
+        .unwrap_or_else(|e| panic!("{label}: does not decode as {}: {e}", std::any::type_name::<T>()));
     let reencoded = serde_json::to_value(&typed).unwrap();
     let again: T = serde_json::from_value(reencoded)
         .unwrap_or_else(|e| panic!("{label}: re-encoded body does not decode: {e}"));
@@ -207,26 +194,18 @@ fn decode<T: DeserializeOwned + Serialize + PartialEq + Debug>(value: &Value, la
 }
 
 /// Decodes a list page: `next`/`previous` are strings or null, `results` decode as `Vec<T>`.
-fn decode_page<T: DeserializeOwned + Serialize + PartialEq + Debug>(
-    value: &Value,
-    label: &str,
-) -> Vec<T> {
+fn decode_page<T: DeserializeOwned + Serialize + PartialEq + Debug>(value: &Value, label: &str) -> Vec<T> {
     for key in ["next", "previous"] {
-        let link = value
-            .get(key)
-            .unwrap_or_else(|| panic!("{label}: page has no `{key}`"));
+        let link = value.get(key).unwrap_or_else(|| panic!("{label}: page has no `{key}`"));
         match link {
             Value::Null => {}
-            Value::String(url) => assert!(
-                url.starts_with("https://"),
-                "{label}: `{key}` is not an absolute URL: {url}"
-            ),
+            Value::String(url) => {
+                assert!(url.starts_with("https://"), "{label}: `{key}` is not an absolute URL: {url}")
+            }
             other => panic!("{label}: `{key}` is neither a string nor null: {other}"),
         }
     }
-    let results = value
-        .get("results")
-        .unwrap_or_else(|| panic!("{label}: page has no `results`"));
+    let results = value.get("results").unwrap_or_else(|| panic!("{label}: page has no `results`"));
     decode::<Vec<T>>(results, label)
 }
 
@@ -247,23 +226,12 @@ fn looks_like_rfc3339(text: &str) -> bool {
 fn check_prediction(p: &Prediction, raw: &Value, label: &str) {
     assert_eq!(Some(p.id.as_str()), raw["id"].as_str(), "{label}: id");
     assert!(
-        p.id.len() == 26
-            && p.id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+        p.id.len() == 26 && p.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
         "{label}: prediction id is not a 26-char lowercase id: {}",
         p.id
     );
-    assert_ne!(
-        p.status,
-        PredictionStatus::Unknown,
-        "{label}: unknown status"
-    );
-    assert_eq!(
-        Some(p.status.as_str()),
-        raw["status"].as_str(),
-        "{label}: status"
-    );
+    assert_ne!(p.status, PredictionStatus::Unknown, "{label}: unknown status");
+    assert_eq!(Some(p.status.as_str()), raw["status"].as_str(), "{label}: status");
     assert!(!p.version.is_empty(), "{label}: empty version");
     assert!(
         is_hex(&p.version, 64)
@@ -273,71 +241,38 @@ fn check_prediction(p: &Prediction, raw: &Value, label: &str) {
         "{label}: unexpected version form {}",
         p.version
     );
-    assert!(
-        looks_like_rfc3339(&p.created_at),
-        "{label}: created_at {}",
-        p.created_at
-    );
+    assert!(looks_like_rfc3339(&p.created_at), "{label}: created_at {}", p.created_at);
     for time in [&p.started_at, &p.completed_at].into_iter().flatten() {
         assert!(looks_like_rfc3339(time), "{label}: timestamp {time}");
     }
     assert!(p.input.is_object(), "{label}: input is not an object");
     assert_eq!(p.input, raw["input"], "{label}: input");
-    assert_eq!(
-        &p.output,
-        raw.get("output").unwrap_or(&Value::Null),
-        "{label}: output"
-    );
+    assert_eq!(&p.output, raw.get("output").unwrap_or(&Value::Null), "{label}: output");
     if let Some(get) = &p.urls.get {
-        assert!(
-            get.ends_with(&p.id),
-            "{label}: urls.get {get} does not name the prediction"
-        );
+        assert!(get.ends_with(&p.id), "{label}: urls.get {get} does not name the prediction");
     }
     if let Some(cancel) = &p.urls.cancel {
         assert!(cancel.ends_with("/cancel"), "{label}: urls.cancel {cancel}");
     }
     if p.status == PredictionStatus::Succeeded {
-        assert!(
-            p.is_terminal() && !p.output.is_null(),
-            "{label}: succeeded without output"
-        );
+        assert!(p.is_terminal() && !p.output.is_null(), "{label}: succeeded without output");
     }
     if !p.is_terminal() {
-        assert!(
-            p.completed_at.is_none(),
-            "{label}: unfinished but completed"
-        );
+        assert!(p.completed_at.is_none(), "{label}: unfinished but completed");
     }
     if p.status == PredictionStatus::Failed {
         assert!(p.error_message().is_some(), "{label}: failed without error");
     } else {
-        assert!(
-            p.error.is_null(),
-            "{label}: error set on a {} prediction",
-            p.status
-        );
+        assert!(p.error.is_null(), "{label}: error set on a {} prediction", p.status);
     }
 }
 
 fn check_training(t: &Training, raw: &Value, label: &str) {
     assert_eq!(Some(t.id.as_str()), raw["id"].as_str(), "{label}: id");
     assert_eq!(t.id.len(), 26, "{label}: training id {}", t.id);
-    assert_ne!(
-        t.status,
-        PredictionStatus::Unknown,
-        "{label}: unknown status"
-    );
-    assert_eq!(
-        Some(t.status.as_str()),
-        raw["status"].as_str(),
-        "{label}: status"
-    );
-    assert!(
-        is_hex(&t.version, 64),
-        "{label}: training version {}",
-        t.version
-    );
+    assert_ne!(t.status, PredictionStatus::Unknown, "{label}: unknown status");
+    assert_eq!(Some(t.status.as_str()), raw["status"].as_str(), "{label}: status");
+    assert!(is_hex(&t.version, 64), "{label}: training version {}", t.version);
     assert!(t.input.is_object(), "{label}: input is not an object");
     assert!(looks_like_rfc3339(&t.created_at), "{label}: created_at");
     if let Some(get) = &t.urls.get {
@@ -346,23 +281,12 @@ fn check_training(t: &Training, raw: &Value, label: &str) {
 }
 
 fn check_model(m: &Model, label: &str) {
-    assert!(
-        !m.owner.is_empty() && !m.name.is_empty(),
-        "{label}: empty owner/name"
-    );
-    assert_eq!(
-        m.url,
-        format!("https://replicate.com/{}", m.full_name()),
-        "{label}: model url"
-    );
+    assert!(!m.owner.is_empty() && !m.name.is_empty(), "{label}: empty owner/name");
+    assert_eq!(m.url, format!("https://replicate.com/{}", m.full_name()), "{label}: model url");
     if let Some(example) = &m.default_example {
         let raw = serde_json::to_value(example).unwrap();
         check_prediction(example, &raw, &format!("{label} (default_example)"));
-        assert_eq!(
-            example.status,
-            PredictionStatus::Succeeded,
-            "{label}: example status"
-        );
+        assert_eq!(example.status, PredictionStatus::Succeeded, "{label}: example status");
     }
     if let Some(version) = &m.latest_version {
         check_version(version, label);
@@ -371,17 +295,12 @@ fn check_model(m: &Model, label: &str) {
 
 fn check_version(v: &ModelVersion, label: &str) {
     assert!(is_hex(&v.id, 64), "{label}: version id {}", v.id);
-    assert!(
-        looks_like_rfc3339(&v.created_at),
-        "{label}: version created_at"
-    );
+    let created = v.created_at.as_deref().unwrap_or("");
+    assert!(looks_like_rfc3339(created), "{label}: version created_at {created:?}");
     let cog = v.cog_version.as_deref().unwrap_or("");
     assert!(cog.starts_with("0."), "{label}: cog_version {cog:?}");
     let input = &v.openapi_schema["components"]["schemas"]["Input"];
-    assert_eq!(
-        input["type"], "object",
-        "{label}: schema has no Input object"
-    );
+    assert_eq!(input["type"], "object", "{label}: schema has no Input object");
 }
 
 fn check_file(f: &File, raw: &Value, label: &str) {
@@ -398,17 +317,10 @@ fn check_file(f: &File, raw: &Value, label: &str) {
             "{label}: checksum of an empty file"
         );
     }
-    assert!(
-        f.urls.get.ends_with(&f.id),
-        "{label}: urls.get {}",
-        f.urls.get
-    );
+    assert!(f.urls.get.ends_with(&f.id), "{label}: urls.get {}", f.urls.get);
     assert!(looks_like_rfc3339(&f.created_at), "{label}: created_at");
     let expires = f.expires_at.as_deref().unwrap_or("");
-    assert!(
-        expires > f.created_at.as_str(),
-        "{label}: expires_at {expires:?} not after creation"
-    );
+    assert!(expires > f.created_at.as_str(), "{label}: expires_at {expires:?} not after creation");
 }
 
 /// Checks a response that is an `application/problem+json` error.
@@ -416,17 +328,10 @@ fn check_problem(i: &Interaction, raw: &Value, label: &str) {
     assert!(i.status >= 400, "{label}: problem body on a success status");
     let detail = raw["detail"].as_str().unwrap_or("");
     assert!(!detail.is_empty(), "{label}: problem without detail");
-    assert_eq!(
-        raw["status"].as_u64(),
-        Some(u64::from(i.status)),
-        "{label}: problem status"
-    );
+    assert_eq!(raw["status"].as_u64(), Some(u64::from(i.status)), "{label}: problem status");
     // `title` is not always present (a recorded 404 has only detail and status), but is text when it is.
     if let Some(title) = raw.get("title") {
-        assert!(
-            title.as_str().is_some_and(|t| !t.is_empty()),
-            "{label}: title {title}"
-        );
+        assert!(title.as_str().is_some_and(|t| !t.is_empty()), "{label}: title {title}");
     }
 }
 
@@ -441,21 +346,13 @@ fn every_recorded_response_decodes_into_its_type() {
     for i in &interactions {
         let label = i.label();
         if i.body.trim().is_empty() {
-            assert!(
-                i.status == 204 || i.status == 202,
-                "{label}: empty body on status {}",
-                i.status
-            );
+            assert!(i.status == 204 || i.status == 202, "{label}: empty body on status {}", i.status);
             empty += 1;
             continue;
         }
-        assert!(
-            i.is_json(),
-            "{label}: unexpected content type {:?}",
-            i.content_type
-        );
-        let raw: Value = serde_json::from_str(&i.body)
-            .unwrap_or_else(|e| panic!("{label}: body is not JSON: {e}"));
+        assert!(i.is_json(), "{label}: unexpected content type {:?}", i.content_type);
+        let raw: Value =
+            serde_json::from_str(&i.body).unwrap_or_else(|e| panic!("{label}: body is not JSON: {e}"));
 
         if i.status >= 400 {
             assert!(
@@ -487,20 +384,15 @@ fn every_recorded_response_decodes_into_its_type() {
                 let m: Model = decode(&raw, &label);
                 check_model(&m, &label);
             }
-            Kind::ModelPage => decode_page::<Model>(&raw, &label)
-                .iter()
-                .for_each(|m| check_model(m, &label)),
+            Kind::ModelPage => decode_page::<Model>(&raw, &label).iter().for_each(|m| check_model(m, &label)),
             Kind::Version => {
                 let v: ModelVersion = decode(&raw, &label);
-                assert!(
-                    i.uri.ends_with(&v.id),
-                    "{label}: version id is not the one asked for"
-                );
+                assert!(i.uri.ends_with(&v.id), "{label}: version id is not the one asked for");
                 check_version(&v, &label);
             }
-            Kind::VersionPage => decode_page::<ModelVersion>(&raw, &label)
-                .iter()
-                .for_each(|v| check_version(v, &label)),
+            Kind::VersionPage => {
+                decode_page::<ModelVersion>(&raw, &label).iter().for_each(|v| check_version(v, &label))
+            }
             Kind::Training => {
                 let t: Training = decode(&raw, &label);
                 check_training(&t, &raw, &label);
@@ -545,23 +437,15 @@ fn every_recorded_response_decodes_into_its_type() {
             Kind::Hardware => {
                 let hardware: Vec<Hardware> = decode(&raw, &label);
                 assert!(!hardware.is_empty(), "{label}: empty hardware list");
+                assert!(hardware.iter().any(|h| h.sku == "cpu"), "{label}: no `cpu` SKU");
                 assert!(
-                    hardware.iter().any(|h| h.sku == "cpu"),
-                    "{label}: no `cpu` SKU"
-                );
-                assert!(
-                    hardware
-                        .iter()
-                        .all(|h| !h.name.is_empty() && !h.sku.is_empty()),
+                    hardware.iter().all(|h| !h.name.is_empty() && !h.sku.is_empty()),
                     "{label}: hardware with an empty name or SKU"
                 );
             }
             Kind::Deployment => {
                 let d: replicate_core::types::Deployment = decode(&raw, &label);
-                assert!(
-                    !d.owner.is_empty() && !d.name.is_empty(),
-                    "{label}: deployment name"
-                );
+                assert!(!d.owner.is_empty() && !d.name.is_empty(), "{label}: deployment name");
             }
             Kind::DeploymentPage => {
                 decode_page::<replicate_core::types::Deployment>(&raw, &label);
@@ -582,10 +466,7 @@ fn every_recorded_response_decodes_into_its_type() {
         *decoded.entry(kind).or_default() += 1;
     }
 
-    assert!(
-        unmapped.is_empty(),
-        "responses of unmapped operations: {unmapped:#?}"
-    );
+    assert!(unmapped.is_empty(), "responses of unmapped operations: {unmapped:#?}");
 
     // What the recordings hold today: every one of these must have been decoded, so a broken
     // loader (nothing decoded, everything skipped) cannot pass.
@@ -599,23 +480,13 @@ fn every_recorded_response_decodes_into_its_type() {
         Kind::CollectionPage,
         Kind::Hardware,
     ] {
-        assert!(
-            decoded.contains_key(&kind),
-            "no {kind:?} response was decoded: {decoded:?}"
-        );
+        assert!(decoded.contains_key(&kind), "no {kind:?} response was decoded: {decoded:?}");
     }
-    assert!(
-        decoded[&Kind::Prediction] >= 10,
-        "predictions decoded: {decoded:?}"
-    );
+    assert!(decoded[&Kind::Prediction] >= 10, "predictions decoded: {decoded:?}");
     assert!(problems >= 2, "problem+json errors checked: {problems}");
     assert!(empty >= 1, "empty (204) responses seen: {empty}");
     let total: usize = decoded.values().sum::<usize>() + problems + empty;
-    assert_eq!(
-        total,
-        interactions.len(),
-        "every interaction is accounted for"
-    );
+    assert_eq!(total, interactions.len(), "every interaction is accounted for");
 }
 
 /// Facts of particular recordings the types must keep.
@@ -631,11 +502,7 @@ fn recorded_special_cases_decode_as_expected() {
     };
 
     // A blocking (`Prefer: wait=10`) create that timed out: still processing, streamed output so far.
-    let blocking = find(
-        "models-predictions-create-blocking-wait10.yaml",
-        "POST",
-        201,
-    );
+    let blocking = find("models-predictions-create-blocking-wait10.yaml", "POST", 201);
     let p: Prediction = serde_json::from_value(blocking[0].clone()).unwrap();
     assert_eq!(p.status, PredictionStatus::Processing);
     assert!(p.version.starts_with("dp-") && p.is_from_deployment());
@@ -658,11 +525,7 @@ fn recorded_special_cases_decode_as_expected() {
     assert_eq!(canceled.status, PredictionStatus::Canceled);
     assert!(canceled.is_terminal());
     assert_eq!(canceled.logs, None);
-    assert!(
-        canceled
-            .total_time()
-            .is_some_and(|t| t >= canceled.predict_time().unwrap())
-    );
+    assert!(canceled.total_time().is_some_and(|t| t >= canceled.predict_time().unwrap()));
 
     // A training in progress with empty metrics.
     let training_get = find("trainings-get.yaml", "GET", 200);
@@ -697,28 +560,51 @@ fn recorded_special_cases_decode_as_expected() {
     assert_eq!(before.len(), after.len() + 1);
 }
 
+/// The model versions recorded in `shared/model-schemas` (the schema cache format: the version
+/// object without `created_at`, plus `_model`/`_source` notes) decode as `ModelVersion`.
+#[test]
+fn every_model_schema_file_decodes_as_a_version() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/model-schemas");
+    let mut paths = Vec::new();
+    for dir in [root.clone(), root.join("corpus")] {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|ext| ext == "json") {
+                paths.push(path);
+            }
+        }
+    }
+    assert!(paths.len() >= 90, "only {} schema files", paths.len());
+    let mut without_cog = 0;
+    for path in &paths {
+        let label = path.display().to_string();
+        let raw: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let v: ModelVersion = decode(&raw, &label);
+        assert_eq!(v.created_at, None, "{label}: schema files carry no created_at");
+        let reconstructed = raw.get("_reconstructed").is_some();
+        assert!(is_hex(&v.id, 64) || reconstructed, "{label}: version id {}", v.id);
+        match &v.cog_version {
+            // Free text in the wild: `0.8.6`, `0.10.0-alpha11`, `v0.3.13+dev`, even `dev`.
+            Some(cog) => assert!(!cog.trim().is_empty(), "{label}: empty cog_version"),
+            None => without_cog += 1,
+        }
+        let input = &v.openapi_schema["components"]["schemas"]["Input"];
+        assert_eq!(input["type"], "object", "{label}: schema has no Input object");
+    }
+    // Documented: the whisper clone's cog_version is unknown, and flux-schnell is reconstructed.
+    assert!((1..=2).contains(&without_cog), "{without_cog} schema files without cog_version");
+}
+
 #[test]
 fn operations_map_to_their_body_types() {
     let cases = [
         ("GET", "/predictions", Some(Kind::PredictionPage)),
-        (
-            "GET",
-            "/predictions?created_after=2025-01-01T00:00:00Z",
-            Some(Kind::PredictionPage),
-        ),
+        ("GET", "/predictions?created_after=2025-01-01T00:00:00Z", Some(Kind::PredictionPage)),
         ("POST", "/predictions/abc/cancel", Some(Kind::Prediction)),
         ("QUERY", "/models", Some(Kind::ModelPage)),
         ("GET", "/models/o/n/examples", Some(Kind::PredictionPage)),
-        (
-            "POST",
-            "/models/o/n/versions/v/trainings",
-            Some(Kind::Training),
-        ),
-        (
-            "POST",
-            "/deployments/o/n/predictions",
-            Some(Kind::Prediction),
-        ),
+        ("POST", "/models/o/n/versions/v/trainings", Some(Kind::Training)),
+        ("POST", "/deployments/o/n/predictions", Some(Kind::Prediction)),
         ("GET", "/webhooks/default/secret", Some(Kind::WebhookSecret)),
         ("GET", "/models/o/n/readme", None),
         ("DELETE", "/files/abc", None),
@@ -735,14 +621,14 @@ fn operations_map_to_their_body_types() {
 fn gzip_decoder_reads_fixed_and_stored_blocks() {
     // `printf 'hello hello hello\n' | gzip -n`: a fixed-Huffman block with a back-reference.
     let fixed = [
-        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
-        0x57, 0xc8, 0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a, 0xdf, 0x12, 0x00, 0x00, 0x00,
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8,
+        0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a, 0xdf, 0x12, 0x00, 0x00, 0x00,
     ];
     assert_eq!(gzip::decompress(&fixed), b"hello hello hello\n");
     // `stored\n` at compression level 0: one stored block.
     let stored = [
-        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x03, 0x01, 0x07, 0x00, 0xf8, 0xff,
-        0x73, 0x74, 0x6f, 0x72, 0x65, 0x64, 0x0a, 0xe2, 0x9c, 0x53, 0xa5, 0x07, 0x00, 0x00, 0x00,
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x03, 0x01, 0x07, 0x00, 0xf8, 0xff, 0x73, 0x74,
+        0x6f, 0x72, 0x65, 0x64, 0x0a, 0xe2, 0x9c, 0x53, 0xa5, 0x07, 0x00, 0x00, 0x00,
     ];
     assert_eq!(gzip::decompress(&stored), b"stored\n");
 }
@@ -751,23 +637,18 @@ fn gzip_decoder_reads_fixed_and_stored_blocks() {
 /// after zlib's `puff.c`. Panics on malformed input: it reads only the fixtures.
 mod gzip {
     const LENGTH_BASE: [u16; 29] = [
-        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
-        131, 163, 195, 227, 258,
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163,
+        195, 227, 258,
     ];
-    const LENGTH_EXTRA: [u8; 29] = [
-        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-    ];
+    const LENGTH_EXTRA: [u8; 29] =
+        [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
     const DIST_BASE: [u16; 30] = [
-        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
-        2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049,
+        3073, 4097, 6145, 8193, 12289, 16385, 24577,
     ];
-    const DIST_EXTRA: [u8; 30] = [
-        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
-        13, 13,
-    ];
-    const CODE_LENGTH_ORDER: [usize; 19] = [
-        16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
-    ];
+    const DIST_EXTRA: [u8; 30] =
+        [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+    const CODE_LENGTH_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
     struct Huffman {
         count: [u16; 16],
@@ -834,12 +715,7 @@ mod gzip {
     }
 
     fn inflate(data: &[u8]) -> Vec<u8> {
-        let mut s = Bits {
-            data,
-            pos: 0,
-            buf: 0,
-            cnt: 0,
-        };
+        let mut s = Bits { data, pos: 0, buf: 0, cnt: 0 };
         let mut out = Vec::new();
         loop {
             let last = s.bits(1) == 1;
@@ -904,8 +780,7 @@ mod gzip {
                 256 => return,
                 _ => {
                     let sym = sym - 257;
-                    let len = usize::from(LENGTH_BASE[sym])
-                        + s.bits(u32::from(LENGTH_EXTRA[sym])) as usize;
+                    let len = usize::from(LENGTH_BASE[sym]) + s.bits(u32::from(LENGTH_EXTRA[sym])) as usize;
                     let dsym = usize::from(s.decode(dist));
                     let distance =
                         usize::from(DIST_BASE[dsym]) + s.bits(u32::from(DIST_EXTRA[dsym])) as usize;
@@ -923,11 +798,7 @@ mod gzip {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
             }
         }
         !crc
@@ -935,10 +806,7 @@ mod gzip {
 
     /// Decompresses one gzip member and checks its CRC-32 and length trailer.
     pub fn decompress(member: &[u8]) -> Vec<u8> {
-        assert!(
-            member.len() >= 18 && member[..3] == [0x1f, 0x8b, 8],
-            "not a gzip member"
-        );
+        assert!(member.len() >= 18 && member[..3] == [0x1f, 0x8b, 8], "not a gzip member");
         let flags = member[3];
         let mut pos = 10;
         if flags & 4 != 0 {
@@ -946,11 +814,7 @@ mod gzip {
         }
         for flag in [8, 16] {
             if flags & flag != 0 {
-                pos += member[pos..]
-                    .iter()
-                    .position(|&b| b == 0)
-                    .expect("unterminated field")
-                    + 1;
+                pos += member[pos..].iter().position(|&b| b == 0).expect("unterminated field") + 1;
             }
         }
         if flags & 2 != 0 {

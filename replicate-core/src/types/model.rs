@@ -92,8 +92,9 @@ impl fmt::Display for SortDirection {
 pub struct ModelVersion {
     /// The ID of the version (64 hex characters).
     pub id: String,
-    /// The date and time the version was created (RFC 3339).
-    pub created_at: String,
+    /// The date and time the version was created (RFC 3339; absent from schema cache files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
     /// The version of Cog used to create this version (`null` when unknown).
     #[serde(default)]
     pub cog_version: Option<String>,
