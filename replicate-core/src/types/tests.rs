@@ -22,10 +22,7 @@ fn prediction_tolerates_unknown_fields() {
     let p: Prediction = serde_json::from_value(body).unwrap();
     assert_eq!(p.id, "ufawqhfynnddngldkgtslldrkq");
     assert_eq!(p.status, PredictionStatus::Starting);
-    assert_eq!(
-        p.urls.get.as_deref(),
-        Some("https://api.replicate.com/v1/predictions/x")
-    );
+    assert_eq!(p.urls.get.as_deref(), Some("https://api.replicate.com/v1/predictions/x"));
 }
 
 #[test]
@@ -49,10 +46,7 @@ fn prediction_requires_its_identity() {
     for key in ["id", "version", "status", "created_at"] {
         let mut body = minimal_prediction();
         body.as_object_mut().unwrap().remove(key);
-        assert!(
-            serde_json::from_value::<Prediction>(body).is_err(),
-            "decoded without `{key}`"
-        );
+        assert!(serde_json::from_value::<Prediction>(body).is_err(), "decoded without `{key}`");
     }
 }
 
@@ -156,8 +150,7 @@ fn create_prediction_setters_fill_every_field() {
             "stream": true,
         })
     );
-    let decoded: CreatePrediction =
-        serde_json::from_value(serde_json::to_value(&request).unwrap()).unwrap();
+    let decoded: CreatePrediction = serde_json::from_value(serde_json::to_value(&request).unwrap()).unwrap();
     assert_eq!(decoded, request);
 }
 
@@ -196,9 +189,7 @@ fn model_requests_skip_unset_fields() {
     );
     assert!(UpdateModel::new().is_empty());
     assert_eq!(serde_json::to_value(UpdateModel::new()).unwrap(), json!({}));
-    let update = UpdateModel::new()
-        .readme("# Hi")
-        .weights_url("https://hf.co/x");
+    let update = UpdateModel::new().readme("# Hi").weights_url("https://hf.co/x");
     assert!(!update.is_empty());
     assert_eq!(
         serde_json::to_value(&update).unwrap(),
@@ -209,10 +200,7 @@ fn model_requests_skip_unset_fields() {
 #[test]
 fn sort_options_use_the_spec_spelling() {
     assert_eq!(ModelSortBy::default().as_str(), "latest_version_created_at");
-    assert_eq!(
-        serde_json::to_value(ModelSortBy::ModelCreatedAt).unwrap(),
-        json!("model_created_at")
-    );
+    assert_eq!(serde_json::to_value(ModelSortBy::ModelCreatedAt).unwrap(), json!("model_created_at"));
     assert_eq!(SortDirection::default(), SortDirection::Desc);
     assert_eq!(SortDirection::Asc.to_string(), "asc");
 }
@@ -246,23 +234,16 @@ fn deployment_decodes_the_documented_shape() {
     assert_eq!(creator.avatar_url, None);
 
     let update = UpdateDeployment::new().min_instances(0).max_instances(2);
-    assert_eq!(
-        serde_json::to_value(&update).unwrap(),
-        json!({"min_instances": 0, "max_instances": 2})
-    );
+    assert_eq!(serde_json::to_value(&update).unwrap(), json!({"min_instances": 0, "max_instances": 2}));
     let create = CreateDeployment::new("app", "acme/model", "abc", "gpu-t4", 0, 1);
     assert_eq!(serde_json::to_value(&create).unwrap()["hardware"], "gpu-t4");
 }
 
 #[test]
 fn account_type_round_trips_through_type_key() {
-    let account: Account =
-        serde_json::from_value(json!({"type": "user", "username": "alice"})).unwrap();
+    let account: Account = serde_json::from_value(json!({"type": "user", "username": "alice"})).unwrap();
     assert_eq!(account.kind, AccountType::User);
-    assert_eq!(
-        serde_json::to_value(&account).unwrap(),
-        json!({"type": "user", "username": "alice"})
-    );
+    assert_eq!(serde_json::to_value(&account).unwrap(), json!({"type": "user", "username": "alice"}));
     let future: Account = serde_json::from_value(json!({"type": "team", "username": "t"})).unwrap();
     assert_eq!(future.kind, AccountType::Unknown);
 }
@@ -294,14 +275,11 @@ fn training_request_and_output_helpers() {
 
 #[test]
 fn search_decodes_the_spec_example() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/replicate-openapi.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/replicate-openapi.json");
     let text = std::fs::read_to_string(path).unwrap();
     let spec: Value = serde_json::from_str(&text).unwrap();
-    let example = &spec["paths"]["/search"]["get"]["responses"]["200"]["content"]["application/json"]
-        ["example"];
+    let example =
+        &spec["paths"]["/search"]["get"]["responses"]["200"]["content"]["application/json"]["example"];
     assert!(example.is_object(), "the spec has no search example");
     let results: SearchResults = serde_json::from_value(example.clone()).unwrap();
     assert_eq!(results.query, "nano banana");
@@ -342,7 +320,186 @@ fn collection_summary_drops_models() {
     .unwrap();
     assert_eq!(collection.full_description, None);
     assert_eq!(collection.summary().slug, "super-resolution");
-    let hardware: Vec<Hardware> =
-        serde_json::from_value(json!([{"name": "CPU", "sku": "cpu"}])).unwrap();
+    let hardware: Vec<Hardware> = serde_json::from_value(json!([{"name": "CPU", "sku": "cpu"}])).unwrap();
     assert_eq!(hardware[0].sku, "cpu");
+}
+
+/// The official OpenAPI spec of the Replicate API, beside the checkout.
+fn spec() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/replicate-openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Follows a local `$ref` (`#/components/...`).
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            spec.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {reference}"))
+        }
+        None => schema,
+    }
+}
+
+/// A value fitting `schema` with every declared property filled (free-form nullable objects are null).
+fn synthesize(spec: &Value, schema: &Value) -> Value {
+    let schema = resolve(spec, schema);
+    if let Some(first) = schema.get("oneOf").and_then(|s| s.get(0)) {
+        return synthesize(spec, first);
+    }
+    if let Some(choice) = schema.get("enum").and_then(|e| e.get(0)) {
+        return choice.clone();
+    }
+    let nullable = schema["nullable"] == json!(true);
+    match schema["type"].as_str() {
+        Some("object") => match schema.get("properties").and_then(Value::as_object) {
+            Some(properties) => properties
+                .iter()
+                .map(|(key, property)| (key.clone(), synthesize(spec, property)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            None if nullable => Value::Null,
+            None => json!({}),
+        },
+        Some("array") => json!([synthesize(spec, &schema["items"])]),
+        Some("string") => match schema["format"].as_str() {
+            Some("date-time") => json!("2024-01-01T00:00:00Z"),
+            Some("uri") => json!("https://example.com/x"),
+            _ => json!("text"),
+        },
+        Some("integer") => json!(3),
+        Some("number") => json!(1.5),
+        Some("boolean") => json!(true),
+        _ => Value::Null,
+    }
+}
+
+/// Every property `schema` declares (recursively) is still in `encoded`, unless it was synthesized null.
+fn assert_keeps_properties(spec: &Value, schema: &Value, encoded: &Value, at: &str) {
+    let schema = resolve(spec, schema);
+    match schema["type"].as_str() {
+        Some("object") => {
+            let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+                return;
+            };
+            for (key, property) in properties {
+                let here = format!("{at}.{key}");
+                if synthesize(spec, property).is_null() {
+                    continue;
+                }
+                let value =
+                    encoded.get(key).unwrap_or_else(|| panic!("{here}: the type drops this spec property"));
+                assert_keeps_properties(spec, property, value, &here);
+            }
+        }
+        Some("array") => {
+            if let Some(first) = encoded.get(0) {
+                assert_keeps_properties(spec, &schema["items"], first, &format!("{at}[0]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A body with every property of `schema` decodes as `T`, and re-encoding keeps every property.
+fn check_against_spec<T>(spec: &Value, schema: &Value, name: &str)
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let body = synthesize(spec, schema);
+    let typed: T = serde_json::from_value(body.clone())
+        .unwrap_or_else(|e| panic!("{name}: a full spec body does not decode: {e}\n{body:#}"));
+    let encoded = serde_json::to_value(&typed).unwrap();
+    assert_keeps_properties(spec, schema, &encoded, name);
+}
+
+#[test]
+fn types_carry_every_property_the_spec_declares() {
+    let spec = spec();
+    let schema = |name: &str| spec["components"]["schemas"][name].clone();
+    let op = |path: &str, method: &str| spec["paths"][path][method].clone();
+    let response = |path: &str, method: &str, code: &str| {
+        op(path, method)["responses"][code]["content"]["application/json"]["schema"].clone()
+    };
+    let request = |path: &str, method: &str| {
+        op(path, method)["requestBody"]["content"]["application/json"]["schema"].clone()
+    };
+
+    check_against_spec::<Prediction>(&spec, &schema("schemas_prediction_response"), "prediction");
+    check_against_spec::<Model>(&spec, &schema("schemas_model_response"), "model");
+    check_against_spec::<ModelVersion>(&spec, &schema("schemas_version_response"), "version");
+    check_against_spec::<Training>(&spec, &schema("schemas_training_response"), "training");
+    check_against_spec::<File>(&spec, &schema("schemas_file_response"), "file");
+    check_against_spec::<Collection>(&spec, &schema("schemas_collection_response"), "collection");
+    check_against_spec::<CollectionSummary>(
+        &spec,
+        &schema("schemas_collection_list_item"),
+        "collection list item",
+    );
+    check_against_spec::<Deployment>(&spec, &schema("schemas_deployment_response"), "deployment");
+    check_against_spec::<SearchResults>(&spec, &schema("schemas_search_response"), "search");
+    check_against_spec::<Account>(&spec, &response("/account", "get", "200"), "account");
+    check_against_spec::<Vec<Hardware>>(&spec, &response("/hardware", "get", "200"), "hardware");
+    check_against_spec::<DefaultWebhookSecret>(
+        &spec,
+        &response("/webhooks/default/secret", "get", "200"),
+        "webhook secret",
+    );
+    let search_page = response("/models", "query", "200");
+    check_against_spec::<Vec<Model>>(&spec, &search_page["properties"]["results"], "models.search");
+
+    check_against_spec::<CreatePrediction>(
+        &spec,
+        &schema("schemas_version_prediction_request"),
+        "predictions.create",
+    );
+    check_against_spec::<CreatePrediction>(
+        &spec,
+        &schema("schemas_prediction_request"),
+        "models.predictions.create",
+    );
+    check_against_spec::<CreateTraining>(&spec, &schema("schemas_training_request"), "trainings");
+    check_against_spec::<CreateModel>(&spec, &request("/models", "post"), "models.create");
+    check_against_spec::<UpdateModel>(
+        &spec,
+        &request("/models/{model_owner}/{model_name}", "patch"),
+        "models.update",
+    );
+    check_against_spec::<CreateDeployment>(&spec, &request("/deployments", "post"), "deployments.create");
+    check_against_spec::<UpdateDeployment>(
+        &spec,
+        &request("/deployments/{deployment_owner}/{deployment_name}", "patch"),
+        "deployments.update",
+    );
+}
+
+#[test]
+fn request_types_send_only_spec_properties() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let keys = |schema: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let sent = |body: Value| -> Vec<String> {
+        let mut keys: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let full = CreatePrediction::new(json!({}))
+        .version("v")
+        .webhook("https://example.com")
+        .webhook_events_filter(WebhookEvent::ALL)
+        .stream(true);
+    assert_eq!(
+        sent(serde_json::to_value(&full).unwrap()),
+        keys(&schemas["schemas_version_prediction_request"])
+    );
+    let training = CreateTraining::new("a/b", json!({}))
+        .webhook("https://example.com")
+        .webhook_events_filter(WebhookEvent::ALL);
+    assert_eq!(sent(serde_json::to_value(&training).unwrap()), keys(&schemas["schemas_training_request"]));
+    // The spec forbids extra keys on prediction requests (`additionalProperties: false`).
+    assert_eq!(schemas["schemas_version_prediction_request"]["additionalProperties"], json!(false));
 }
