@@ -333,6 +333,12 @@ fn check_problem(i: &Interaction, raw: &Value, label: &str) {
     if let Some(title) = raw.get("title") {
         assert!(title.as_str().is_some_and(|t| !t.is_empty()), "{label}: title {title}");
     }
+    // The client's problem type reads the same facts.
+    let problem: replicate_core::Problem = serde_json::from_value(raw.clone())
+        .unwrap_or_else(|e| panic!("{label}: does not decode as Problem: {e}"));
+    assert_eq!(problem.detail.as_deref(), Some(detail), "{label}: Problem.detail");
+    assert_eq!(problem.status, Some(i.status), "{label}: Problem.status");
+    assert_eq!(problem.title.as_deref(), raw["title"].as_str(), "{label}: Problem.title");
 }
 
 #[test]
