@@ -22,12 +22,10 @@ pub use deployment::{
 };
 pub use file::{File, FileChecksums, FileUrls};
 pub use hardware::Hardware;
-pub use model::{
-    CreateModel, Model, ModelSortBy, ModelVersion, SortDirection, UpdateModel, Visibility,
-};
+pub use model::{CreateModel, Model, ModelSortBy, ModelVersion, SortDirection, UpdateModel, Visibility};
 pub use prediction::{
-    CreatePrediction, Prediction, PredictionMetrics, PredictionSource, PredictionStatus,
-    PredictionUrls, WebhookEvent,
+    CreatePrediction, Prediction, PredictionMetrics, PredictionSource, PredictionStatus, PredictionUrls,
+    WebhookEvent,
 };
 pub use search::{SearchCollection, SearchModel, SearchModelMetadata, SearchPage, SearchResults};
 pub use training::{CreateTraining, Training};

@@ -32,10 +32,7 @@ pub enum PredictionStatus {
 impl PredictionStatus {
     /// Whether the status is final: `succeeded`, `failed`, `canceled` or `aborted`.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Self::Succeeded | Self::Failed | Self::Canceled | Self::Aborted
-        )
+        matches!(self, Self::Succeeded | Self::Failed | Self::Canceled | Self::Aborted)
     }
 
     /// The status as the API spells it (`"unknown"` for [`PredictionStatus::Unknown`]).
@@ -284,13 +281,7 @@ pub struct CreatePrediction {
 impl CreatePrediction {
     /// A request with this input and nothing else set.
     pub fn new(input: Value) -> Self {
-        Self {
-            version: None,
-            input,
-            webhook: None,
-            webhook_events_filter: None,
-            stream: None,
-        }
+        Self { version: None, input, webhook: None, webhook_events_filter: None, stream: None }
     }
 
     /// Sets the model or version to run: `owner/name` (official models), `owner/name:<id>` or `<id>`.

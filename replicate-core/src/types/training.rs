@@ -99,12 +99,7 @@ pub struct CreateTraining {
 impl CreateTraining {
     /// A request training into `destination` (`owner/name`) with this input.
     pub fn new(destination: impl Into<String>, input: Value) -> Self {
-        Self {
-            destination: destination.into(),
-            input,
-            webhook: None,
-            webhook_events_filter: None,
-        }
+        Self { destination: destination.into(), input, webhook: None, webhook_events_filter: None }
     }
 
     /// Sets the HTTPS URL that receives webhook deliveries.

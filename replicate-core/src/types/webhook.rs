@@ -20,13 +20,7 @@ impl DefaultWebhookSecret {
 
 impl fmt::Debug for DefaultWebhookSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = if self.key.starts_with("whsec_") {
-            "whsec_***"
-        } else {
-            "***"
-        };
-        f.debug_struct("DefaultWebhookSecret")
-            .field("key", &shown)
-            .finish()
+        let shown = if self.key.starts_with("whsec_") { "whsec_***" } else { "***" };
+        f.debug_struct("DefaultWebhookSecret").field("key", &shown).finish()
     }
 }
