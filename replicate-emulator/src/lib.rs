@@ -1,1 +1,289 @@
-//! A local Replicate: will serve the Replicate HTTP API in memory for tests (not built yet).
+//! A local Replicate: serves the Replicate HTTP API from memory, for tests, examples and
+//! benchmarks. Start it in-process on a free port and point any client at
+//! [`EmulatorHandle::base_url`]:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), replicate_emulator::StartError> {
+//! let emu = replicate_emulator::Emulator::builder().time_scale(0.01).start().await?;
+//! println!("{}", emu.base_url()); // http://127.0.0.1:PORT/v1
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Built-in models (one per output kind): `replicate/hello-world`, `emulator/stream-text`,
+//! `black-forest-labs/flux-schnell` (official, PNG list), `emulator/object-output`,
+//! `emulator/file-iterator`, `emulator/fail`, `emulator/slow`, `emulator/secret-input`,
+//! `emulator/audio`. More load from Cog version files ([`EmulatorBuilder::models_dir`]) or
+//! register from Rust with a handler ([`ModelSpec`]).
+
+mod builtin;
+mod catalog;
+mod clock;
+mod config;
+mod files;
+mod gate;
+mod ids;
+mod lifecycle;
+mod limits;
+mod media;
+mod models_dir;
+mod problem;
+mod record;
+mod routes;
+mod schema;
+mod sse;
+mod state;
+mod stats;
+mod store;
+mod synth;
+mod webhooks;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+
+use base64::Engine;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use builtin::{HELLO_WORLD_VERSION, cog_schema};
+pub use catalog::{Handler, HandlerFuture, ModelSpec};
+pub use config::{Config, Faults, RateLimits};
+pub use lifecycle::RunContext;
+pub use stats::{Snapshot as Stats, WebhookCounts};
+pub use webhooks::sign as sign_webhook;
+
+use catalog::Catalog;
+use state::{AppState, Shared};
+
+/// Why an emulator could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// Binding the port failed.
+    Bind(std::io::Error),
+    /// A models directory could not be loaded.
+    ModelsDir(String),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Bind(e) => write!(f, "cannot bind the emulator's port: {e}"),
+            StartError::ModelsDir(e) => write!(f, "cannot load models: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Entry point: `Emulator::builder()`.
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with defaults: any free port, any non-empty token, time scale 1, no limits,
+    /// no faults.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            cfg: Config::default(),
+            models: Vec::new(),
+        }
+    }
+}
+
+/// Configures and starts an emulator.
+pub struct EmulatorBuilder {
+    cfg: Config,
+    models: Vec<ModelSpec>,
+}
+
+impl EmulatorBuilder {
+    /// TCP port on 127.0.0.1 (0 picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.cfg.port = port;
+        self
+    }
+    /// Address to bind (default 127.0.0.1).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.cfg.host = host.into();
+        self
+    }
+    /// Loads every `DIR/<owner>/<name>.json` and `DIR/<owner>__<name>.json`.
+    pub fn models_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cfg.models_dir = Some(dir.into());
+        self
+    }
+    /// Accepts only these tokens (default: any non-empty token).
+    pub fn tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cfg.tokens = Some(tokens.into_iter().map(Into::into).collect::<HashSet<_>>());
+        self
+    }
+    /// Multiplies every model duration (0 = instant, 0.01 = 100× faster).
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.cfg.time_scale = if scale.is_finite() { scale.max(0.0) } else { 1.0 };
+        self
+    }
+    /// Enables rate limits (`RateLimits::REAL` for the service's).
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.cfg.rate_limits = Some(limits);
+        self
+    }
+    /// Sets fault probabilities.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.cfg.faults = faults;
+        self
+    }
+    /// Seed for fault draws and synthetic outputs.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.cfg.seed = seed;
+        self
+    }
+    /// Returns output files as `data:` URLs.
+    pub fn data_urls(mut self, on: bool) -> Self {
+        self.cfg.data_urls = on;
+        self
+    }
+    /// Adds a model with a Rust handler.
+    pub fn model(mut self, spec: ModelSpec) -> Self {
+        self.models.push(spec);
+        self
+    }
+    /// Replaces the whole configuration.
+    pub fn config(mut self, cfg: Config) -> Self {
+        self.cfg = cfg;
+        self
+    }
+
+    /// Binds, loads models and serves on a background task.
+    pub async fn start(self) -> Result<EmulatorHandle, StartError> {
+        let addr = format!("{}:{}", self.cfg.host, self.cfg.port);
+        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(StartError::Bind)?;
+        let local = listener.local_addr().map_err(StartError::Bind)?;
+        let origin = format!("http://{local}");
+        let mut catalog = Catalog::default();
+        for spec in builtin::all() {
+            catalog.insert(spec.model);
+        }
+        if let Some(dir) = &self.cfg.models_dir {
+            for m in models_dir::load(dir).map_err(StartError::ModelsDir)? {
+                catalog.insert(m);
+            }
+        }
+        for spec in self.models {
+            catalog.insert(spec.model);
+        }
+        let mut secret_rng = fastrand::Rng::with_seed(self.cfg.seed ^ 0x5EC2_E7);
+        let key: Vec<u8> = (0..24).map(|_| secret_rng.u8(..)).collect();
+        let webhook_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        let state: AppState = Arc::new(Shared {
+            base: format!("{origin}/v1"),
+            origin,
+            catalog: RwLock::new(catalog),
+            predictions: Default::default(),
+            trainings: Default::default(),
+            deployments: Default::default(),
+            files: Default::default(),
+            stats: Default::default(),
+            webhook_secret,
+            http,
+            limiter: self.cfg.rate_limits.map(limits::Limiter::new),
+            fault_rng: Mutex::new(fastrand::Rng::with_seed(self.cfg.seed)),
+            seq: AtomicU64::new(0),
+            username: "emulator".into(),
+            cfg: self.cfg,
+        });
+        let app = routes::router(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let join = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(EmulatorHandle {
+            state,
+            addr: local,
+            stop: Some(tx),
+            join: Some(join),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct EmulatorHandle {
+    state: AppState,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorHandle").field("base_url", &self.state.base).finish()
+    }
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT/v1`: the base URL for clients.
+    pub fn base_url(&self) -> &str {
+        &self.state.base
+    }
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// Counters (same as `GET /_emulator/stats`).
+    pub fn stats(&self) -> Stats {
+        self.state.stats.snapshot()
+    }
+    /// The secret `GET /webhooks/default/secret` returns (`whsec_...`).
+    pub fn webhook_secret(&self) -> &str {
+        &self.state.webhook_secret
+    }
+    /// A signed, unauthenticated download URL for an uploaded file (valid for an hour).
+    pub fn signed_download_url(&self, file_id: &str) -> String {
+        files::signed_download_url(&self.state, file_id)
+    }
+    /// Adds (or replaces) a model while running.
+    pub fn register_model(&self, spec: ModelSpec) {
+        if let Ok(mut c) = self.state.catalog.write() {
+            c.insert(spec.model);
+        }
+    }
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(j) = self.join.take() {
+            j.abort();
+            let _ = j.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(j) = self.join.take() {
+            j.abort();
+        }
+    }
+}

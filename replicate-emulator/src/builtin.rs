@@ -1,0 +1,263 @@
+//! The built-in models: one per output kind (string, token stream, image list, object,
+//! file iterator, failure, slow, secret input, audio).
+
+use serde_json::{Value, json};
+
+use crate::catalog::ModelSpec;
+use crate::lifecycle::RunContext;
+
+/// The real hello-world version id.
+pub const HELLO_WORLD_VERSION: &str = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa";
+
+/// A Cog-style `openapi_schema` with the given Input properties and Output schema.
+pub fn cog_schema(properties: Value, required: &[&str], output: Value, extra: Value) -> Value {
+    let mut schemas = json!({
+        "Input": {"type": "object", "title": "Input", "required": required, "properties": properties},
+        "Output": output,
+        "Status": {"enum": ["starting", "processing", "succeeded", "canceled", "failed"], "type": "string", "title": "Status"},
+        "PredictionRequest": {"type": "object", "title": "PredictionRequest", "properties": {
+            "id": {"type": "string", "title": "Id"},
+            "input": {"$ref": "#/components/schemas/Input"},
+            "webhook": {"type": "string", "title": "Webhook", "format": "uri"}
+        }},
+        "PredictionResponse": {"type": "object", "title": "PredictionResponse", "properties": {
+            "id": {"type": "string", "title": "Id"},
+            "input": {"$ref": "#/components/schemas/Input"},
+            "output": {"$ref": "#/components/schemas/Output"},
+            "status": {"$ref": "#/components/schemas/Status"},
+            "logs": {"type": "string", "title": "Logs", "default": ""},
+            "error": {"type": "string", "title": "Error"}
+        }}
+    });
+    if let (Some(s), Some(e)) = (schemas.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            s.insert(k.clone(), v.clone());
+        }
+    }
+    json!({
+        "openapi": "3.0.2",
+        "info": {"title": "Cog", "version": "0.1.0"},
+        "paths": {"/predictions": {"post": {
+            "summary": "Predict",
+            "operationId": "predict_predictions_post",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionRequest"}}}},
+            "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionResponse"}}}}}
+        }}},
+        "components": {"schemas": schemas}
+    })
+}
+
+fn s<'a>(input: &'a Value, key: &str) -> &'a str {
+    input.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn hello_world() -> ModelSpec {
+    let schema = cog_schema(
+        json!({"text": {"type": "string", "title": "Text", "x-order": 0, "description": "Text to prefix with 'hello '"}}),
+        &["text"],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    ModelSpec::new("replicate/hello-world", schema, |input: Value, ctx: RunContext| async move {
+        ctx.sleep(0.1).await;
+        Ok(Value::String(format!("hello {}", s(&input, "text"))))
+    })
+    .version_id(HELLO_WORLD_VERSION)
+    .description("A tiny model that says hello")
+    .setup_seconds(0.1)
+    .readme("# hello-world\n\nReturns `hello ` followed by the input text.\n")
+}
+
+fn stream_text() -> ModelSpec {
+    let schema = cog_schema(
+        json!({
+            "prompt": {"type": "string", "title": "Prompt", "x-order": 0, "description": "Text to continue"},
+            "max_tokens": {"type": "integer", "title": "Max Tokens", "x-order": 1, "default": 16, "minimum": 1, "maximum": 512, "description": "Tokens to generate"},
+            "token_delay": {"type": "number", "title": "Token Delay", "x-order": 2, "default": 0.05, "minimum": 0, "maximum": 10, "description": "Seconds between tokens (time-scaled)"}
+        }),
+        &["prompt"],
+        json!({"type": "array", "items": {"type": "string"}, "title": "Output", "x-cog-array-type": "iterator", "x-cog-array-display": "concatenate"}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/stream-text", schema, |input: Value, ctx: RunContext| async move {
+        let n = input.get("max_tokens").and_then(Value::as_u64).unwrap_or(16) as usize;
+        let delay = input.get("token_delay").and_then(Value::as_f64).unwrap_or(0.05);
+        let prompt = s(&input, "prompt");
+        ctx.log(format!("Prompt: {prompt}"));
+        let words: Vec<&str> = "Here is a streamed answer from the Replicate emulator, one token at a time"
+            .split(' ')
+            .collect();
+        for i in 0..n {
+            ctx.sleep(delay).await;
+            let w = words[i % words.len()];
+            ctx.emit(Value::String(if i == 0 { w.to_string() } else { format!(" {w}") }));
+            if (i + 1) % 8 == 0 {
+                ctx.log(format!("generated {} tokens", i + 1));
+            }
+        }
+        ctx.log(format!("done: {n} tokens"));
+        Ok(Value::Null)
+    })
+    .description("A language model that streams tokens (concatenate iterator)")
+    .setup_seconds(0.1)
+}
+
+fn image() -> ModelSpec {
+    let schema = cog_schema(
+        json!({
+            "prompt": {"type": "string", "title": "Prompt", "x-order": 0, "description": "Prompt for generated image"},
+            "num_outputs": {"type": "integer", "title": "Num Outputs", "x-order": 1, "default": 1, "minimum": 1, "maximum": 4, "description": "Number of images"},
+            "aspect_ratio": {"allOf": [{"$ref": "#/components/schemas/aspect_ratio"}], "x-order": 2, "default": "1:1", "description": "Aspect ratio"},
+            "seed": {"type": "integer", "title": "Seed", "x-order": 3, "nullable": true, "description": "Random seed"},
+            "output_format": {"allOf": [{"$ref": "#/components/schemas/output_format"}], "x-order": 4, "default": "png", "description": "Image format"}
+        }),
+        &["prompt"],
+        json!({"type": "array", "items": {"type": "string", "format": "uri"}, "title": "Output"}),
+        json!({
+            "aspect_ratio": {"enum": ["1:1", "16:9", "9:16", "4:3", "3:4"], "type": "string", "title": "aspect_ratio", "description": "An enumeration."},
+            "output_format": {"enum": ["png"], "type": "string", "title": "output_format", "description": "An enumeration."}
+        }),
+    );
+    ModelSpec::new("black-forest-labs/flux-schnell", schema, |input: Value, ctx: RunContext| async move {
+        let n = input.get("num_outputs").and_then(Value::as_u64).unwrap_or(1);
+        ctx.log(format!("Using seed: {}", input.get("seed").and_then(Value::as_i64).unwrap_or(ctx.seed() as i64 & 0xFFFF)));
+        let mut out = Vec::new();
+        for i in 0..n {
+            ctx.sleep(0.2).await;
+            ctx.log(format!("generated image {}/{n}", i + 1));
+            out.push(Value::String(ctx.file_url(&format!("out-{i}.png"))));
+        }
+        Ok(Value::Array(out))
+    })
+    .official(true)
+    .description("An official text-to-image model (emulated): returns real PNG files")
+    .setup_seconds(0.2)
+}
+
+fn object_output() -> ModelSpec {
+    let schema = cog_schema(
+        json!({"text": {"type": "string", "title": "Text", "x-order": 0, "default": "object"}}),
+        &[],
+        json!({"type": "object", "title": "Output", "required": ["text", "length"], "properties": {
+            "text": {"type": "string", "title": "Text"},
+            "length": {"type": "integer", "title": "Length"},
+            "image": {"type": "string", "format": "uri", "title": "Image"}
+        }}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/object-output", schema, |input: Value, ctx: RunContext| async move {
+        ctx.sleep(0.1).await;
+        let text = s(&input, "text").to_string();
+        Ok(json!({"text": text.to_uppercase(), "length": text.chars().count(), "image": ctx.file_url("image.png")}))
+    })
+    .description("A model whose output is an object")
+}
+
+fn file_iterator() -> ModelSpec {
+    let schema = cog_schema(
+        json!({
+            "count": {"type": "integer", "title": "Count", "x-order": 0, "default": 3, "minimum": 1, "maximum": 20},
+            "interval": {"type": "number", "title": "Interval", "x-order": 1, "default": 0.2, "minimum": 0, "maximum": 60}
+        }),
+        &[],
+        json!({"type": "array", "items": {"type": "string", "format": "uri"}, "title": "Output", "x-cog-array-type": "iterator"}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/file-iterator", schema, |input: Value, ctx: RunContext| async move {
+        let n = input.get("count").and_then(Value::as_u64).unwrap_or(3);
+        let interval = input.get("interval").and_then(Value::as_f64).unwrap_or(0.2);
+        for i in 0..n {
+            ctx.sleep(interval).await;
+            ctx.log(format!("frame {i}"));
+            ctx.emit(Value::String(ctx.file_url(&format!("frame-{i}.png"))));
+        }
+        Ok(Value::Null)
+    })
+    .description("A model that streams image files (iterator of files)")
+}
+
+fn failing() -> ModelSpec {
+    let schema = cog_schema(
+        json!({"message": {"type": "string", "title": "Message", "x-order": 0, "default": "emulated failure"}}),
+        &[],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/fail", schema, |input: Value, ctx: RunContext| async move {
+        ctx.log("about to fail");
+        ctx.sleep(0.1).await;
+        Err(s(&input, "message").to_string())
+    })
+    .description("A model that always fails with the given message")
+}
+
+fn slow() -> ModelSpec {
+    let schema = cog_schema(
+        json!({"seconds": {"type": "number", "title": "Seconds", "x-order": 0, "default": 10, "minimum": 0, "maximum": 3600}}),
+        &[],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/slow", schema, |input: Value, ctx: RunContext| async move {
+        let secs = input.get("seconds").and_then(Value::as_f64).unwrap_or(10.0);
+        let mut left = secs;
+        let mut tick = 0;
+        while left > 0.0 {
+            let step = left.min(1.0);
+            ctx.sleep(step).await;
+            left -= step;
+            tick += 1;
+            ctx.log(format!("tick {tick}"));
+        }
+        Ok(Value::String(format!("slept {secs} seconds")))
+    })
+    .description("A slow model (input `seconds`) for cancel and deadline tests")
+    .setup_seconds(0.5)
+}
+
+fn secret() -> ModelSpec {
+    let schema = cog_schema(
+        json!({
+            "api_key": {"type": "string", "title": "Api Key", "format": "password", "x-cog-secret": true, "writeOnly": true, "x-order": 0},
+            "prompt": {"type": "string", "title": "Prompt", "x-order": 1, "default": "hi"}
+        }),
+        &["api_key"],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/secret-input", schema, |input: Value, ctx: RunContext| async move {
+        ctx.sleep(0.1).await;
+        let key = s(&input, "api_key");
+        Ok(Value::String(format!("{}: used a secret of {} characters", s(&input, "prompt"), key.chars().count())))
+    })
+    .description("A model with a secret input (stored redacted)")
+}
+
+fn audio() -> ModelSpec {
+    let schema = cog_schema(
+        json!({"text": {"type": "string", "title": "Text", "x-order": 0, "default": "hello"}}),
+        &[],
+        json!({"type": "string", "format": "uri", "title": "Output"}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/audio", schema, |_input: Value, ctx: RunContext| async move {
+        ctx.sleep(0.2).await;
+        Ok(Value::String(ctx.file_url("speech.wav")))
+    })
+    .description("A text-to-speech model that returns a WAV file")
+}
+
+/// All built-in models.
+pub fn all() -> Vec<ModelSpec> {
+    vec![
+        hello_world(),
+        stream_text(),
+        image(),
+        object_output(),
+        file_iterator(),
+        failing(),
+        slow(),
+        secret(),
+        audio(),
+    ]
+}

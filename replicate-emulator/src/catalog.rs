@@ -1,0 +1,263 @@
+//! Models and versions known to the emulator, with the handler that runs each one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::clock::{Ts, now_micros};
+use crate::lifecycle::RunContext;
+use crate::schema::CogSchema;
+
+/// The future a model handler returns: the final output or an error message.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+
+/// Runs one prediction: gets the input (defaults applied) and a context to log, emit
+/// iterator items, sleep (time-scaled) and make output file URLs.
+pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>;
+
+/// One version of a model.
+pub struct Version {
+    /// 64 hex chars.
+    pub id: Arc<str>,
+    /// Creation time (unix µs).
+    pub created: i64,
+    /// Cog version that built it.
+    pub cog_version: Option<String>,
+    /// The version's `openapi_schema`.
+    pub openapi_schema: Value,
+    /// Parsed Input/Output schema.
+    pub schema: CogSchema,
+}
+
+impl Version {
+    /// A version from its parts.
+    pub fn new(id: impl Into<Arc<str>>, cog_version: Option<String>, openapi_schema: Value) -> Self {
+        let schema = CogSchema::from_openapi(&openapi_schema);
+        Version {
+            id: id.into(),
+            created: now_micros(),
+            cog_version,
+            openapi_schema,
+            schema,
+        }
+    }
+
+    /// JSON as `GET /models/{o}/{n}/versions/{id}` returns it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": &*self.id,
+            "created_at": Ts(self.created).to_string(),
+            "cog_version": self.cog_version,
+            "openapi_schema": self.openapi_schema,
+        })
+    }
+}
+
+/// A model: metadata, versions and behaviour.
+#[derive(Clone)]
+pub struct Model {
+    /// Owner.
+    pub owner: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// `public` or `private`.
+    pub visibility: String,
+    /// Official models run by name, report `version: "hidden"` and hide their versions.
+    pub official: bool,
+    /// Hardware sku.
+    pub hardware: String,
+    /// Links.
+    pub github_url: Option<String>,
+    /// Paper link.
+    pub paper_url: Option<String>,
+    /// License link.
+    pub license_url: Option<String>,
+    /// Cover image.
+    pub cover_image_url: Option<String>,
+    /// README (markdown).
+    pub readme: Option<String>,
+    /// Creation time.
+    pub created: i64,
+    /// Versions, oldest first. Official models keep their one hidden version here.
+    pub versions: Vec<Arc<Version>>,
+    /// Runs so far.
+    pub run_count: Arc<AtomicU64>,
+    /// Behaviour; `None` synthesizes outputs from the version's Output schema.
+    pub handler: Option<Handler>,
+    /// Nominal seconds from `starting` to `processing`.
+    pub setup_seconds: f64,
+    /// Prediction id of an example run, if any.
+    pub default_example: Option<Arc<str>>,
+    /// Tags for search.
+    pub tags: Vec<String>,
+}
+
+impl Model {
+    /// `owner/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    /// The version new predictions use by default.
+    pub fn latest(&self) -> Option<&Arc<Version>> {
+        self.versions.last()
+    }
+
+    /// JSON as `GET /models/{o}/{n}` returns it (`default_example` filled by the caller).
+    pub fn to_json(&self, default_example: Value) -> Value {
+        let latest = if self.official {
+            Value::Null
+        } else {
+            self.latest().map(|v| v.to_json()).unwrap_or(Value::Null)
+        };
+        json!({
+            "url": format!("https://replicate.com/{}/{}", self.owner, self.name),
+            "owner": self.owner,
+            "name": self.name,
+            "description": self.description,
+            "visibility": self.visibility,
+            "github_url": self.github_url,
+            "paper_url": self.paper_url,
+            "license_url": self.license_url,
+            "run_count": self.run_count.load(Ordering::Relaxed),
+            "cover_image_url": self.cover_image_url,
+            "default_example": default_example,
+            "latest_version": latest,
+            "is_official": self.official,
+            "created_at": Ts(self.created).to_string(),
+        })
+    }
+}
+
+/// All models, by `owner/name`, plus an index of version ids.
+#[derive(Default)]
+pub struct Catalog {
+    /// Models by key.
+    pub models: BTreeMap<String, Arc<Model>>,
+    /// Version id → model key.
+    pub version_index: HashMap<String, String>,
+}
+
+impl Catalog {
+    /// Adds or replaces a model.
+    pub fn insert(&mut self, model: Model) -> Arc<Model> {
+        let key = model.key();
+        for v in &model.versions {
+            self.version_index.insert(v.id.to_string(), key.clone());
+        }
+        let m = Arc::new(model);
+        self.models.insert(key, m.clone());
+        m
+    }
+
+    /// A model by owner and name.
+    pub fn get(&self, owner: &str, name: &str) -> Option<Arc<Model>> {
+        self.models.get(&format!("{owner}/{name}")).cloned()
+    }
+
+    /// The model that holds a version id, and the version.
+    pub fn by_version(&self, id: &str) -> Option<(Arc<Model>, Arc<Version>)> {
+        let key = self.version_index.get(id)?;
+        let model = self.models.get(key)?.clone();
+        let version = model.versions.iter().find(|v| &*v.id == id)?.clone();
+        Some((model, version))
+    }
+
+    /// Models newest first.
+    pub fn newest_first(&self) -> Vec<Arc<Model>> {
+        let mut v: Vec<_> = self.models.values().cloned().collect();
+        v.sort_by(|a, b| b.created.cmp(&a.created).then(a.key().cmp(&b.key())));
+        v
+    }
+}
+
+/// A model to add to a running or starting emulator (the Rust registration API).
+pub struct ModelSpec {
+    pub(crate) model: Model,
+}
+
+impl ModelSpec {
+    /// A model `owner/name` whose version has the given Cog `openapi_schema` and handler.
+    /// The version id is derived from the name, so it is stable across runs.
+    pub fn new<F, Fut>(owner_name: &str, openapi_schema: Value, handler: F) -> Self
+    where
+        F: Fn(Value, RunContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, String>> + Send + 'static,
+    {
+        let (owner, name) = owner_name.split_once('/').unwrap_or(("emulator", owner_name));
+        let handler: Handler = Arc::new(move |input, ctx| Box::pin(handler(input, ctx)));
+        let version = Version::new(
+            crate::ids::version_id_for(owner_name),
+            Some("0.9.4".into()),
+            openapi_schema,
+        );
+        ModelSpec {
+            model: Model {
+                owner: owner.to_string(),
+                name: name.to_string(),
+                description: None,
+                visibility: "public".into(),
+                official: false,
+                hardware: "cpu".into(),
+                github_url: None,
+                paper_url: None,
+                license_url: None,
+                cover_image_url: None,
+                readme: None,
+                created: now_micros(),
+                versions: vec![Arc::new(version)],
+                run_count: Arc::new(AtomicU64::new(0)),
+                handler: Some(handler),
+                setup_seconds: 0.05,
+                default_example: None,
+                tags: Vec::new(),
+            },
+        }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.model.description = Some(d.into());
+        self
+    }
+
+    /// Marks the model official (run by name, `version: "hidden"`, versions list 404).
+    pub fn official(mut self, official: bool) -> Self {
+        self.model.official = official;
+        self
+    }
+
+    /// Sets the nominal seconds spent in `starting`.
+    pub fn setup_seconds(mut self, s: f64) -> Self {
+        self.model.setup_seconds = s.max(0.0);
+        self
+    }
+
+    /// Sets the README text.
+    pub fn readme(mut self, r: impl Into<String>) -> Self {
+        self.model.readme = Some(r.into());
+        self
+    }
+
+    /// Sets the version id (64 hex chars).
+    pub fn version_id(mut self, id: &str) -> Self {
+        if let Some(v) = self.model.versions.pop() {
+            let v = Arc::try_unwrap(v).unwrap_or_else(|a| {
+                Version::new(a.id.clone(), a.cog_version.clone(), a.openapi_schema.clone())
+            });
+            self.model.versions.push(Arc::new(Version { id: id.into(), ..v }));
+        }
+        self
+    }
+
+    /// The version id the model will have.
+    pub fn current_version_id(&self) -> Option<String> {
+        self.model.latest().map(|v| v.id.to_string())
+    }
+}

@@ -1,0 +1,145 @@
+//! Settings of one emulator instance: tokens, time scale, rate limits and fault injection.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// Request budgets per minute (the real service: 600 creates, 3000 others).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimits {
+    /// Prediction/training creates allowed per minute.
+    pub creates_per_minute: u32,
+    /// Other requests allowed per minute.
+    pub others_per_minute: u32,
+}
+
+impl RateLimits {
+    /// The limits of api.replicate.com.
+    pub const REAL: RateLimits = RateLimits {
+        creates_per_minute: 600,
+        others_per_minute: 3000,
+    };
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::REAL
+    }
+}
+
+/// Fault probabilities (each 0.0..=1.0, all zero by default), drawn from a seeded RNG.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Answer 500 instead of handling the request.
+    pub error_500: f64,
+    /// Answer 503 instead of handling the request.
+    pub error_503: f64,
+    /// Answer 429 with `Retry-After` instead of handling the request.
+    pub error_429: f64,
+    /// Drop the connection before the request is processed.
+    pub drop_before: f64,
+    /// Process the request, then drop the connection instead of answering.
+    pub drop_after: f64,
+    /// Cut an SSE stream after a few events.
+    pub sse_cut: f64,
+    /// Deliver a webhook twice.
+    pub webhook_duplicate: f64,
+    /// Swap a webhook delivery with the next one.
+    pub webhook_reorder: f64,
+    /// Delay a webhook delivery (by up to 2 s, time-scaled).
+    pub webhook_delay: f64,
+}
+
+impl Faults {
+    /// True when any request-level fault is enabled.
+    pub fn any_request_fault(&self) -> bool {
+        self.error_500 > 0.0
+            || self.error_503 > 0.0
+            || self.error_429 > 0.0
+            || self.drop_before > 0.0
+            || self.drop_after > 0.0
+    }
+
+    /// Parses `name=p,name=p` (names as the field names, e.g. `error_500=0.1,sse_cut=0.5`).
+    pub fn parse(spec: &str) -> Result<Faults, String> {
+        let mut f = Faults::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("fault `{part}` is not name=probability"))?;
+            let p: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| format!("fault `{name}`: `{value}` is not a number"))?;
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("fault `{name}`: probability must be within 0..=1"));
+            }
+            let slot = match name.trim() {
+                "error_500" | "500" => &mut f.error_500,
+                "error_503" | "503" => &mut f.error_503,
+                "error_429" | "429" => &mut f.error_429,
+                "drop_before" => &mut f.drop_before,
+                "drop_after" => &mut f.drop_after,
+                "sse_cut" => &mut f.sse_cut,
+                "webhook_duplicate" => &mut f.webhook_duplicate,
+                "webhook_reorder" => &mut f.webhook_reorder,
+                "webhook_delay" => &mut f.webhook_delay,
+                other => return Err(format!("unknown fault `{other}`")),
+            };
+            *slot = p;
+        }
+        Ok(f)
+    }
+}
+
+/// Everything an emulator is started with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// TCP port on 127.0.0.1 (0 = any free port).
+    pub port: u16,
+    /// Host address to bind.
+    pub host: String,
+    /// Accepted tokens; `None` accepts any non-empty token.
+    pub tokens: Option<HashSet<String>>,
+    /// Multiplier applied to every model duration (0 = instant).
+    pub time_scale: f64,
+    /// Rate limits, when enabled.
+    pub rate_limits: Option<RateLimits>,
+    /// Fault probabilities.
+    pub faults: Faults,
+    /// Seed for fault draws and synthetic outputs.
+    pub seed: u64,
+    /// Directory of Cog version files to load as models.
+    pub models_dir: Option<PathBuf>,
+    /// Return output files inline as `data:` URLs instead of URLs on the emulator.
+    pub data_urls: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 0,
+            host: "127.0.0.1".into(),
+            tokens: None,
+            time_scale: 1.0,
+            rate_limits: None,
+            faults: Faults::default(),
+            seed: 0,
+            models_dir: None,
+            data_urls: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fault_spec() {
+        let f = Faults::parse("error_500=0.5, sse_cut=1").unwrap();
+        assert_eq!(f.error_500, 0.5);
+        assert_eq!(f.sse_cut, 1.0);
+        assert!(Faults::parse("bogus=0.1").is_err());
+        assert!(Faults::parse("error_500=2").is_err());
+    }
+}

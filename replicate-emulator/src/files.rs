@@ -1,0 +1,273 @@
+//! Uploaded files (`/v1/files`): multipart create with metadata, 100 MB cap, checksums,
+//! expiry, signed downloads; and the synthetic output files served under `/delivery/`.
+
+use std::sync::{Arc, RwLock};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use md5::Md5;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::clock::{Ts, now_micros};
+use crate::ids::to_hex;
+use crate::problem::{ApiResult, Problem};
+use crate::state::AppState;
+
+/// Largest accepted upload.
+pub const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
+const DAY_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+/// One stored upload.
+pub struct StoredFile {
+    /// Id (base64 of a UUID, as the service).
+    pub id: String,
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Contents.
+    pub bytes: Bytes,
+    /// Hex sha256.
+    pub sha256: String,
+    /// Hex md5 (also the etag).
+    pub md5: String,
+    /// User metadata.
+    pub metadata: Value,
+    /// Creation (unix µs).
+    pub created: i64,
+}
+
+impl StoredFile {
+    fn to_json(&self, base: &str) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.bytes.len(),
+            "etag": self.md5,
+            "checksums": {"sha256": self.sha256, "md5": self.md5},
+            "metadata": self.metadata,
+            "created_at": Ts(self.created).to_string(),
+            "expires_at": Ts(self.created + DAY_MICROS).to_string(),
+            "urls": {"get": format!("{base}/files/{}", self.id)},
+        })
+    }
+}
+
+/// Uploads, newest last.
+#[derive(Default)]
+pub struct FileStore {
+    files: RwLock<Vec<Arc<StoredFile>>>,
+}
+
+impl FileStore {
+    fn get(&self, id: &str) -> Option<Arc<StoredFile>> {
+        self.files.read().ok()?.iter().find(|f| f.id == id).cloned()
+    }
+}
+
+fn new_file_id() -> String {
+    let h = crate::ids::hex(32);
+    let uuid = format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32]);
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(uuid)
+}
+
+/// The signature of a download URL: base64url(HMAC-SHA256(secret, "id:owner:expiry")).
+pub fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(format!("{id}:{owner}:{expiry}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// A signed download URL for a file, valid for an hour.
+pub fn signed_download_url(state: &AppState, id: &str) -> String {
+    let expiry = now_micros() / 1_000_000 + 3600;
+    let sig = download_signature(&state.webhook_secret, id, &state.username, expiry);
+    format!(
+        "{}/files/{id}/download?owner={}&expiry={expiry}&signature={sig}",
+        state.base, state.username
+    )
+}
+
+/// `POST /files` (multipart).
+pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+    let too_big = || {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request Entity Too Large",
+            format!("File size exceeds the maximum of {MAX_FILE_BYTES} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_FILE_BYTES + 64 * 1024) {
+        return Err(too_big());
+    }
+    let mut mp = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &state)
+        .await
+        .map_err(|e| Problem::bad_request(format!("Invalid multipart body: {e}")))?;
+    let mut content: Option<(Bytes, Option<String>, Option<String>)> = None;
+    let mut filename: Option<String> = None;
+    let mut ctype: Option<String> = None;
+    let mut metadata = Map::new();
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(Problem::bad_request(format!("Invalid multipart body: {e}"))),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "content" || name == "file" {
+            let fname = field.file_name().map(str::to_string);
+            let fct = field.content_type().map(str::to_string);
+            let mut buf = Vec::new();
+            let mut field = field;
+            loop {
+                match field.chunk().await {
+                    Ok(Some(c)) => {
+                        if buf.len() + c.len() > MAX_FILE_BYTES {
+                            return Err(too_big());
+                        }
+                        buf.extend_from_slice(&c);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(Problem::bad_request(format!("Invalid multipart body: {e}"))),
+                }
+            }
+            content = Some((Bytes::from(buf), fname, fct));
+            continue;
+        }
+        let text = field
+            .text()
+            .await
+            .map_err(|e| Problem::bad_request(format!("Invalid multipart body: {e}")))?;
+        match name.as_str() {
+            "filename" => filename = Some(text),
+            "type" | "content_type" => ctype = Some(text),
+            "metadata" => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(m)) => metadata.extend(m),
+                _ => return Err(Problem::unprocessable("metadata must be a JSON object")),
+            },
+            other => {
+                if let Some(key) = other.strip_prefix("metadata[").and_then(|k| k.strip_suffix(']')) {
+                    metadata.insert(key.to_string(), Value::String(text));
+                }
+            }
+        }
+    }
+    let Some((bytes, part_name, part_type)) = content else {
+        return Err(Problem::unprocessable("Missing required part: content"));
+    };
+    let name = filename.or(part_name).unwrap_or_else(|| "file".into());
+    if name.len() > 255 {
+        return Err(Problem::unprocessable("filename must be at most 255 bytes"));
+    }
+    let content_type = ctype
+        .or(part_type)
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let md5 = to_hex(&Md5::digest(&bytes));
+    let file = Arc::new(StoredFile {
+        id: new_file_id(),
+        name,
+        content_type,
+        sha256: to_hex(&Sha256::digest(&bytes)),
+        md5,
+        bytes,
+        metadata: Value::Object(metadata),
+        created: now_micros(),
+    });
+    let body = file.to_json(&state.base);
+    if let Ok(mut f) = state.files.files.write() {
+        f.push(file);
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Query of `GET /files`.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    cursor: Option<usize>,
+}
+
+/// `GET /files` (newest first, 100 per page).
+pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Json<Value> {
+    let files = state.files.files.read().map(|f| f.clone()).unwrap_or_default();
+    let end = q.cursor.unwrap_or(files.len()).min(files.len());
+    let start = end.saturating_sub(100);
+    let results: Vec<Value> = files[start..end].iter().rev().map(|f| f.to_json(&state.base)).collect();
+    let next = (start > 0).then(|| format!("{}/files?cursor={start}", state.base));
+    Json(json!({"next": next, "previous": null, "results": results}))
+}
+
+/// `GET /files/{id}`.
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
+    Ok(Json(f.to_json(&state.base)))
+}
+
+/// `DELETE /files/{id}`.
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let mut files = state.files.files.write().map_err(|_| Problem::not_found("File not found"))?;
+    let before = files.len();
+    files.retain(|f| f.id != id);
+    if files.len() == before {
+        return Err(Problem::not_found("File not found"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Query of a signed download.
+#[derive(Deserialize)]
+pub struct DownloadQuery {
+    owner: Option<String>,
+    expiry: Option<i64>,
+    signature: Option<String>,
+}
+
+/// `GET /files/{id}/download?owner&expiry&signature` (or with a token and no signature).
+pub async fn download(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<DownloadQuery>,
+) -> ApiResult<Response> {
+    if let Some(sig) = &q.signature {
+        let owner = q.owner.as_deref().unwrap_or("");
+        let expiry = q.expiry.unwrap_or(0);
+        let ok = download_signature(&state.webhook_secret, &id, owner, expiry) == *sig
+            && expiry >= now_micros() / 1_000_000;
+        if !ok {
+            return Err(Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid or expired signature"));
+        }
+    }
+    let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
+    let mut r = Response::new(Body::from(f.bytes.clone()));
+    if let Ok(v) = HeaderValue::from_str(&f.content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    Ok(r)
+}
+
+/// `GET /delivery/{prediction}/{name}`: synthetic output bytes (PNG, WAV, text).
+pub async fn delivery(Path((pred, name)): Path<(String, String)>) -> Response {
+    let seed = {
+        let d = Sha256::digest(format!("{pred}/{name}").as_bytes());
+        u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    };
+    let (bytes, mime) = crate::media::file_for(&name, seed);
+    let mut r = Response::new(Body::from(bytes));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    r
+}

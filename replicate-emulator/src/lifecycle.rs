@@ -1,0 +1,218 @@
+//! The prediction runner: `starting` → `processing` → terminal on a tokio task, time-scaled,
+//! with cancel and `Cancel-After` deadlines; and the context handed to model handlers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::catalog::Handler;
+use crate::clock::now_micros;
+use crate::record::{Cell, EventKind, Status};
+use crate::state::AppState;
+use crate::webhooks::{self, Ev};
+
+/// What a running handler can do: log, emit iterator items, sleep and make file URLs.
+#[derive(Clone)]
+pub struct RunContext {
+    pub(crate) shared: AppState,
+    pub(crate) cell: Arc<Cell>,
+    seed: u64,
+    files: Arc<AtomicU64>,
+}
+
+impl RunContext {
+    /// Sleeps `nominal_secs` multiplied by the emulator's time scale.
+    pub async fn sleep(&self, nominal_secs: f64) {
+        let d = self.shared.scaled(nominal_secs);
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
+    }
+
+    /// Appends a log line (and a `logs` event).
+    pub fn log(&self, line: impl AsRef<str>) {
+        let line = line.as_ref();
+        let mut r = self.cell.lock();
+        if r.status.is_terminal() {
+            return;
+        }
+        r.logs.push_str(line);
+        r.logs.push('\n');
+        r.push_event(EventKind::Logs, line);
+        webhooks::on_event(&self.shared, &self.cell, &mut r, Ev::Logs);
+        drop(r);
+        self.cell.notify();
+    }
+
+    /// Appends an item to an iterator output (and an `output` event).
+    pub fn emit(&self, item: Value) {
+        let mut r = self.cell.lock();
+        if r.status.is_terminal() {
+            return;
+        }
+        let data = match &item {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match &mut r.output {
+            Value::Array(a) => a.push(item),
+            slot => *slot = Value::Array(vec![item]),
+        }
+        r.push_event(EventKind::Output, &data);
+        webhooks::on_event(&self.shared, &self.cell, &mut r, Ev::Output);
+        drop(r);
+        self.cell.notify();
+    }
+
+    /// A URL serving a synthetic file named `name` (its extension picks PNG, WAV, JSON or
+    /// text), or a `data:` URL when the emulator returns files inline.
+    pub fn file_url(&self, name: &str) -> String {
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let name = if name.is_empty() { format!("out-{n}.png") } else { name.to_string() };
+        if self.shared.cfg.data_urls {
+            let (bytes, mime) = crate::media::file_for(&name, self.seed ^ n);
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            return format!("data:{mime};base64,{b64}");
+        }
+        format!("{}/delivery/{}/{name}", self.shared.origin, self.cell.id)
+    }
+
+    /// A per-prediction seed (derived from the emulator seed).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The prediction (or training) id.
+    pub fn prediction_id(&self) -> &str {
+        &self.cell.id
+    }
+
+    /// True once the prediction was canceled (handlers may stop early).
+    pub fn is_canceled(&self) -> bool {
+        self.cell.lock().status.is_terminal()
+    }
+}
+
+enum Interrupt {
+    Terminal,
+    Deadline,
+}
+
+async fn interrupted(cell: &Cell, deadline: Option<Instant>) -> Interrupt {
+    loop {
+        let n = cell.changed.notified();
+        tokio::pin!(n);
+        n.as_mut().enable();
+        if cell.lock().status.is_terminal() {
+            return Interrupt::Terminal;
+        }
+        match deadline {
+            Some(d) => {
+                tokio::select! {
+                    _ = &mut n => {}
+                    _ = tokio::time::sleep_until(d) => return Interrupt::Deadline,
+                }
+            }
+            None => n.await,
+        }
+    }
+}
+
+/// Ends a record (no-op when it already ended); sends the `completed` webhook.
+pub fn finish(shared: &AppState, cell: &Arc<Cell>, status: Status, output: Option<Value>, error: Option<String>) -> bool {
+    let mut r = cell.lock();
+    if r.status.is_terminal() {
+        return false;
+    }
+    let now = now_micros();
+    r.status = status;
+    r.completed = Some(now);
+    if let Some(o) = output {
+        r.output = o;
+    }
+    if let Some(e) = error {
+        r.push_event(EventKind::Error, &json!({ "detail": e }).to_string());
+        r.error = Some(e.into());
+    }
+    let done = match status {
+        Status::Succeeded => "{}",
+        Status::Failed => "{\"reason\":\"error\"}",
+        _ => "{\"reason\":\"canceled\"}",
+    };
+    r.push_event(EventKind::Done, done);
+    webhooks::on_event(shared, cell, &mut r, Ev::Completed);
+    drop(r);
+    cell.notify();
+    true
+}
+
+/// Cancels a record: `canceled` (the record keeps its output so far).
+pub fn cancel(shared: &AppState, cell: &Arc<Cell>) {
+    finish(shared, cell, Status::Canceled, None, None);
+}
+
+/// Starts the runner task for a freshly stored record.
+pub fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds: f64, input: Value) {
+    let seed = shared.cfg.seed ^ shared.seq.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    tokio::spawn(run(shared, cell, handler, setup_seconds, input, seed));
+}
+
+async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, input: Value, seed: u64) {
+    let deadline = cell.lock().deadline.map(|us| {
+        Instant::now() + Duration::from_micros((us - now_micros()).max(0) as u64)
+    });
+    let setup = shared.scaled(setup);
+    if !setup.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(setup) => {}
+            i = interrupted(&cell, deadline) => {
+                if let Interrupt::Deadline = i {
+                    finish(&shared, &cell, Status::Aborted, None, None);
+                }
+                return;
+            }
+        }
+    }
+    {
+        let mut r = cell.lock();
+        if r.status.is_terminal() {
+            return;
+        }
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            drop(r);
+            finish(&shared, &cell, Status::Aborted, None, None);
+            return;
+        }
+        r.status = Status::Processing;
+        r.started = Some(now_micros());
+        webhooks::on_event(&shared, &cell, &mut r, Ev::Start);
+    }
+    cell.notify();
+    let ctx = RunContext {
+        shared: shared.clone(),
+        cell: cell.clone(),
+        seed,
+        files: Arc::new(AtomicU64::new(0)),
+    };
+    let fut = handler(input, ctx);
+    tokio::select! {
+        res = fut => match res {
+            Ok(v) => {
+                let keep = v.is_null() && cell.lock().output.is_array();
+                finish(&shared, &cell, Status::Succeeded, (!keep).then_some(v), None);
+            }
+            Err(e) => {
+                finish(&shared, &cell, Status::Failed, None, Some(e));
+            }
+        },
+        i = interrupted(&cell, deadline) => {
+            if let Interrupt::Deadline = i {
+                finish(&shared, &cell, Status::Canceled, None, None);
+            }
+        }
+    }
+}

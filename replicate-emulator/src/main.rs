@@ -1,0 +1,87 @@
+//! `replicate-emulator`: serve the Replicate HTTP API locally until killed.
+//! Prints the base URL (e.g. `http://127.0.0.1:5055/v1`) on its own line once listening.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use replicate_emulator::{Emulator, Faults, RateLimits};
+
+/// A local server that speaks the Replicate HTTP API.
+#[derive(Parser, Debug)]
+#[command(name = "replicate-emulator", version)]
+struct Args {
+    /// TCP port (0 picks a free one).
+    #[arg(long, default_value_t = 5055)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Directory of Cog version files (`<owner>/<name>.json` or `<owner>__<name>.json`).
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+    /// Accepted token (repeatable; default: any non-empty token).
+    #[arg(long = "token")]
+    tokens: Vec<String>,
+    /// Multiplier for model durations (0 = instant).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Enable the service's rate limits (600 creates/min, 3000 others/min).
+    #[arg(long)]
+    rate_limits: bool,
+    /// Custom creates per minute (implies --rate-limits).
+    #[arg(long)]
+    creates_per_minute: Option<u32>,
+    /// Custom other requests per minute (implies --rate-limits).
+    #[arg(long)]
+    others_per_minute: Option<u32>,
+    /// Fault probabilities, e.g. `error_500=0.1,drop_before=0.05,sse_cut=0.2,webhook_duplicate=0.5`.
+    #[arg(long, default_value = "")]
+    faults: String,
+    /// Seed for faults and synthetic outputs.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Return output files as data: URLs.
+    #[arg(long)]
+    data_urls: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let faults = match Faults::parse(&args.faults) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: --faults: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut b = Emulator::builder()
+        .port(args.port)
+        .host(args.host)
+        .time_scale(args.time_scale)
+        .faults(faults)
+        .seed(args.seed)
+        .data_urls(args.data_urls);
+    if !args.tokens.is_empty() {
+        b = b.tokens(args.tokens);
+    }
+    if args.rate_limits || args.creates_per_minute.is_some() || args.others_per_minute.is_some() {
+        b = b.rate_limits(RateLimits {
+            creates_per_minute: args.creates_per_minute.unwrap_or(600),
+            others_per_minute: args.others_per_minute.unwrap_or(3000),
+        });
+    }
+    if let Some(d) = args.models_dir {
+        b = b.models_dir(d);
+    }
+    let handle = match b.start().await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("{}", handle.base_url());
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+}

@@ -1,0 +1,67 @@
+//! The shared state of one emulator: configuration, catalog, stores and helpers.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::files::FileStore;
+use crate::limits::Limiter;
+use crate::routes::deployments::Deployment;
+use crate::stats::Stats;
+use crate::store::Store;
+
+/// Everything handlers share (behind an `Arc`).
+pub struct Shared {
+    /// Settings.
+    pub cfg: Config,
+    /// `http://host:port/v1`.
+    pub base: String,
+    /// `http://host:port`.
+    pub origin: String,
+    /// Models.
+    pub catalog: RwLock<Catalog>,
+    /// Predictions.
+    pub predictions: Store,
+    /// Trainings.
+    pub trainings: Store,
+    /// Deployments by `owner/name`.
+    pub deployments: RwLock<BTreeMap<String, Deployment>>,
+    /// Uploaded files.
+    pub files: FileStore,
+    /// Counters.
+    pub stats: Stats,
+    /// `whsec_...`.
+    pub webhook_secret: String,
+    /// HTTP client for webhook deliveries.
+    pub http: reqwest::Client,
+    /// Rate limiter, when enabled.
+    pub limiter: Option<Limiter>,
+    /// Seeded RNG for faults.
+    pub fault_rng: Mutex<fastrand::Rng>,
+    /// Sequence for per-prediction seeds.
+    pub seq: AtomicU64,
+    /// Account username.
+    pub username: String,
+}
+
+/// Shared state handle.
+pub type AppState = Arc<Shared>;
+
+impl Shared {
+    /// Draws `true` with probability `p` from the seeded fault RNG (never when `p` is 0).
+    pub fn chance(&self, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        let mut rng = self.fault_rng.lock().unwrap_or_else(|e| e.into_inner());
+        rng.f64() < p
+    }
+
+    /// Scales nominal model seconds by the configured time scale.
+    pub fn scaled(&self, nominal_secs: f64) -> std::time::Duration {
+        let s = (nominal_secs * self.cfg.time_scale).max(0.0);
+        std::time::Duration::from_secs_f64(if s.is_finite() { s } else { 0.0 })
+    }
+}
