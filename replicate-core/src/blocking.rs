@@ -174,7 +174,7 @@ impl<T: DeserializeOwned + Send + 'static, M> Request<Page<T>, M> {
     /// Every item of every page, fetched lazily as the iterator advances. Stops after the first error.
     pub fn iter(self) -> impl Iterator<Item = Result<T>> {
         let runtime = self.runtime;
-        let mut stream = Box::pin(self.inner.into_stream());
+        let mut stream = self.inner.into_stream();
         std::iter::from_fn(move || runtime.block_on(stream.next()))
     }
 }

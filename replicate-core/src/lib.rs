@@ -42,7 +42,7 @@ pub use client::{
     ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Replicate, TOKEN_ENV,
 };
 pub use error::{ApiError, Error, ErrorKind, InvalidField, Problem, Result};
-pub use pagination::Page;
+pub use pagination::{BoxStream, Page};
 #[doc(hidden)]
 pub use request::RequestSpec;
 pub use request::{ApiRequest, BoxFuture, ByteStream, Plain, PredictionCreate, Response, Wait, WithResponse};

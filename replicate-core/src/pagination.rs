@@ -1,6 +1,7 @@
 //! Pages of list results, and a lazy [`Stream`] over every item of every page.
 
 use std::fmt;
+use std::pin::Pin;
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -9,6 +10,9 @@ use serde::de::DeserializeOwned;
 use crate::client::Replicate;
 use crate::error::Result;
 use crate::request::{ApiRequest, Decoder, RequestSpec};
+
+/// A boxed stream of results (list items or pages); `Unpin`, so `.next()` / `.try_next()` work directly.
+pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
 
 /// One page of a list: its results and the links to its neighbours.
 #[derive(Clone)]
@@ -100,9 +104,9 @@ impl<T: DeserializeOwned + Send + 'static, M> ApiRequest<Page<T>, M> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn into_stream(self) -> impl Stream<Item = Result<T>> + Send + 'static {
+    pub fn into_stream(self) -> BoxStream<T> {
         let first = ApiRequest::<Page<T>>::new(self.client, self.spec);
-        futures_util::stream::try_unfold(State::Request(first), |state| async move {
+        Box::pin(futures_util::stream::try_unfold(State::Request(first), |state| async move {
             let mut state = state;
             loop {
                 match state {
@@ -117,18 +121,18 @@ impl<T: DeserializeOwned + Send + 'static, M> ApiRequest<Page<T>, M> {
                     },
                 }
             }
-        })
+        }))
     }
 
     /// Every page, fetched lazily.
-    pub fn into_page_stream(self) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
+    pub fn into_page_stream(self) -> BoxStream<Page<T>> {
         let first = ApiRequest::<Page<T>>::new(self.client, self.spec);
-        futures_util::stream::try_unfold(Some(first), |request| async move {
+        Box::pin(futures_util::stream::try_unfold(Some(first), |request| async move {
             let Some(request) = request else { return Ok(None) };
             let page = request.send().await?;
             let next = page.next_page();
             Ok(Some((page, next)))
-        })
+        }))
     }
 }
 

@@ -167,7 +167,8 @@ impl FileUpload {
         self
     }
 
-    /// User metadata: a JSON object.
+    /// User metadata: a JSON object, sent as `metadata[key]` form fields (scalars other than strings
+    /// arrive as their JSON text).
     pub fn metadata(mut self, metadata: Value) -> Self {
         self.metadata = Some(metadata);
         self
@@ -189,8 +190,12 @@ impl FileUpload {
             mime_guess::from_path(&filename).first_or_octet_stream().essence_str().to_owned()
         });
         let metadata = match &self.metadata {
-            None => None,
-            Some(Value::Object(map)) => Some(Value::Object(map.clone()).to_string()),
+            None => Vec::new(),
+            Some(value @ Value::Object(_)) => {
+                let mut fields = Vec::new();
+                bracket_fields("metadata".to_owned(), value, &mut fields);
+                fields
+            }
             Some(_) => return Err("file metadata must be a JSON object".to_owned()),
         };
         let source = Arc::new(self.source);
@@ -202,11 +207,32 @@ impl FileUpload {
     }
 }
 
+/// Flattens metadata into form fields the way the official SDKs' multipart encoding does:
+/// `metadata[key]=value`, nested objects as `metadata[a][b]`, arrays as `metadata[a][]`; strings as
+/// they are, other scalars as their JSON text.
+fn bracket_fields(prefix: String, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                bracket_fields(format!("{prefix}[{key}]"), value, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                bracket_fields(format!("{prefix}[]"), item, out);
+            }
+        }
+        Value::String(text) => out.push((prefix, text.clone())),
+        Value::Null => out.push((prefix, String::new())),
+        other => out.push((prefix, other.to_string())),
+    }
+}
+
 async fn build_form(
     source: &Source,
     filename: String,
     content_type: String,
-    metadata: Option<String>,
+    metadata: Vec<(String, String)>,
 ) -> Result<Form> {
     let part = match source {
         Source::Path(path) => {
@@ -236,11 +262,8 @@ async fn build_form(
         .mime_str(&content_type)
         .map_err(|_| Error::InvalidRequest(format!("{content_type:?} is not a MIME type")))?;
     let mut form = Form::new().part("content", part).text("filename", filename).text("type", content_type);
-    if let Some(metadata) = metadata {
-        let part = Part::text(metadata)
-            .mime_str("application/json")
-            .map_err(|_| Error::InvalidRequest("metadata part".to_owned()))?;
-        form = form.part("metadata", part);
+    for (name, value) in metadata {
+        form = form.text(name, value);
     }
     Ok(form)
 }

@@ -133,10 +133,10 @@ pub struct Model {
     #[serde(default)]
     pub cover_image_url: Option<String>,
     /// The model's default example prediction.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_object_as_none")]
     pub default_example: Option<Prediction>,
     /// The model's latest version.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_object_as_none")]
     pub latest_version: Option<ModelVersion>,
     /// Whether the model is officially maintained by Replicate (always on, stable API, predictable pricing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +144,19 @@ pub struct Model {
     /// When the model was created (RFC 3339; not in every response).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+}
+
+/// Reads `null` and `{}` (which carries nothing; the spec's own examples use it) as `None`.
+fn empty_object_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        Value::Object(map) if map.is_empty() => Ok(None),
+        other => T::deserialize(other).map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 impl Model {
