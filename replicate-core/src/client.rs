@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
+use reqwest::header::HeaderValue;
 
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
@@ -64,10 +65,12 @@ pub struct Replicate {
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) token: Option<ApiToken>,
+    /// `Bearer <token>`, made once and marked sensitive (kept out of reqwest's debug output).
+    pub(crate) authorization: Option<HeaderValue>,
     pub(crate) base_url: Url,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
-    pub(crate) user_agent: String,
+    pub(crate) user_agent: HeaderValue,
 }
 
 impl fmt::Debug for Replicate {
@@ -116,7 +119,7 @@ impl Replicate {
             timeout: inner.timeout,
             retry: inner.retry,
             http: Some(inner.http.clone()),
-            user_agent: inner.user_agent.clone(),
+            user_agent: inner.user_agent.to_str().unwrap_or_default().to_owned(),
         }
     }
 
@@ -276,14 +279,27 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::InvalidRequest(format!("could not build the HTTP client: {e}")))?,
         };
+        let authorization = match &self.token {
+            None => None,
+            Some(token) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    Error::InvalidRequest("the API token holds characters a header cannot carry".to_owned())
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+        };
+        let user_agent = HeaderValue::from_str(&self.user_agent)
+            .map_err(|_| Error::InvalidRequest(format!("user agent {:?} is not a header value", self.user_agent)))?;
         Ok(Replicate {
             inner: Arc::new(Inner {
                 http,
                 token: self.token,
+                authorization,
                 base_url,
                 timeout: self.timeout,
                 retry: self.retry,
-                user_agent: self.user_agent,
+                user_agent,
             }),
         })
     }

@@ -24,19 +24,16 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
     if let Some(problem) = spec.invalid {
         return Err(Error::InvalidRequest(problem));
     }
-    let token = client.inner.token.as_ref().ok_or(Error::MissingToken)?;
+    let authorization = client.inner.authorization.as_ref().ok_or(Error::MissingToken)?;
     let mut url = resolve(client, &spec.target)?;
     if !spec.query.is_empty() {
         url.query_pairs_mut().extend_pairs(spec.query.iter().map(|(k, v)| (*k, v.as_str())));
     }
-    let method_name = spec.method.as_str().to_owned();
-    let shown_path = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    };
+    // Only errors name the request, so its text is made only for them.
+    let method_name = || spec.method.as_str().to_owned();
+    let shown_path = || shown_path(&url);
     let timeout = spec.timeout.unwrap_or(client.inner.timeout);
     let policy = client.inner.retry;
-    let bearer = format!("Bearer {}", token.expose());
 
     let mut retries = 0u32;
     loop {
@@ -45,9 +42,9 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
             .http
             .request(spec.method.clone(), url.clone())
             .timeout(timeout)
-            .header(AUTHORIZATION, &bearer)
-            .header(USER_AGENT, &client.inner.user_agent)
-            .headers(spec.headers.clone());
+            .header(AUTHORIZATION, authorization.clone())
+            .header(USER_AGENT, client.inner.user_agent.clone());
+        let builder = if spec.headers.is_empty() { builder } else { builder.headers(spec.headers.clone()) };
         let builder = with_body(builder, &spec.body).await?;
         let attempt = match builder.send().await {
             Ok(response) if response.status().is_success() => Attempt::Success(response),
@@ -61,7 +58,7 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
             }
             Err(e) => Attempt::Failed(e),
         };
-        tracing::debug!(method = %method_name, path = %shown_path, retries, "replicate request attempt");
+        tracing::debug!(method = %spec.method, path = url.path(), retries, "replicate request attempt");
 
         let (retryable, headers) = match &attempt {
             Attempt::Success(_) => (false, None),
@@ -73,7 +70,7 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
         };
         if retryable && retries < policy.max_retries {
             let delay = policy.delay(retries, headers);
-            tracing::debug!(method = %method_name, path = %shown_path, ?delay, "retrying replicate request");
+            tracing::debug!(method = %spec.method, path = url.path(), ?delay, "retrying replicate request");
             tokio::time::sleep(delay).await;
             retries += 1;
             continue;
@@ -84,7 +81,7 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
 
         return match attempt {
             Attempt::Success(response) => {
-                decode(client, &spec.decoder, response, &method_name, &shown_path).await
+                decode(client, &spec.decoder, response, &spec.method, &url).await
             }
             Attempt::Status(status, headers, body) => {
                 let cannot_repeat = status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT;
@@ -92,8 +89,8 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
                     status,
                     problem: Problem::from_body(status, &body),
                     headers,
-                    method: method_name,
-                    path: shown_path,
+                    method: method_name(),
+                    path: shown_path(),
                     retries,
                     note: not_retried(cannot_repeat),
                 })))
@@ -101,9 +98,9 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
             Attempt::Failed(source) => {
                 let note = not_retried(!source.is_connect());
                 if source.is_timeout() {
-                    Err(Error::Timeout { method: method_name, path: shown_path, after: timeout, note })
+                    Err(Error::Timeout { method: method_name(), path: shown_path(), after: timeout, note })
                 } else {
-                    Err(Error::Connection { method: method_name, path: shown_path, source, note })
+                    Err(Error::Connection { method: method_name(), path: shown_path(), source, note })
                 }
             }
         };
@@ -123,9 +120,11 @@ async fn decode<T>(
     client: &Replicate,
     decoder: &Decoder<T>,
     response: reqwest::Response,
-    method: &str,
-    path: &str,
+    method: &reqwest::Method,
+    url: &reqwest::Url,
 ) -> Result<Response<T>> {
+    let method = || method.as_str().to_owned();
+    let path = || shown_path(url);
     let status = response.status();
     let headers = response.headers().clone();
     let value = match decoder {
@@ -135,18 +134,18 @@ async fn decode<T>(
                 let note = None;
                 if source.is_timeout() {
                     Error::Timeout {
-                        method: method.to_owned(),
-                        path: path.to_owned(),
+                        method: method(),
+                        path: path(),
                         after: client.inner.timeout,
                         note,
                     }
                 } else {
-                    Error::Connection { method: method.to_owned(), path: path.to_owned(), source, note }
+                    Error::Connection { method: method(), path: path(), source, note }
                 }
             })?;
             decode(client, body.clone()).map_err(|message| Error::Decode {
-                method: method.to_owned(),
-                path: path.to_owned(),
+                method: method(),
+                path: path(),
                 status: status.as_u16(),
                 message,
                 body_start: truncate(&String::from_utf8_lossy(&body), 300),
@@ -154,4 +153,12 @@ async fn decode<T>(
         }
     };
     Ok(Response { status, headers, value })
+}
+
+/// The path and query of a request, as errors show it (the host and the token are never part of it).
+fn shown_path(url: &reqwest::Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
 }
