@@ -84,9 +84,8 @@ fn stream_text() -> ModelSpec {
         let delay = input.get("token_delay").and_then(Value::as_f64).unwrap_or(0.05);
         let prompt = s(&input, "prompt");
         ctx.log(format!("Prompt: {prompt}"));
-        let words: Vec<&str> = "Here is a streamed answer from the Replicate emulator, one token at a time"
-            .split(' ')
-            .collect();
+        let words: Vec<&str> =
+            "Here is a streamed answer from the Replicate emulator, one token at a time".split(' ').collect();
         for i in 0..n {
             ctx.sleep(delay).await;
             let w = words[i % words.len()];
@@ -120,7 +119,10 @@ fn image() -> ModelSpec {
     );
     ModelSpec::new("black-forest-labs/flux-schnell", schema, |input: Value, ctx: RunContext| async move {
         let n = input.get("num_outputs").and_then(Value::as_u64).unwrap_or(1);
-        ctx.log(format!("Using seed: {}", input.get("seed").and_then(Value::as_i64).unwrap_or(ctx.seed() as i64 & 0xFFFF)));
+        ctx.log(format!(
+            "Using seed: {}",
+            input.get("seed").and_then(Value::as_i64).unwrap_or(ctx.seed() as i64 & 0xFFFF)
+        ));
         let mut out = Vec::new();
         for i in 0..n {
             ctx.sleep(0.2).await;
@@ -228,7 +230,11 @@ fn secret() -> ModelSpec {
     ModelSpec::new("emulator/secret-input", schema, |input: Value, ctx: RunContext| async move {
         ctx.sleep(0.1).await;
         let key = s(&input, "api_key");
-        Ok(Value::String(format!("{}: used a secret of {} characters", s(&input, "prompt"), key.chars().count())))
+        Ok(Value::String(format!(
+            "{}: used a secret of {} characters",
+            s(&input, "prompt"),
+            key.chars().count()
+        )))
     })
     .description("A model with a secret input (stored redacted)")
 }

@@ -29,20 +29,48 @@ pub struct Version {
     pub cog_version: Option<String>,
     /// The version's `openapi_schema`.
     pub openapi_schema: Value,
-    /// Parsed Input/Output schema.
+    /// Parsed Input/Output schema (iterator/file/secret facts).
     pub schema: CogSchema,
+    /// The shared Cog schema model, when the schema parses (validation and synthesis).
+    pub cog: Option<replicate_cog::CogSchema>,
 }
 
 impl Version {
     /// A version from its parts.
     pub fn new(id: impl Into<Arc<str>>, cog_version: Option<String>, openapi_schema: Value) -> Self {
-        let schema = CogSchema::from_openapi(&openapi_schema);
-        Version {
-            id: id.into(),
-            created: now_micros(),
-            cog_version,
-            openapi_schema,
-            schema,
+        let mut schema = CogSchema::from_openapi(&openapi_schema);
+        if replicate_cog::legacy_array_iterator(cog_version.as_deref()) {
+            schema = schema.legacy_arrays_are_iterators();
+        }
+        let cog = replicate_cog::CogSchema::from_openapi(&openapi_schema, cog_version.as_deref()).ok();
+        if let Some(c) = &cog {
+            schema.iterator = c.output().is_iterator();
+            schema.concatenate = c.output().is_concatenate();
+        }
+        Version { id: id.into(), created: now_micros(), cog_version, openapi_schema, schema, cog }
+    }
+
+    /// Validates an input; on success returns it with defaults applied.
+    pub fn validate(&self, input: &Value) -> Result<Value, Vec<crate::problem::InvalidField>> {
+        match &self.cog {
+            Some(cog) => match cog.validate_input(input) {
+                Ok(()) => {
+                    let mut v = cog.with_defaults(input);
+                    if let Some(o) = v.as_object_mut() {
+                        o.retain(|_, x| !x.is_null());
+                    }
+                    Ok(v)
+                }
+                Err(fields) => Err(fields
+                    .into_iter()
+                    .map(|f| crate::problem::InvalidField {
+                        kind: f.r#type,
+                        field: f.field,
+                        description: f.description,
+                    })
+                    .collect()),
+            },
+            None => self.schema.validate(input),
         }
     }
 
@@ -192,11 +220,8 @@ impl ModelSpec {
     {
         let (owner, name) = owner_name.split_once('/').unwrap_or(("emulator", owner_name));
         let handler: Handler = Arc::new(move |input, ctx| Box::pin(handler(input, ctx)));
-        let version = Version::new(
-            crate::ids::version_id_for(owner_name),
-            Some("0.9.4".into()),
-            openapi_schema,
-        );
+        let version =
+            Version::new(crate::ids::version_id_for(owner_name), Some("0.9.4".into()), openapi_schema);
         ModelSpec {
             model: Model {
                 owner: owner.to_string(),

@@ -5,10 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Microseconds since the unix epoch, now.
 pub fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
 /// A timestamp (unix microseconds) that displays as RFC 3339 UTC with microseconds.
@@ -122,10 +119,7 @@ mod tests {
         let s = t.to_string();
         assert_eq!(s, "2021-02-25T15:02:10.123456Z");
         assert_eq!(parse_rfc3339(&s), Some(t.0));
-        assert_eq!(
-            parse_rfc3339("2021-02-25T16:02:10.123456+01:00"),
-            Some(t.0)
-        );
+        assert_eq!(parse_rfc3339("2021-02-25T16:02:10.123456+01:00"), Some(t.0));
         assert_eq!(parse_rfc3339("2021-02-25"), Some(1_614_211_200_000_000));
         assert_eq!(parse_rfc3339("nope"), None);
     }

@@ -14,10 +14,7 @@ pub struct RateLimits {
 
 impl RateLimits {
     /// The limits of api.replicate.com.
-    pub const REAL: RateLimits = RateLimits {
-        creates_per_minute: 600,
-        others_per_minute: 3000,
-    };
+    pub const REAL: RateLimits = RateLimits { creates_per_minute: 600, others_per_minute: 3000 };
 }
 
 impl Default for RateLimits {
@@ -63,13 +60,10 @@ impl Faults {
     pub fn parse(spec: &str) -> Result<Faults, String> {
         let mut f = Faults::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = part
-                .split_once('=')
-                .ok_or_else(|| format!("fault `{part}` is not name=probability"))?;
-            let p: f64 = value
-                .trim()
-                .parse()
-                .map_err(|_| format!("fault `{name}`: `{value}` is not a number"))?;
+            let (name, value) =
+                part.split_once('=').ok_or_else(|| format!("fault `{part}` is not name=probability"))?;
+            let p: f64 =
+                value.trim().parse().map_err(|_| format!("fault `{name}`: `{value}` is not a number"))?;
             if !(0.0..=1.0).contains(&p) {
                 return Err(format!("fault `{name}`: probability must be within 0..=1"));
             }

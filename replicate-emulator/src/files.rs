@@ -93,10 +93,7 @@ pub fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> S
 pub fn signed_download_url(state: &AppState, id: &str) -> String {
     let expiry = now_micros() / 1_000_000 + 3600;
     let sig = download_signature(&state.webhook_secret, id, &state.username, expiry);
-    format!(
-        "{}/files/{id}/download?owner={}&expiry={expiry}&signature={sig}",
-        state.base, state.username
-    )
+    format!("{}/files/{id}/download?owner={}&expiry={expiry}&signature={sig}", state.base, state.username)
 }
 
 /// `POST /files` (multipart).
@@ -150,10 +147,8 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
             content = Some((Bytes::from(buf), fname, fct));
             continue;
         }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| Problem::bad_request(format!("Invalid multipart body: {e}")))?;
+        let text =
+            field.text().await.map_err(|e| Problem::bad_request(format!("Invalid multipart body: {e}")))?;
         match name.as_str() {
             "filename" => filename = Some(text),
             "type" | "content_type" => ctype = Some(text),
@@ -175,9 +170,7 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
     if name.len() > 255 {
         return Err(Problem::unprocessable("filename must be at most 255 bytes"));
     }
-    let content_type = ctype
-        .or(part_type)
-        .unwrap_or_else(|| "application/octet-stream".into());
+    let content_type = ctype.or(part_type).unwrap_or_else(|| "application/octet-stream".into());
     let md5 = to_hex(&Md5::digest(&bytes));
     let file = Arc::new(StoredFile {
         id: new_file_id(),

@@ -64,8 +64,8 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         .unwrap_or_else(|| req.uri().path().to_owned());
     state.stats.hit(req.method(), &route);
     let public = is_public(&route);
-    let signed_download = route == "/v1/files/{id}/download"
-        && req.uri().query().is_some_and(|q| q.contains("signature="));
+    let signed_download =
+        route == "/v1/files/{id}/download" && req.uri().query().is_some_and(|q| q.contains("signature="));
     if !public && !signed_download && !authorized(&state, &req) {
         return Problem::unauthenticated().into_response();
     }
@@ -91,9 +91,15 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         let injected = if fault(f.drop_before) {
             Some(dropped())
         } else if fault(f.error_500) {
-            Some(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "Injected fault").into_response())
+            Some(
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "Injected fault")
+                    .into_response(),
+            )
         } else if fault(f.error_503) {
-            Some(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", "Injected fault").into_response())
+            Some(
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", "Injected fault")
+                    .into_response(),
+            )
         } else if fault(f.error_429) {
             Some(Problem::rate_limited(1).into_response())
         } else {

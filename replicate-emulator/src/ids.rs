@@ -4,9 +4,7 @@ const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 /// A 26-character lowercase base32-like id, like prediction ids.
 pub fn prediction_id() -> String {
-    (0..26)
-        .map(|_| ALPHABET[fastrand::usize(..32)] as char)
-        .collect()
+    (0..26).map(|_| ALPHABET[fastrand::usize(..32)] as char).collect()
 }
 
 /// `n` random lowercase hex characters.

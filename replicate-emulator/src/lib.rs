@@ -86,10 +86,7 @@ impl Emulator {
     /// A builder with defaults: any free port, any non-empty token, time scale 1, no limits,
     /// no faults.
     pub fn builder() -> EmulatorBuilder {
-        EmulatorBuilder {
-            cfg: Config::default(),
-            models: Vec::new(),
-        }
+        EmulatorBuilder { cfg: Config::default(), models: Vec::new() }
     }
 }
 
@@ -178,7 +175,7 @@ impl EmulatorBuilder {
         for spec in self.models {
             catalog.insert(spec.model);
         }
-        let mut secret_rng = fastrand::Rng::with_seed(self.cfg.seed ^ 0x5EC2_E7);
+        let mut secret_rng = fastrand::Rng::with_seed(self.cfg.seed ^ 0x005E_C2E7);
         let key: Vec<u8> = (0..24).map(|_| secret_rng.u8(..)).collect();
         let webhook_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
         let http = reqwest::Client::builder()
@@ -215,12 +212,7 @@ impl EmulatorBuilder {
                 })
                 .await;
         });
-        Ok(EmulatorHandle {
-            state,
-            addr: local,
-            stop: Some(tx),
-            join: Some(join),
-        })
+        Ok(EmulatorHandle { state, addr: local, stop: Some(tx), join: Some(join) })
     }
 }
 

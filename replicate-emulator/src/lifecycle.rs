@@ -123,7 +123,13 @@ async fn interrupted(cell: &Cell, deadline: Option<Instant>) -> Interrupt {
 }
 
 /// Ends a record (no-op when it already ended); sends the `completed` webhook.
-pub fn finish(shared: &AppState, cell: &Arc<Cell>, status: Status, output: Option<Value>, error: Option<String>) -> bool {
+pub fn finish(
+    shared: &AppState,
+    cell: &Arc<Cell>,
+    status: Status,
+    output: Option<Value>,
+    error: Option<String>,
+) -> bool {
     let mut r = cell.lock();
     if r.status.is_terminal() {
         return false;
@@ -157,14 +163,16 @@ pub fn cancel(shared: &AppState, cell: &Arc<Cell>) {
 
 /// Starts the runner task for a freshly stored record.
 pub fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds: f64, input: Value) {
-    let seed = shared.cfg.seed ^ shared.seq.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let seed =
+        shared.cfg.seed ^ shared.seq.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     tokio::spawn(run(shared, cell, handler, setup_seconds, input, seed));
 }
 
 async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, input: Value, seed: u64) {
-    let deadline = cell.lock().deadline.map(|us| {
-        Instant::now() + Duration::from_micros((us - now_micros()).max(0) as u64)
-    });
+    let deadline = cell
+        .lock()
+        .deadline
+        .map(|us| Instant::now() + Duration::from_micros((us - now_micros()).max(0) as u64));
     let setup = shared.scaled(setup);
     if !setup.is_zero() {
         tokio::select! {
@@ -192,12 +200,8 @@ async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, in
         webhooks::on_event(&shared, &cell, &mut r, Ev::Start);
     }
     cell.notify();
-    let ctx = RunContext {
-        shared: shared.clone(),
-        cell: cell.clone(),
-        seed,
-        files: Arc::new(AtomicU64::new(0)),
-    };
+    let ctx =
+        RunContext { shared: shared.clone(), cell: cell.clone(), seed, files: Arc::new(AtomicU64::new(0)) };
     let fut = handler(input, ctx);
     tokio::select! {
         res = fut => match res {

@@ -30,14 +30,7 @@ pub struct Verdict {
 impl Limiter {
     /// A limiter with the given budgets.
     pub fn new(limits: RateLimits) -> Self {
-        Limiter {
-            limits,
-            window: Mutex::new(Window {
-                start: Instant::now(),
-                creates: 0,
-                others: 0,
-            }),
-        }
+        Limiter { limits, window: Mutex::new(Window { start: Instant::now(), creates: 0, others: 0 }) }
     }
 
     /// Counts one request of the given class.
@@ -60,11 +53,7 @@ impl Limiter {
         }
         let remaining = cap.saturating_sub(*used);
         let elapsed = now.duration_since(w.start).as_secs();
-        Verdict {
-            allowed,
-            remaining,
-            reset: 60u64.saturating_sub(elapsed).max(1),
-        }
+        Verdict { allowed, remaining, reset: 60u64.saturating_sub(elapsed).max(1) }
     }
 }
 
@@ -74,10 +63,7 @@ mod tests {
 
     #[test]
     fn limits_each_class_separately() {
-        let l = Limiter::new(RateLimits {
-            creates_per_minute: 2,
-            others_per_minute: 1,
-        });
+        let l = Limiter::new(RateLimits { creates_per_minute: 2, others_per_minute: 1 });
         assert!(l.check(true).allowed);
         assert!(l.check(true).allowed);
         let v = l.check(true);

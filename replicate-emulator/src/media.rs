@@ -110,10 +110,7 @@ pub fn file_for(name: &str, seed: u64) -> (Vec<u8>, &'static str) {
         "png" => (png(64, 64, seed), "image/png"),
         "wav" => (wav(seed), "audio/wav"),
         "json" => (format!("{{\"seed\":{seed}}}").into_bytes(), "application/json"),
-        _ => (
-            format!("emulated output {name} (seed {seed})\n").into_bytes(),
-            "text/plain",
-        ),
+        _ => (format!("emulated output {name} (seed {seed})\n").into_bytes(), "text/plain"),
     }
 }
 

@@ -10,33 +10,15 @@ use serde_json::Value;
 use crate::catalog::{Model, Version};
 use crate::clock::now_micros;
 
-fn cog_before_0_3_9(v: Option<&str>) -> bool {
-    let Some(v) = v else { return false };
-    let parts: Vec<u64> = v
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|p| !p.is_empty())
-        .take(3)
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    let get = |i: usize| parts.get(i).copied().unwrap_or(0);
-    (get(0), get(1), get(2)) < (0, 3, 9)
-}
-
 /// A model built from one version file.
 pub fn model_from_version(owner: &str, name: &str, doc: &Value) -> Result<Model, String> {
-    let id = doc
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("the version object has no `id`")?;
+    let id = doc.get("id").and_then(Value::as_str).ok_or("the version object has no `id`")?;
     let schema = doc.get("openapi_schema").cloned().unwrap_or(Value::Null);
     if !schema.is_object() {
         return Err("the version object has no `openapi_schema` object".into());
     }
     let cog = doc.get("cog_version").and_then(Value::as_str).map(str::to_string);
-    let mut version = Version::new(id, cog.clone(), schema);
-    if cog_before_0_3_9(cog.as_deref()) {
-        version.schema = version.schema.legacy_arrays_are_iterators();
-    }
+    let version = Version::new(id, cog, schema);
     Ok(Model {
         owner: owner.into(),
         name: name.into(),
@@ -87,28 +69,17 @@ pub fn load(dir: &Path) -> Result<Vec<Model>, String> {
                 .collect();
             inner.sort();
             for f in inner {
-                if let Some(name) = f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) {
+                if let Some(name) =
+                    f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"))
+                {
                     load_file(&f, &fname, name, &mut out)?;
                 }
             }
-        } else if let Some(stem) = fname.strip_suffix(".json") {
-            if let Some((owner, name)) = stem.split_once("__") {
-                load_file(&p, owner, name, &mut out)?;
-            }
+        } else if let Some(stem) = fname.strip_suffix(".json")
+            && let Some((owner, name)) = stem.split_once("__")
+        {
+            load_file(&p, owner, name, &mut out)?;
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compares_cog_versions() {
-        assert!(cog_before_0_3_9(Some("0.3.8")));
-        assert!(!cog_before_0_3_9(Some("0.3.9")));
-        assert!(!cog_before_0_3_9(Some("0.10.0")));
-        assert!(!cog_before_0_3_9(None));
-    }
 }

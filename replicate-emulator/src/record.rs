@@ -162,10 +162,7 @@ impl Record {
     /// Appends an SSE event when this record streams.
     pub fn push_event(&mut self, kind: EventKind, data: &str) {
         if self.stream != StreamKind::None {
-            self.events.push(Event {
-                kind,
-                data: data.into(),
-            });
+            self.events.push(Event { kind, data: data.into() });
         }
     }
 }
@@ -241,10 +238,7 @@ impl Serialize for Urls<'_> {
             Kind::Training => "trainings",
         };
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry(
-            "cancel",
-            &format_args!("{base}/{group}/{id}/cancel").to_string(),
-        )?;
+        m.serialize_entry("cancel", &format_args!("{base}/{group}/{id}/cancel").to_string())?;
         m.serialize_entry("get", &format_args!("{base}/{group}/{id}").to_string())?;
         if let Some(stream) = v.cell.stream_url(v.rec, base) {
             m.serialize_entry("stream", &stream)?;

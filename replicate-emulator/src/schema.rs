@@ -95,9 +95,7 @@ fn type_of(v: &Value) -> &'static str {
 
 fn type_matches(ty: &str, v: &Value) -> bool {
     match ty {
-        "integer" => {
-            v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
+        "integer" => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
         "number" => v.is_number(),
         "string" => v.is_string(),
         "boolean" => v.is_boolean(),
@@ -110,10 +108,7 @@ fn type_matches(ty: &str, v: &Value) -> bool {
 impl CogSchema {
     /// Parses a version's `openapi_schema` (missing parts give an accept-all schema).
     pub fn from_openapi(openapi: &Value) -> Self {
-        let components = openapi
-            .pointer("/components/schemas")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let components = openapi.pointer("/components/schemas").cloned().unwrap_or(Value::Null);
         let input = components.get("Input").cloned().unwrap_or(Value::Null);
         let required: Vec<&str> = input
             .get("required")
@@ -157,15 +152,12 @@ impl CogSchema {
             }
         }
         fields.sort_by_key(|(o, _)| *o);
-        let output = components
-            .get("Output")
-            .map(|o| Value::Object(flatten(&components, o)))
-            .unwrap_or(Value::Null);
+        let output =
+            components.get("Output").map(|o| Value::Object(flatten(&components, o))).unwrap_or(Value::Null);
         let is_array = output.get("type").and_then(Value::as_str) == Some("array");
-        let iterator = is_array
-            && output.get("x-cog-array-type").and_then(Value::as_str) == Some("iterator");
-        let concatenate = iterator
-            && output.get("x-cog-array-display").and_then(Value::as_str) == Some("concatenate");
+        let iterator = is_array && output.get("x-cog-array-type").and_then(Value::as_str) == Some("iterator");
+        let concatenate =
+            iterator && output.get("x-cog-array-display").and_then(Value::as_str) == Some("concatenate");
         CogSchema {
             fields: fields.into_iter().map(|(_, f)| f).collect(),
             output,
@@ -198,11 +190,10 @@ impl CogSchema {
             let field = format!("input.{}", f.name);
             let Some(v) = obj.get(&f.name) else {
                 match &f.default {
-                    Some(d) => {
-                        if !d.is_null() {
-                            out.insert(f.name.clone(), d.clone());
-                        }
+                    Some(d) if !d.is_null() => {
+                        out.insert(f.name.clone(), d.clone());
                     }
+                    Some(_) => {}
                     None if f.required => errs.push(InvalidField {
                         kind: "required".into(),
                         field: "input".into(),
@@ -220,40 +211,31 @@ impl CogSchema {
                     errs.push(InvalidField {
                         kind: "invalid_type".into(),
                         field,
-                        description: format!(
-                            "Invalid type. Expected: {ty}, given: {}",
-                            type_of(v)
-                        ),
+                        description: format!("Invalid type. Expected: {ty}, given: {}", type_of(v)),
                     });
                     continue;
                 }
-                if let (Some(it), Some(items)) = (&f.item_ty, v.as_array()) {
-                    if let Some((i, bad)) = items.iter().enumerate().find(|(_, x)| !type_matches(it, x)) {
-                        errs.push(InvalidField {
-                            kind: "invalid_type".into(),
-                            field: format!("{field}.{i}"),
-                            description: format!(
-                                "Invalid type. Expected: {it}, given: {}",
-                                type_of(bad)
-                            ),
-                        });
-                        continue;
-                    }
+                if let (Some(it), Some(items)) = (&f.item_ty, v.as_array())
+                    && let Some((i, bad)) = items.iter().enumerate().find(|(_, x)| !type_matches(it, x))
+                {
+                    errs.push(InvalidField {
+                        kind: "invalid_type".into(),
+                        field: format!("{field}.{i}"),
+                        description: format!("Invalid type. Expected: {it}, given: {}", type_of(bad)),
+                    });
+                    continue;
                 }
             }
-            if let Some(choices) = &f.choices {
-                if !choices.iter().any(|c| c == v || (c.as_f64().is_some() && c.as_f64() == v.as_f64())) {
-                    let list: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
-                    errs.push(InvalidField {
-                        kind: "enum".into(),
-                        field: field.clone(),
-                        description: format!(
-                            "{field} must be one of the following: {}",
-                            list.join(", ")
-                        ),
-                    });
-                    continue;
-                }
+            if let Some(choices) = &f.choices
+                && !choices.iter().any(|c| c == v || (c.as_f64().is_some() && c.as_f64() == v.as_f64()))
+            {
+                let list: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
+                errs.push(InvalidField {
+                    kind: "enum".into(),
+                    field: field.clone(),
+                    description: format!("{field} must be one of the following: {}", list.join(", ")),
+                });
+                continue;
             }
             if let Some(x) = v.as_f64() {
                 if let Some(min) = f.minimum.filter(|m| x < *m) {
@@ -304,10 +286,10 @@ impl CogSchema {
         let mut v = input.clone();
         if let Some(o) = v.as_object_mut() {
             for f in self.fields.iter().filter(|f| f.secret) {
-                if let Some(slot) = o.get_mut(&f.name) {
-                    if !slot.is_null() {
-                        *slot = Value::String("**********".into());
-                    }
+                if let Some(slot) = o.get_mut(&f.name)
+                    && !slot.is_null()
+                {
+                    *slot = Value::String("**********".into());
                 }
             }
         }
@@ -323,16 +305,22 @@ impl CogSchema {
     pub fn outputs_files(&self) -> bool {
         let o = &self.output;
         let is_uri = |v: &Value| v.get("format").and_then(Value::as_str) == Some("uri");
-        is_uri(o) || o.get("items").map(|i| is_uri(&Value::Object(flatten(&self.components, i)))).unwrap_or(false)
+        is_uri(o)
+            || o.get("items").map(|i| is_uri(&Value::Object(flatten(&self.components, i)))).unwrap_or(false)
     }
 
     /// A value fitting `schema`; `file` makes a URL for a file with the given extension.
-    pub fn synthesize(&self, schema: &Value, rng: &mut fastrand::Rng, file: &mut dyn FnMut(&str) -> String) -> Value {
+    pub fn synthesize(
+        &self,
+        schema: &Value,
+        rng: &mut fastrand::Rng,
+        file: &mut dyn FnMut(&str) -> String,
+    ) -> Value {
         let s = flatten(&self.components, schema);
-        if let Some(choices) = s.get("enum").and_then(Value::as_array) {
-            if !choices.is_empty() {
-                return choices[rng.usize(..choices.len())].clone();
-            }
+        if let Some(choices) = s.get("enum").and_then(Value::as_array)
+            && !choices.is_empty()
+        {
+            return choices[rng.usize(..choices.len())].clone();
         }
         let min = s.get("minimum").and_then(Value::as_f64);
         let max = s.get("maximum").and_then(Value::as_f64);
@@ -364,11 +352,7 @@ impl CogSchema {
             }
             _ => {
                 if s.get("format").and_then(Value::as_str) == Some("uri") {
-                    let title = s
-                        .get("title")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_ascii_lowercase();
+                    let title = s.get("title").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
                     let ext = if title.contains("audio") || title.contains("wav") {
                         "wav"
                     } else if title.contains("text") || title.contains("txt") {

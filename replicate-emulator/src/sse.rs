@@ -101,12 +101,7 @@ fn open(state: &AppState, cell: Arc<Cell>, headers: &HeaderMap) -> Response {
     } else {
         None
     };
-    let st = StreamState {
-        cell,
-        next,
-        cut_at,
-        finished: false,
-    };
+    let st = StreamState { cell, next, cut_at, finished: false };
     let body = Body::from_stream(futures_util::stream::unfold(st, next_chunk));
     let mut resp = Response::new(body);
     let h = resp.headers_mut();

@@ -79,11 +79,11 @@ impl Stats {
     pub fn hit(&self, method: &Method, route: &str) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let i = method_index(method);
-        if let Ok(r) = self.routes.read() {
-            if let Some(c) = r.get(route) {
-                c[i].fetch_add(1, Ordering::Relaxed);
-                return;
-            }
+        if let Ok(r) = self.routes.read()
+            && let Some(c) = r.get(route)
+        {
+            c[i].fetch_add(1, Ordering::Relaxed);
+            return;
         }
         if let Ok(mut w) = self.routes.write() {
             w.entry(route.into()).or_default()[i].fetch_add(1, Ordering::Relaxed);

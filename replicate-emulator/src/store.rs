@@ -33,7 +33,6 @@ impl Store {
         self.order.read().map(|o| o.len()).unwrap_or(0)
     }
 
-
     /// One page, newest first: records with position < `before` (all when `None`) that pass
     /// `keep`, at most `limit`. Returns the page and the position to continue from.
     pub fn page(

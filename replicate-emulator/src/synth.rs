@@ -1,8 +1,10 @@
-//! The handler of models loaded from schema files: outputs synthesised to fit the Output
-//! schema (typed values within bounds, enum members, file URLs, iterators over time).
+//! The handler of models loaded from schema files: outputs synthesised by `replicate-cog` to
+//! fit the Output schema (typed values within bounds, enum members, file URLs to real bytes,
+//! iterators emitted over time).
 
 use std::sync::Arc;
 
+use replicate_cog::Synthesized;
 use serde_json::Value;
 
 use crate::catalog::{Handler, Version};
@@ -17,33 +19,40 @@ pub fn handler_for(version: Arc<Version>) -> Handler {
 }
 
 async fn run(v: Arc<Version>, input: Value, ctx: RunContext) -> Result<Value, String> {
-    let mut rng = fastrand::Rng::with_seed(ctx.seed());
-    let schema = &v.schema;
     ctx.log(format!("emulated run of version {}", v.id));
-    if let Some(n) = input.as_object().map(|o| o.len()) {
-        ctx.log(format!("received {n} inputs"));
-    }
     let mut n = 0usize;
     let mut file = |ext: &str| {
         n += 1;
         ctx.file_url(&format!("out-{n}.{ext}"))
     };
-    if schema.iterator {
-        let count = 3 + rng.usize(..5);
-        let item = schema.item_schema();
-        for i in 0..count {
-            ctx.sleep(0.1).await;
-            let value = if schema.concatenate {
-                const TOKENS: [&str; 8] = ["Emulated", " output", " from", " a", " local", " Replicate", ",", " streamed"];
-                Value::String(TOKENS[i % TOKENS.len()].to_string())
+    let synthesized = match &v.cog {
+        Some(cog) => cog.synthesize_output(&input, ctx.seed(), &mut |hint| {
+            file(hint.extension.as_deref().unwrap_or("png"))
+        }),
+        None => {
+            let mut rng = fastrand::Rng::with_seed(ctx.seed());
+            let schema = &v.schema;
+            if schema.iterator {
+                let item = schema.item_schema();
+                let items =
+                    (0..3 + rng.usize(..5)).map(|_| schema.synthesize(&item, &mut rng, &mut file)).collect();
+                Synthesized::Iterator { items, concatenate: schema.concatenate }
             } else {
-                schema.synthesize(&item, &mut rng, &mut file)
-            };
-            ctx.emit(value);
+                Synthesized::Single(schema.synthesize(&schema.output.clone(), &mut rng, &mut file))
+            }
         }
-        return Ok(Value::Null);
+    };
+    match synthesized {
+        Synthesized::Single(value) => {
+            ctx.sleep(0.5).await;
+            Ok(value)
+        }
+        Synthesized::Iterator { items, .. } => {
+            for item in items {
+                ctx.sleep(0.05).await;
+                ctx.emit(item);
+            }
+            Ok(Value::Null)
+        }
     }
-    ctx.sleep(0.5).await;
-    let out = schema.synthesize(&schema.output.clone(), &mut rng, &mut file);
-    Ok(out)
 }

@@ -93,12 +93,7 @@ pub fn parse_filter(list: Option<&[String]>) -> Result<u8, String> {
 pub fn attach(shared: &AppState, url: String, filter: u8) -> Box<WebhookState> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(deliver_loop(shared.clone(), url, rx));
-    Box::new(WebhookState {
-        filter,
-        last: None,
-        trailing: false,
-        tx,
-    })
+    Box::new(WebhookState { filter, last: None, trailing: false, tx })
 }
 
 /// Called under the record's lock on every lifecycle event.

@@ -97,7 +97,9 @@ pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiRes
     let b: CreateDeployment =
         serde_json::from_slice(&body).map_err(|e| Problem::unprocessable(format!("Invalid body: {e}")))?;
     if b.max_instances > 20 || b.min_instances > 5 || b.min_instances > b.max_instances {
-        return Err(Problem::unprocessable("min_instances must be 0..=5 and max_instances 0..=20, min ≤ max"));
+        return Err(Problem::unprocessable(
+            "min_instances must be 0..=5 and max_instances 0..=20, min ≤ max",
+        ));
     }
     check_version(&state, &b.model, &b.version)?;
     let d = Deployment {
@@ -122,7 +124,10 @@ pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiRes
 }
 
 /// `GET /deployments/{owner}/{name}`.
-pub async fn get(State(state): State<AppState>, Path((o, n)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path((o, n)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
     let all = state.deployments.read().map_err(|_| not_found())?;
     let d = all.get(&format!("{o}/{n}")).ok_or_else(not_found)?;
     Ok(Json(d.to_json(&state.username)))
@@ -158,17 +163,28 @@ pub async fn update(
     }
     let mut all = state.deployments.write().map_err(|_| not_found())?;
     let d = all.get_mut(&key).ok_or_else(not_found)?;
-    if let Some(v) = b.version { d.version = v; }
-    if let Some(h) = b.hardware { d.hardware = h; }
-    if let Some(m) = b.min_instances { d.min_instances = m; }
-    if let Some(m) = b.max_instances { d.max_instances = m; }
+    if let Some(v) = b.version {
+        d.version = v;
+    }
+    if let Some(h) = b.hardware {
+        d.hardware = h;
+    }
+    if let Some(m) = b.min_instances {
+        d.min_instances = m;
+    }
+    if let Some(m) = b.max_instances {
+        d.max_instances = m;
+    }
     d.number += 1;
     d.released = now_micros();
     Ok(Json(d.to_json(&state.username)))
 }
 
 /// `DELETE /deployments/{owner}/{name}`.
-pub async fn delete(State(state): State<AppState>, Path((o, n)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((o, n)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let mut all = state.deployments.write().map_err(|_| not_found())?;
     all.remove(&format!("{o}/{n}")).ok_or_else(not_found)?;
     Ok(StatusCode::NO_CONTENT)
@@ -194,17 +210,8 @@ pub async fn predict(
         .get(&key)
         .map(|d| d.version.clone())
         .ok_or_else(not_found)?;
-    let (model, version) = state
-        .catalog
-        .read()
-        .ok()
-        .and_then(|c| c.by_version(&version_id))
-        .ok_or_else(not_found)?;
-    let target = Target {
-        model,
-        reported: version.id.clone(),
-        version,
-        deployment: Some(Arc::from(key)),
-    };
+    let (model, version) =
+        state.catalog.read().ok().and_then(|c| c.by_version(&version_id)).ok_or_else(not_found)?;
+    let target = Target { model, reported: version.id.clone(), version, deployment: Some(Arc::from(key)) };
     create_for(&state, &headers, target, body).await
 }

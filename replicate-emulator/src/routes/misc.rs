@@ -86,10 +86,7 @@ pub async fn collection(State(state): State<AppState>, Path(slug): Path<String>)
         .ok_or_else(|| Problem::not_found("Collection not found"))?;
     let models: Vec<Value> = {
         let cat = state.catalog.read().map_err(|_| Problem::not_found("Collection not found"))?;
-        c.models
-            .iter()
-            .filter_map(|k| cat.models.get(*k).cloned())
-            .collect::<Vec<_>>()
+        c.models.iter().filter_map(|k| cat.models.get(*k).cloned()).collect::<Vec<_>>()
     }
     .iter()
     .map(|m| model_json(&state, m))
@@ -139,7 +136,11 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
     let ql = query.to_lowercase();
     let collections: Vec<Value> = COLLECTIONS
         .iter()
-        .filter(|c| c.slug.contains(&ql) || c.name.to_lowercase().contains(&ql) || c.description.to_lowercase().contains(&ql))
+        .filter(|c| {
+            c.slug.contains(&ql)
+                || c.name.to_lowercase().contains(&ql)
+                || c.description.to_lowercase().contains(&ql)
+        })
         .map(|c| json!({"name": c.name, "slug": c.slug, "description": c.description, "models": c.models}))
         .collect();
     Ok(Json(json!({"query": query, "models": models, "collections": collections, "pages": []})))

@@ -40,10 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/deployments", get(d::list).post(d::create))
         .route("/v1/deployments/{owner}/{name}", get(d::get).patch(d::update).delete(d::delete))
         .route("/v1/deployments/{owner}/{name}/predictions", post(d::predict))
-        .route(
-            "/v1/files",
-            get(files::list).post(files::create).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/v1/files", get(files::list).post(files::create).layer(DefaultBodyLimit::disable()))
         .route("/v1/files/{id}", get(files::get).delete(files::delete))
         .route("/v1/files/{id}/download", get(files::download))
         .route("/v1/files/streams/{id}", get(sse::stream))
@@ -54,10 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models/{owner}/{name}/readme", get(m::readme))
         .route("/v1/models/{owner}/{name}/predictions", post(p::create_by_model))
         .route("/v1/models/{owner}/{name}/versions", get(m::versions))
-        .route(
-            "/v1/models/{owner}/{name}/versions/{id}",
-            get(m::version).delete(m::delete_version),
-        )
+        .route("/v1/models/{owner}/{name}/versions/{id}", get(m::version).delete(m::delete_version))
         .route("/v1/models/{owner}/{name}/versions/{id}/trainings", post(t::create))
         .route("/v1/predictions", get(p::list).post(p::create))
         .route("/v1/predictions/{id}", get(p::get))

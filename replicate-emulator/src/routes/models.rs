@@ -32,12 +32,7 @@ pub fn model_json(state: &AppState, m: &Model) -> Value {
 }
 
 fn find(state: &AppState, owner: &str, name: &str) -> ApiResult<Arc<Model>> {
-    state
-        .catalog
-        .read()
-        .ok()
-        .and_then(|c| c.get(owner, name))
-        .ok_or_else(not_found)
+    state.catalog.read().ok().and_then(|c| c.get(owner, name)).ok_or_else(not_found)
 }
 
 /// Query with a cursor.
@@ -108,7 +103,8 @@ pub struct CreateModel {
 
 /// `POST /models`.
 pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiResult<Response> {
-    let b: CreateModel = serde_json::from_slice(&body).map_err(|e| Problem::unprocessable(format!("Invalid body: {e}")))?;
+    let b: CreateModel =
+        serde_json::from_slice(&body).map_err(|e| Problem::unprocessable(format!("Invalid body: {e}")))?;
     let visibility = b.visibility.unwrap_or_else(|| "private".into());
     if visibility != "public" && visibility != "private" {
         return Err(Problem::unprocessable("visibility must be public or private"));
@@ -143,7 +139,10 @@ pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiRes
 }
 
 /// `GET /models/{owner}/{name}`.
-pub async fn get(State(state): State<AppState>, Path((o, n)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path((o, n)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
     let m = find(&state, &o, &n)?;
     Ok(Json(model_json(&state, &m)))
 }
@@ -157,20 +156,37 @@ pub async fn update(
     let mut cat = state.catalog.write().map_err(|_| not_found())?;
     let mut m = (*cat.get(&o, &n).ok_or_else(not_found)?).clone();
     let text = |k: &str| patch.get(k).map(|v| v.as_str().map(str::to_string));
-    if let Some(v) = text("description") { m.description = v; }
-    if let Some(v) = text("github_url") { m.github_url = v; }
-    if let Some(v) = text("paper_url") { m.paper_url = v; }
-    if let Some(v) = text("license_url") { m.license_url = v; }
-    if let Some(v) = text("readme") { m.readme = v; }
-    if let Some(Some(v)) = text("visibility") { m.visibility = v; }
-    if let Some(Some(v)) = text("hardware") { m.hardware = v; }
+    if let Some(v) = text("description") {
+        m.description = v;
+    }
+    if let Some(v) = text("github_url") {
+        m.github_url = v;
+    }
+    if let Some(v) = text("paper_url") {
+        m.paper_url = v;
+    }
+    if let Some(v) = text("license_url") {
+        m.license_url = v;
+    }
+    if let Some(v) = text("readme") {
+        m.readme = v;
+    }
+    if let Some(Some(v)) = text("visibility") {
+        m.visibility = v;
+    }
+    if let Some(Some(v)) = text("hardware") {
+        m.hardware = v;
+    }
     let m = cat.insert(m);
     drop(cat);
     Ok(Json(model_json(&state, &m)))
 }
 
 /// `DELETE /models/{owner}/{name}`.
-pub async fn delete(State(state): State<AppState>, Path((o, n)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((o, n)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let mut cat = state.catalog.write().map_err(|_| not_found())?;
     let key = format!("{o}/{n}");
     let m = cat.models.remove(&key).ok_or_else(not_found)?;
@@ -181,16 +197,25 @@ pub async fn delete(State(state): State<AppState>, Path((o, n)): Path<(String, S
 }
 
 /// `GET /models/{owner}/{name}/readme` (text/plain).
-pub async fn readme(State(state): State<AppState>, Path((o, n)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn readme(
+    State(state): State<AppState>,
+    Path((o, n)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let m = find(&state, &o, &n)?;
     let text = m.readme.clone().unwrap_or_else(|| {
-        format!("# {o}/{n}\n\n{}\n", m.description.as_deref().unwrap_or("A model served by the Replicate emulator."))
+        format!(
+            "# {o}/{n}\n\n{}\n",
+            m.description.as_deref().unwrap_or("A model served by the Replicate emulator.")
+        )
     });
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
 /// `GET /models/{owner}/{name}/examples`.
-pub async fn examples(State(state): State<AppState>, Path((o, n)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn examples(
+    State(state): State<AppState>,
+    Path((o, n)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let m = find(&state, &o, &n)?;
     let mut out = b"{\"next\":null,\"previous\":null,\"results\":[".to_vec();
     if let Some(c) = m.default_example.as_ref().and_then(|id| state.predictions.get(id)) {
@@ -201,7 +226,10 @@ pub async fn examples(State(state): State<AppState>, Path((o, n)): Path<(String,
 }
 
 /// `GET /models/{owner}/{name}/versions`.
-pub async fn versions(State(state): State<AppState>, Path((o, n)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+pub async fn versions(
+    State(state): State<AppState>,
+    Path((o, n)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
     let m = find(&state, &o, &n)?;
     if m.official {
         return Err(not_found());

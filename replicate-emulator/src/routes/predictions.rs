@@ -1,8 +1,8 @@
 //! Prediction routes: create (by version, by model, by deployment), get, list, cancel,
 //! with `Prefer: wait`, `Cancel-After` and input validation.
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -52,8 +52,7 @@ pub struct Target {
 pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
@@ -118,13 +117,18 @@ pub async fn wait_terminal(cell: &Cell, timeout: Duration) {
 }
 
 /// Validates, stores and starts a prediction; answers as the service does.
-pub async fn create_for(state: &AppState, headers: &HeaderMap, target: Target, body: CreateBody) -> ApiResult<Response> {
+pub async fn create_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    target: Target,
+    body: CreateBody,
+) -> ApiResult<Response> {
     let input = body.input.unwrap_or_else(|| json!({}));
     let schema = &target.version.schema;
-    let validated = schema.validate(&input).map_err(Problem::invalid_input)?;
+    let validated = target.version.validate(&input).map_err(Problem::invalid_input)?;
     let stored = if schema.has_secrets() { schema.redact(&input) } else { input };
-    let filter = webhooks::parse_filter(body.webhook_events_filter.as_deref())
-        .map_err(Problem::unprocessable)?;
+    let filter =
+        webhooks::parse_filter(body.webhook_events_filter.as_deref()).map_err(Problem::unprocessable)?;
     let deadline = match headers.get("cancel-after") {
         Some(v) => {
             let secs = v
@@ -161,11 +165,7 @@ pub async fn create_for(state: &AppState, headers: &HeaderMap, target: Target, b
     state.predictions.insert(cell.clone());
     state.stats.predictions_created.fetch_add(1, Ordering::Relaxed);
     target.model.run_count.fetch_add(1, Ordering::Relaxed);
-    let handler = target
-        .model
-        .handler
-        .clone()
-        .unwrap_or_else(|| synth::handler_for(target.version.clone()));
+    let handler = target.model.handler.clone().unwrap_or_else(|| synth::handler_for(target.version.clone()));
     lifecycle::start(state.clone(), cell.clone(), handler, target.model.setup_seconds, validated);
     let wait = prefer_wait(headers);
     if let Some((secs, _)) = &wait {
@@ -194,10 +194,8 @@ fn invalid_version() -> Problem {
 
 /// The target of a model run by name (official: hidden version; others: latest).
 pub fn target_for_model(model: Arc<Model>) -> ApiResult<Target> {
-    let version = model
-        .latest()
-        .cloned()
-        .ok_or_else(|| Problem::unprocessable("This model has no versions"))?;
+    let version =
+        model.latest().cloned().ok_or_else(|| Problem::unprocessable("This model has no versions"))?;
     let reported: Arc<str> = if model.official { Arc::from("hidden") } else { version.id.clone() };
     Ok(Target { model, version, reported, deployment: None })
 }
@@ -210,7 +208,11 @@ fn parse_body(bytes: &[u8]) -> ApiResult<CreateBody> {
 }
 
 /// `POST /predictions`.
-pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: bytes::Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> ApiResult<Response> {
     let body = parse_body(&body)?;
     let Some(v) = body.version.clone() else {
         return Err(Problem::invalid_input(vec![crate::problem::InvalidField {
@@ -259,19 +261,13 @@ pub async fn create_by_model(
 
 /// `GET /predictions/{id}`.
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let cell = state
-        .predictions
-        .get(&id)
-        .ok_or_else(|| Problem::not_found("Not found."))?;
+    let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     Ok(json_bytes(StatusCode::OK, cell.to_json(&state.base)))
 }
 
 /// `POST /predictions/{id}/cancel`.
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let cell = state
-        .predictions
-        .get(&id)
-        .ok_or_else(|| Problem::not_found("Not found."))?;
+    let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     lifecycle::cancel(&state, &cell);
     Ok(json_bytes(StatusCode::OK, cell.to_json(&state.base)))
 }
@@ -326,7 +322,11 @@ pub fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Respon
     match next {
         Some(pos) => {
             let mut url = format!("{}/{group}?cursor={pos}", state.base);
-            for (k, v) in [("created_after", &q.created_after), ("created_before", &q.created_before), ("source", &q.source)] {
+            for (k, v) in [
+                ("created_after", &q.created_after),
+                ("created_before", &q.created_before),
+                ("source", &q.source),
+            ] {
                 if let Some(v) = v {
                     url.push_str(&format!("&{k}={}", encode(v)));
                 }
@@ -356,7 +356,9 @@ pub async fn web(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     match state.predictions.get(&id) {
         Some(c) => {
             let status = c.lock().status.as_str();
-            let html = format!("<!doctype html><title>Prediction {id}</title><h1>Prediction {id}</h1><p>Status: {status}</p>");
+            let html = format!(
+                "<!doctype html><title>Prediction {id}</title><h1>Prediction {id}</h1><p>Status: {status}</p>"
+            );
             ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
         }
         None => Problem::not_found("Not found.").into_response(),

@@ -41,17 +41,17 @@ pub async fn create(
         serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("Invalid JSON body: {e}")))?;
     let (base_model, base_version) = {
         let cat = state.catalog.read().map_err(|_| Problem::not_found("Not found."))?;
-        let m = cat.get(&o, &n).ok_or_else(|| Problem::not_found("The requested resource could not be found."))?;
+        let m = cat
+            .get(&o, &n)
+            .ok_or_else(|| Problem::not_found("The requested resource could not be found."))?;
         let v = m
             .versions
             .iter()
             .find(|v| *v.id == *id)
             .cloned()
             .ok_or_else(|| Problem::not_found("The requested resource could not be found."))?;
-        let dest_ok = b
-            .destination
-            .split_once('/')
-            .is_some_and(|(d_owner, d_name)| cat.get(d_owner, d_name).is_some());
+        let dest_ok =
+            b.destination.split_once('/').is_some_and(|(d_owner, d_name)| cat.get(d_owner, d_name).is_some());
         if !dest_ok {
             let mut p = Problem::not_found("The specified training destination does not exist");
             p.title = None;
@@ -59,7 +59,8 @@ pub async fn create(
         }
         (m, v)
     };
-    let filter = webhooks::parse_filter(b.webhook_events_filter.as_deref()).map_err(Problem::unprocessable)?;
+    let filter =
+        webhooks::parse_filter(b.webhook_events_filter.as_deref()).map_err(Problem::unprocessable)?;
     let mut rec = Record::new(Arc::from(base_model.key()), base_version.id.clone(), b.input.clone());
     if let Some(url) = b.webhook.filter(|u| !u.is_empty()) {
         rec.webhook = Some(webhooks::attach(&state, url, filter));
@@ -87,7 +88,9 @@ pub async fn create(
             let new_id = crate::ids::hex(64);
             let (d_owner, d_name) = destination.split_once('/').unwrap_or(("", ""));
             let mut cat = st.catalog.write().map_err(|_| "catalog unavailable".to_string())?;
-            let mut m = (*cat.get(d_owner, d_name).ok_or("The specified training destination does not exist")?).clone();
+            let mut m =
+                (*cat.get(d_owner, d_name).ok_or("The specified training destination does not exist")?)
+                    .clone();
             if m.handler.is_none() && m.versions.is_empty() {
                 m.setup_seconds = 0.2;
             }
