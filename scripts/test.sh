@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need (Prism, the official SDKs),
+# then runs every test of the workspace. Servers the tests need are started and stopped by the tests
+# (Prism, the emulator) or by the judge runner below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== tools"
+# Prism (an OpenAPI mock server we did not write) judges the client's requests against the official spec.
+if [ ! -x .tools/node_modules/.bin/prism ]; then
+  npm ci --prefix .tools --no-audit --no-fund --loglevel=error
+fi
+export PRISM_BIN="$PWD/.tools/node_modules/.bin/prism"
+
+echo "== cargo test (workspace, all features)"
+cargo test --workspace --all-features --no-fail-fast
+
+if [ -x replicate-emulator/judges/run.sh ]; then
+  echo "== official SDKs against the emulator"
+  bash replicate-emulator/judges/run.sh
+fi
