@@ -139,11 +139,7 @@ impl Model {
 
     /// JSON as `GET /models/{o}/{n}` returns it (`default_example` filled by the caller).
     pub fn to_json(&self, default_example: Value) -> Value {
-        let latest = if self.official {
-            Value::Null
-        } else {
-            self.latest().map(|v| v.to_json()).unwrap_or(Value::Null)
-        };
+        let latest = self.latest().map(|v| v.to_json()).unwrap_or(Value::Null);
         json!({
             "url": format!("https://replicate.com/{}/{}", self.owner, self.name),
             "owner": self.owner,
