@@ -253,13 +253,33 @@ pub async fn download(
     Ok(r)
 }
 
+/// The bytes and MIME type served at `/delivery/{pred}/{name}`.
+pub fn delivery_bytes(pred: &str, name: &str) -> (Vec<u8>, &'static str) {
+    let d = Sha256::digest(format!("{pred}/{name}").as_bytes());
+    let seed = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+    crate::media::file_for(name, seed)
+}
+
+/// Replaces every output file URL on this emulator inside `v` by a `data:` URL of its bytes.
+pub fn inline_files(origin: &str, v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            let prefix = format!("{origin}/delivery/");
+            if let Some((pred, name)) = s.strip_prefix(&prefix).and_then(|rest| rest.split_once('/')) {
+                let (bytes, mime) = delivery_bytes(pred, name);
+                let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+                *s = format!("data:{mime};base64,{b64}");
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| inline_files(origin, x)),
+        Value::Object(o) => o.values_mut().for_each(|x| inline_files(origin, x)),
+        _ => {}
+    }
+}
+
 /// `GET /delivery/{prediction}/{name}`: synthetic output bytes (PNG, WAV, text).
 pub async fn delivery(Path((pred, name)): Path<(String, String)>) -> Response {
-    let seed = {
-        let d = Sha256::digest(format!("{pred}/{name}").as_bytes());
-        u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-    };
-    let (bytes, mime) = crate::media::file_for(&name, seed);
+    let (bytes, mime) = delivery_bytes(&pred, &name);
     let mut r = Response::new(Body::from(bytes));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     r

@@ -443,7 +443,9 @@ async fn models_dir_versions_validate_and_synthesise() {
         .unwrap();
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["status"], "succeeded", "{p}");
-    let url = p["output"][0].as_str().unwrap();
+    assert!(p["output"][0].as_str().unwrap().starts_with("data:image/png;base64,"));
+    let (_, again) = get(&emu, &format!("/predictions/{}", p["id"].as_str().unwrap())).await;
+    let url = again["output"][0].as_str().unwrap();
     let png = client().get(url).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(&png[1..4], b"PNG");
     let (status, e) =

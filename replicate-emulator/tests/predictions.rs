@@ -56,10 +56,19 @@ async fn prefer_wait_holds_the_request_and_echoes_the_preference() {
     assert_eq!(p["status"], "succeeded");
     assert_eq!(p["version"], "hidden");
     assert_eq!(location, p["urls"]["get"]);
+    // sync mode returns finished files inline as data: URLs ...
+    use base64::Engine;
     let urls = p["output"].as_array().unwrap();
     assert_eq!(urls.len(), 2);
-    let png = client().get(urls[0].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    let inline = urls[0].as_str().unwrap().strip_prefix("data:image/png;base64,").unwrap();
+    let png = base64::engine::general_purpose::STANDARD.decode(inline).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // ... and GET serves URLs on the emulator holding the same bytes
+    let (_, again) = get(&emu, &location).await;
+    let url = again["output"][0].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"));
+    let fetched = client().get(url).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(&fetched[..], &png[..]);
     // official models hide their versions
     let (status, _) = get(&emu, "/models/black-forest-labs/flux-schnell/versions").await;
     assert_eq!(status, 404);

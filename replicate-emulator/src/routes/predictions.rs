@@ -171,7 +171,11 @@ pub async fn create_for(
     if let Some((secs, _)) = &wait {
         wait_terminal(&cell, Duration::from_secs(*secs)).await;
     }
-    let mut resp = json_bytes(StatusCode::CREATED, cell.to_json(&state.base));
+    let mut json = cell.to_json(&state.base);
+    if wait.is_some() {
+        json = inline_finished_files(state, &cell, json);
+    }
+    let mut resp = json_bytes(StatusCode::CREATED, json);
     if let Some((_, echo)) = wait {
         let h = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&echo) {
@@ -182,6 +186,25 @@ pub async fn create_for(
         }
     }
     Ok(resp)
+}
+
+/// In sync mode (`Prefer: wait`) a finished prediction's output files come back as `data:`
+/// URLs, as the service does; `GET` keeps serving the URLs.
+fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8> {
+    let delivery = format!("{}/delivery/", state.origin);
+    {
+        let r = cell.lock();
+        if !r.status.is_terminal() || !r.output.to_string().contains(&delivery) {
+            return json;
+        }
+    }
+    let Ok(mut v) = serde_json::from_slice::<Value>(&json) else {
+        return json;
+    };
+    if let Some(out) = v.get_mut("output") {
+        crate::files::inline_files(&state.origin, out);
+    }
+    serde_json::to_vec(&v).unwrap_or(json)
 }
 
 fn invalid_version() -> Problem {
