@@ -58,6 +58,12 @@ async fn next_chunk(mut st: StreamState) -> Option<(Result<Bytes, std::io::Error
         return None;
     }
     let cell = st.cell.clone();
+    if st.cut_at.is_some_and(|cut| st.next >= cut) {
+        // Let the events already written reach the client, then drop the connection.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        st.finished = true;
+        return Some((Err(std::io::Error::other("injected stream cut")), st));
+    }
     loop {
         let n = cell.changed.notified();
         tokio::pin!(n);
@@ -68,10 +74,6 @@ async fn next_chunk(mut st: StreamState) -> Option<(Result<Bytes, std::io::Error
                 let mut out = String::new();
                 let mut end = r.events.len();
                 if let Some(cut) = st.cut_at {
-                    if st.next >= cut {
-                        st.finished = true;
-                        return Some((Err(std::io::Error::other("injected stream cut")), st));
-                    }
                     end = end.min(cut);
                 }
                 for i in st.next..end {

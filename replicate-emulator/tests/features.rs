@@ -490,3 +490,109 @@ async fn search_query_models_readme_and_collections() {
     let (_, hw) = get(&emu, "/hardware").await;
     assert!(hw.as_array().unwrap().iter().any(|h| h["sku"] == "cpu"));
 }
+
+#[tokio::test]
+async fn output_webhooks_are_throttled_to_one_per_500ms() {
+    let emu = start(1.0).await;
+    let (url, got) = receiver(0).await;
+    // 20 tokens over about one second
+    let (_, p) = post(
+        &emu,
+        "/predictions",
+        json!({
+            "version": "emulator/stream-text",
+            "input": {"prompt": "t", "max_tokens": 20, "token_delay": 0.05},
+            "webhook": url
+        }),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    wait_done(&emu, &id).await;
+    let mut waited = 0;
+    while got.lock().unwrap().iter().all(|(_, b)| !b.contains("\"succeeded\"")) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+        assert!(waited < 200, "no completed delivery");
+    }
+    let bodies: Vec<Value> =
+        got.lock().unwrap().iter().map(|(_, b)| serde_json::from_str(b).unwrap()).collect();
+    let progress = bodies.iter().filter(|b| b["status"] == "processing").count();
+    assert!((1..=4).contains(&progress), "{progress} output deliveries for 20 tokens");
+    assert_eq!(bodies.last().unwrap()["output"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test]
+async fn injected_webhook_duplicates_share_their_webhook_id() {
+    let emu = Emulator::builder()
+        .time_scale(0.01)
+        .faults(Faults { webhook_duplicate: 1.0, ..Faults::default() })
+        .start()
+        .await
+        .unwrap();
+    let (url, got) = receiver(0).await;
+    post(
+        &emu,
+        "/predictions",
+        json!({
+            "version": "replicate/hello-world", "input": {"text": "d"},
+            "webhook": url, "webhook_events_filter": ["completed"]
+        }),
+    )
+    .await;
+    let mut waited = 0;
+    while got.lock().unwrap().len() < 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+        assert!(waited < 200, "duplicate never arrived");
+    }
+    let g = got.lock().unwrap();
+    assert_eq!(g[0].0["webhook-id"], g[1].0["webhook-id"]);
+    assert_eq!(g[0].1, g[1].1);
+}
+
+#[tokio::test]
+async fn cut_streams_resume_to_the_full_event_list() {
+    let emu = Emulator::builder()
+        .time_scale(0.01)
+        .seed(3)
+        .faults(Faults { sse_cut: 1.0, ..Faults::default() })
+        .start()
+        .await
+        .unwrap();
+    let (_, p) = post(
+        &emu,
+        "/predictions",
+        json!({"version": "emulator/stream-text", "input": {"prompt": "c", "max_tokens": 10}}),
+    )
+    .await;
+    let url = p["urls"]["stream"].as_str().unwrap().to_string();
+    wait_done(&emu, p["id"].as_str().unwrap()).await;
+    let mut events: Vec<(String, String, String)> = Vec::new();
+    let mut cuts = 0;
+    while events.last().is_none_or(|e| e.1 != "done") {
+        let mut req = client().get(&url);
+        if let Some(last) = events.last() {
+            req = req.header("last-event-id", last.0.clone());
+        }
+        let r = req.send().await.unwrap();
+        let mut text = String::new();
+        let mut r = r;
+        loop {
+            match r.chunk().await {
+                Ok(Some(c)) => text.push_str(std::str::from_utf8(&c).unwrap()),
+                Ok(None) => break,
+                Err(_) => {
+                    cuts += 1;
+                    break;
+                }
+            }
+        }
+        events.extend(parse_sse(&text));
+        assert!(cuts < 50);
+    }
+    assert!(cuts > 0);
+    let ids: Vec<usize> = events.iter().map(|e| e.0.rsplit(':').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(ids, (0..ids.len()).collect::<Vec<_>>(), "no event lost or repeated");
+    let text: String = events.iter().filter(|e| e.1 == "output").map(|e| e.2.as_str()).collect();
+    assert_eq!(text.split(' ').count(), 10);
+}
