@@ -1,6 +1,7 @@
 """Fixtures for the judge that runs the legacy Python SDK (replicate==1.0.7) against the emulator.
 
-run.sh exports REPLICATE_BASE_URL and REPLICATE_API_TOKEN; 1.0.7 reads both.
+run.sh exports REPLICATE_BASE_URL (`http://127.0.0.1:PORT/v1`) and REPLICATE_API_TOKEN. 1.0.7 wants
+the base URL without `/v1` (it puts `/v1/...` in every path), so this sets it to the origin.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import pytest
 import replicate
 from replicate.client import Client
 
+ORIGIN = os.environ["REPLICATE_BASE_URL"].removesuffix("/").removesuffix("/v1")
+os.environ["REPLICATE_BASE_URL"] = ORIGIN  # for the module-level replicate.stream / replicate.run
+
 
 @pytest.fixture(scope="session")
 def client() -> Client:
-    return Client(api_token=os.environ["REPLICATE_API_TOKEN"], base_url=os.environ["REPLICATE_BASE_URL"])
+    return Client(api_token=os.environ["REPLICATE_API_TOKEN"], base_url=ORIGIN)
 
 
 @pytest.fixture
