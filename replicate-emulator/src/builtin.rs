@@ -9,11 +9,24 @@ use crate::lifecycle::RunContext;
 /// The real hello-world version id.
 pub const HELLO_WORLD_VERSION: &str = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa";
 
-/// A Cog-style `openapi_schema` with the given Input properties and Output schema.
+/// A Cog-style `openapi_schema` with the given Input properties and Output schema (`extra`
+/// holds more components, e.g. the enums that choices reference).
 pub fn cog_schema(properties: Value, required: &[&str], output: Value, extra: Value) -> Value {
+    let mut schemas = serde_json::Map::new();
+    schemas.insert(
+        "Input".into(),
+        json!({"type": "object", "title": "Input", "required": required, "properties": properties}),
+    );
+    schemas.insert("Output".into(), output);
+    if let Some(e) = extra.as_object() {
+        schemas.extend(e.clone());
+    }
+    cog_schema_from_components(schemas)
+}
+
+/// A Cog-style `openapi_schema` around the given component schemas (which hold Input and Output).
+pub fn cog_schema_from_components(components: serde_json::Map<String, Value>) -> Value {
     let mut schemas = json!({
-        "Input": {"type": "object", "title": "Input", "required": required, "properties": properties},
-        "Output": output,
         "Status": {"enum": ["starting", "processing", "succeeded", "canceled", "failed"], "type": "string", "title": "Status"},
         "PredictionRequest": {"type": "object", "title": "PredictionRequest", "properties": {
             "id": {"type": "string", "title": "Id"},
@@ -29,10 +42,8 @@ pub fn cog_schema(properties: Value, required: &[&str], output: Value, extra: Va
             "error": {"type": "string", "title": "Error"}
         }}
     });
-    if let (Some(s), Some(e)) = (schemas.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            s.insert(k.clone(), v.clone());
-        }
+    if let Some(s) = schemas.as_object_mut() {
+        s.extend(components);
     }
     json!({
         "openapi": "3.0.2",

@@ -36,6 +36,7 @@ mod state;
 mod stats;
 mod store;
 mod synth;
+mod typed;
 mod webhooks;
 
 use std::collections::HashSet;
@@ -49,11 +50,12 @@ use base64::Engine;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use builtin::{HELLO_WORLD_VERSION, cog_schema};
+pub use builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
 pub use catalog::{Handler, HandlerFuture, ModelSpec};
 pub use config::{Config, Faults, RateLimits};
 pub use lifecycle::RunContext;
 pub use stats::{Snapshot as Stats, WebhookCounts};
+pub use typed::schema_for;
 pub use webhooks::sign as sign_webhook;
 
 use catalog::Catalog;

@@ -233,3 +233,54 @@ async fn registered_models_run_their_handler() {
     assert_eq!(done["output"], 42);
     assert_eq!(done["logs"], "adding\n");
 }
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+enum Shape {
+    #[serde(rename = "circle")]
+    Circle,
+    #[serde(rename = "square")]
+    Square,
+}
+
+/// Input of the typed test model.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct AreaInput {
+    /// Side or radius.
+    size: f64,
+    shape: Shape,
+    label: Option<String>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct AreaOutput {
+    area: f64,
+    label: String,
+}
+
+#[tokio::test]
+async fn typed_models_derive_their_schema_with_schemars() {
+    let emu = start(0.01).await;
+    emu.register_model(ModelSpec::typed("test/area", |i: AreaInput, _ctx| async move {
+        let area = match i.shape {
+            Shape::Circle => 3.0 * i.size * i.size,
+            Shape::Square => i.size * i.size,
+        };
+        Ok(AreaOutput { area, label: i.label.unwrap_or_default() })
+    }));
+    let (_, m) = get(&emu, "/models/test/area").await;
+    let schemas = &m["latest_version"]["openapi_schema"]["components"]["schemas"];
+    assert_eq!(schemas["Input"]["properties"]["size"]["type"], "number");
+    assert!(schemas["Output"]["properties"]["area"].is_object());
+    let (status, p) =
+        post(&emu, "/models/test/area/predictions", json!({"input": {"size": 2, "shape": "square"}})).await;
+    assert_eq!(status, 201, "{p}");
+    let done = wait_done(&emu, p["id"].as_str().unwrap()).await;
+    assert_eq!(done["output"]["area"], 4.0);
+    let (status, e) =
+        post(&emu, "/models/test/area/predictions", json!({"input": {"size": 2, "shape": "hexagon"}})).await;
+    assert_eq!(status, 422, "{e}");
+    let (status, _) =
+        post(&emu, "/models/test/area/predictions", json!({"input": {"shape": "circle"}})).await;
+    assert_eq!(status, 422);
+}
