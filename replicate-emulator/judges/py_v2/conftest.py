@@ -7,13 +7,11 @@ emulator accepts) and JUDGES_EMULATOR_BIN (to start extra emulators with other f
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from typing import Iterator
 
-import httpx
 import pytest
 import replicate
+from emulator_process import start_emulator, stop_emulator
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HELLO_WORLD_VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
@@ -43,28 +41,6 @@ def lenient_client() -> replicate.Replicate:
     return replicate.Replicate(max_retries=0)
 
 
-def start_emulator(*flags: str) -> tuple[subprocess.Popen[str], str]:
-    """Starts another emulator process with extra flags; returns it and its base URL."""
-    binary = os.environ["JUDGES_EMULATOR_BIN"]
-    proc = subprocess.Popen(
-        [binary, "--port", "0", "--time-scale", os.environ.get("JUDGES_TIME_SCALE", "0.1"), *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    assert line.startswith("http://") and line.endswith("/v1"), f"emulator printed {line!r}"
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(line + "/account", headers={"Authorization": "Bearer x"}, timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    return proc, line
-
-
 @pytest.fixture(scope="session")
 def data_url_client() -> Iterator[replicate.Replicate]:
     """A client on a second emulator started with --data-urls (outputs inline as data: URLs)."""
@@ -72,5 +48,4 @@ def data_url_client() -> Iterator[replicate.Replicate]:
     try:
         yield replicate.Replicate(base_url=url, bearer_token="r8_any", max_retries=0)
     finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+        stop_emulator(proc)

@@ -47,7 +47,12 @@ fn main() {
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
     match rt {
-        Ok(rt) => rt.block_on(run(opts)),
+        Ok(rt) => {
+            if let Err(e) = rt.block_on(run(opts)) {
+                eprintln!("emulator-bench failed: {e}");
+                std::process::exit(1);
+            }
+        }
         Err(e) => eprintln!("cannot start a runtime: {e}"),
     }
 }
@@ -76,20 +81,19 @@ struct Server {
 }
 
 impl Server {
-    fn start(time_scale: f64) -> Server {
-        let exe = std::env::current_exe().expect("current exe");
+    fn start(time_scale: f64) -> std::io::Result<Server> {
+        let exe = std::env::current_exe()?;
         let mut child = Command::new(exe)
             .args(["--serve", "--time-scale", &time_scale.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn server");
+            .spawn()?;
         let mut line = String::new();
-        let out = child.stdout.take().expect("stdout");
-        BufReader::new(out).read_line(&mut line).expect("base url");
+        let out = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
+        BufReader::new(out).read_line(&mut line)?;
         let host = line.trim().trim_start_matches("http://").trim_end_matches("/v1");
-        let addr = host.parse().expect("address");
-        Server { child, addr }
+        let addr = host.parse().map_err(|_| std::io::Error::other(format!("bad base url {line:?}")))?;
+        Ok(Server { child, addr })
     }
 
     fn rss_bytes(&self) -> u64 {
@@ -209,13 +213,13 @@ fn id_of(body: &[u8]) -> String {
     v["id"].as_str().unwrap_or("").to_string()
 }
 
-async fn run(o: Opts) {
+async fn run(o: Opts) -> std::io::Result<()> {
     println!("emulator-bench: {} s per rate test, {} connections", o.seconds, o.connections);
-    let server = Server::start(0.0);
+    let server = Server::start(0.0)?;
     let addr = server.addr;
 
     // 1. GET /predictions/{id}
-    let (_, body) = request(addr, &create_req("bench", true)).await.expect("create");
+    let (_, body) = request(addr, &create_req("bench", true)).await?;
     let id = id_of(&body);
     let (ok, bad) =
         hammer(addr, get_req(&format!("/v1/predictions/{id}")), o.connections, o.seconds, 200).await;
@@ -231,7 +235,7 @@ async fn run(o: Opts) {
 
     // 3. memory per stored finished prediction
     if o.stored > 0 {
-        let server = Server::start(0.0);
+        let server = Server::start(0.0)?;
         let addr = server.addr;
         // warm up allocator and routes
         let _ = hammer(addr, create_req("warm", true), 8, 1, 201).await;
@@ -241,13 +245,14 @@ async fn run(o: Opts) {
         let mut tasks = Vec::new();
         for c in 0..16 {
             tasks.push(tokio::spawn(async move {
-                let mut s = TcpStream::connect(addr).await.expect("connect");
+                let mut s = TcpStream::connect(addr).await?;
                 let mut buf = Vec::new();
                 for i in 0..per_conn {
                     let req = create_req(&format!("memory {c} {i}"), true);
-                    s.write_all(&req).await.expect("write");
-                    read_response(&mut s, &mut buf).await.expect("read");
+                    s.write_all(&req).await?;
+                    read_response(&mut s, &mut buf).await?;
                 }
+                Ok::<(), std::io::Error>(())
             }));
         }
         for t in tasks {
@@ -266,7 +271,7 @@ async fn run(o: Opts) {
 
     // 4. simultaneous SSE streams
     if o.sse > 0 {
-        let server = Server::start(1.0);
+        let server = Server::start(1.0)?;
         let addr = server.addr;
         let mut ids = Vec::new();
         for _ in 0..10 {
@@ -275,7 +280,7 @@ async fn run(o: Opts) {
                 "POST /v1/predictions HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             );
-            let (_, b) = request(addr, req.as_bytes()).await.expect("create stream");
+            let (_, b) = request(addr, req.as_bytes()).await?;
             ids.push(id_of(&b));
         }
         let rss_before = server.rss_bytes();
@@ -347,4 +352,5 @@ async fn run(o: Opts) {
             let _ = t.await;
         }
     }
+    Ok(())
 }

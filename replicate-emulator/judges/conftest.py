@@ -1,0 +1,1 @@
+"""Root of the Python judges: makes the shared helpers in this folder importable."""
