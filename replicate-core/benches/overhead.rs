@@ -19,7 +19,8 @@ const BODY: &str = r#"{"id":"gm3qorzdhgbfurvjtvhg6dckhu","model":"replicate/hell
 fn start_server() -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         runtime.block_on(async move {
             let app = Router::new().route(
                 "/v1/predictions/{id}",
@@ -139,7 +140,13 @@ fn main() {
         let (so, sb) = (median(seq_ours) * 1e6, median(seq_bare) * 1e6);
         let (co, cb) = (median(con_ours), median(con_bare));
         println!("predictions.get over loopback, {rounds} rounds, median");
-        println!("sequential:     ours {so:8.1} µs/req   bare {sb:8.1} µs/req   ours/bare time = {:.3}", so / sb);
-        println!("64 concurrent:  ours {co:8.0} req/s    bare {cb:8.0} req/s    ours/bare time = {:.3}", cb / co);
+        println!(
+            "sequential:     ours {so:8.1} µs/req   bare {sb:8.1} µs/req   ours/bare time = {:.3}",
+            so / sb
+        );
+        println!(
+            "64 concurrent:  ours {co:8.0} req/s    bare {cb:8.0} req/s    ours/bare time = {:.3}",
+            cb / co
+        );
     });
 }

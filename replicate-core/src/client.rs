@@ -282,15 +282,19 @@ impl ClientBuilder {
         let authorization = match &self.token {
             None => None,
             Some(token) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    Error::InvalidRequest("the API token holds characters a header cannot carry".to_owned())
-                })?;
+                let mut value =
+                    HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                        Error::InvalidRequest(
+                            "the API token holds characters a header cannot carry".to_owned(),
+                        )
+                    })?;
                 value.set_sensitive(true);
                 Some(value)
             }
         };
-        let user_agent = HeaderValue::from_str(&self.user_agent)
-            .map_err(|_| Error::InvalidRequest(format!("user agent {:?} is not a header value", self.user_agent)))?;
+        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| {
+            Error::InvalidRequest(format!("user agent {:?} is not a header value", self.user_agent))
+        })?;
         Ok(Replicate {
             inner: Arc::new(Inner {
                 http,

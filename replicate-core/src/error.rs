@@ -8,6 +8,7 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use crate::retry;
+use crate::types::Prediction;
 use crate::webhooks::WebhookError;
 
 /// A `Result` whose error is [`Error`].
@@ -74,6 +75,49 @@ pub enum Error {
     /// A webhook delivery failed verification.
     #[error(transparent)]
     Webhook(#[from] WebhookError),
+    /// A model input failed local validation (a typed model's bounds, length or pattern); nothing was sent.
+    #[error("invalid input {field}: {message}")]
+    InvalidInput {
+        /// The input field, e.g. `num_outputs`.
+        field: String,
+        /// What is wrong, naming the value and the bound.
+        message: String,
+    },
+    /// A model reference is malformed (not `owner/name`, `owner/name:<version>` or a 64-hex version id).
+    #[error("invalid model reference {reference:?}: {reason}")]
+    InvalidModelRef {
+        /// The reference as given.
+        reference: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The prediction failed: the model raised an error. Carries the prediction (error text, logs).
+    #[error("prediction {} failed: {}", .0.id, .0.error_message().unwrap_or_else(|| "no error message".to_owned()))]
+    ModelFailed(Box<Prediction>),
+    /// The prediction was canceled (by a user, or its deadline passed while it ran).
+    #[error("prediction {} was canceled", .0.id)]
+    Canceled(Box<Prediction>),
+    /// The prediction was aborted: its deadline passed before it started.
+    #[error("prediction {} was aborted before it started (its deadline passed)", .0.id)]
+    Aborted(Box<Prediction>),
+    /// A local deadline passed before the prediction finished.
+    #[error("prediction {id} did not finish within {after:?}{}", if *.canceled { " (canceled on the server)" } else { "" })]
+    DeadlineExceeded {
+        /// The prediction's id.
+        id: String,
+        /// The deadline.
+        after: Duration,
+        /// Whether the prediction was canceled on the server.
+        canceled: bool,
+    },
+    /// A server-sent event stream broke in a way that reconnecting could not mend, or sent an error event.
+    #[error("stream of prediction {id}: {message}")]
+    Stream {
+        /// The prediction's id.
+        id: String,
+        /// What happened.
+        message: String,
+    },
     /// Reading a local file (for an upload) failed.
     #[error("{context}: {source}")]
     Io {
@@ -129,6 +173,20 @@ pub enum ErrorKind {
     Webhook,
     /// Local I/O failed.
     Io,
+    /// A model input failed local validation.
+    InvalidInput,
+    /// A model reference is malformed.
+    InvalidModelRef,
+    /// The model failed.
+    ModelFailed,
+    /// The prediction was canceled.
+    Canceled,
+    /// The prediction was aborted before it started.
+    Aborted,
+    /// A local deadline passed.
+    DeadlineExceeded,
+    /// An event stream broke or reported an error.
+    Stream,
 }
 
 impl ErrorKind {
@@ -162,6 +220,13 @@ impl Error {
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
             Error::Webhook(_) => ErrorKind::Webhook,
             Error::Io { .. } => ErrorKind::Io,
+            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::InvalidModelRef { .. } => ErrorKind::InvalidModelRef,
+            Error::ModelFailed(_) => ErrorKind::ModelFailed,
+            Error::Canceled(_) => ErrorKind::Canceled,
+            Error::Aborted(_) => ErrorKind::Aborted,
+            Error::DeadlineExceeded { .. } => ErrorKind::DeadlineExceeded,
+            Error::Stream { .. } => ErrorKind::Stream,
         }
     }
 
@@ -186,6 +251,14 @@ impl Error {
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The prediction, for errors about one that ended badly (failed, canceled, aborted).
+    pub fn prediction(&self) -> Option<&Prediction> {
+        match self {
+            Error::ModelFailed(p) | Error::Canceled(p) | Error::Aborted(p) => Some(p),
             _ => None,
         }
     }

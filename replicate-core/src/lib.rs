@@ -31,6 +31,7 @@ mod pagination;
 mod request;
 mod resources;
 pub mod retry;
+mod run;
 mod transport;
 pub mod types;
 pub mod webhooks;
@@ -52,6 +53,11 @@ pub use resources::{
     PredictionList, Predictions, Search, Trainings, Versions, Webhooks,
 };
 pub use retry::RetryPolicy;
+pub use run::typed::{self, TypedModel, TypedStreamModel};
+pub use run::{
+    FileEncoding, FileInput, FileOutput, INLINE_LIMIT, IntoModelRef, ModelFn, ModelRef, Output, PollPolicy,
+    Run, StreamEvent, WaitMode, default_client, run, stream,
+};
 pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 
 /// The `reqwest` this crate is built on, for [`ClientBuilder::http_client`].

@@ -65,6 +65,8 @@ pub struct RequestSpec<T> {
     pub(crate) decoder: Decoder<T>,
     /// A problem found while building: reported before anything is sent.
     pub(crate) invalid: Option<String>,
+    /// Whether an absolute URL off the API host may be fetched (without the token): file outputs.
+    pub(crate) foreign_host_ok: bool,
 }
 
 impl<T> fmt::Debug for RequestSpec<T> {
@@ -99,6 +101,7 @@ impl<T> RequestSpec<T> {
             timeout: None,
             decoder,
             invalid: None,
+            foreign_host_ok: false,
         }
     }
 
@@ -364,14 +367,15 @@ impl<T: Send + 'static> IntoFuture for WithResponse<T> {
     }
 }
 
-/// Resolves a target against the client's base URL, refusing foreign hosts (the token goes only to the API).
-pub(crate) fn resolve(client: &Replicate, target: &Target) -> Result<Url> {
+/// Resolves a target against the client's base URL. Foreign hosts are refused unless `foreign_host_ok`
+/// (the token goes only to the API host either way).
+pub(crate) fn resolve(client: &Replicate, target: &Target, foreign_host_ok: bool) -> Result<Url> {
     match target {
         Target::Path(path) => client.url(path),
         Target::Url(url) => {
             let parsed =
                 Url::parse(url).map_err(|e| Error::InvalidRequest(format!("{url:?} is not a URL: {e}")))?;
-            if !client.is_api_url(&parsed) {
+            if !foreign_host_ok && !client.is_api_url(&parsed) {
                 return Err(Error::InvalidRequest(format!(
                     "refusing to follow {url:?}: it is not on the API host {}, and the API token is only sent there",
                     client.base_url().origin().ascii_serialization()

@@ -24,8 +24,13 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
     if let Some(problem) = spec.invalid {
         return Err(Error::InvalidRequest(problem));
     }
-    let authorization = client.inner.authorization.as_ref().ok_or(Error::MissingToken)?;
-    let mut url = resolve(client, &spec.target)?;
+    let mut url = resolve(client, &spec.target, spec.foreign_host_ok)?;
+    // The token goes only to the API host.
+    let authorization = if client.is_api_url(&url) {
+        Some(client.inner.authorization.as_ref().ok_or(Error::MissingToken)?)
+    } else {
+        None
+    };
     if !spec.query.is_empty() {
         url.query_pairs_mut().extend_pairs(spec.query.iter().map(|(k, v)| (*k, v.as_str())));
     }
@@ -37,13 +42,15 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
 
     let mut retries = 0u32;
     loop {
-        let builder = client
+        let mut builder = client
             .inner
             .http
             .request(spec.method.clone(), url.clone())
             .timeout(timeout)
-            .header(AUTHORIZATION, authorization.clone())
             .header(USER_AGENT, client.inner.user_agent.clone());
+        if let Some(authorization) = authorization {
+            builder = builder.header(AUTHORIZATION, authorization.clone());
+        }
         let builder = if spec.headers.is_empty() { builder } else { builder.headers(spec.headers.clone()) };
         let builder = with_body(builder, &spec.body).await?;
         let attempt = match builder.send().await {
@@ -80,9 +87,7 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
         };
 
         return match attempt {
-            Attempt::Success(response) => {
-                decode(client, &spec.decoder, response, &spec.method, &url).await
-            }
+            Attempt::Success(response) => decode(client, &spec.decoder, response, &spec.method, &url).await,
             Attempt::Status(status, headers, body) => {
                 let cannot_repeat = status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT;
                 Err(Error::Api(Box::new(ApiError {
@@ -133,12 +138,7 @@ async fn decode<T>(
             let body = response.bytes().await.map_err(|source| {
                 let note = None;
                 if source.is_timeout() {
-                    Error::Timeout {
-                        method: method(),
-                        path: path(),
-                        after: client.inner.timeout,
-                        note,
-                    }
+                    Error::Timeout { method: method(), path: path(), after: client.inner.timeout, note }
                 } else {
                     Error::Connection { method: method(), path: path(), source, note }
                 }

@@ -1,0 +1,168 @@
+//! File outputs: every `https:` / `data:` string of a model's output, readable as bytes, a byte stream,
+//! or saved to a path. Requests to the API's own host carry the token; others (such as
+//! `replicate.delivery`) do not.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::path::Path;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+use super::files_in::decode_data_url;
+use crate::client::Replicate;
+use crate::error::{Error, Result};
+use crate::request::{ApiRequest, ByteStream, Decoder, RequestSpec, decode_bytes, decode_stream};
+
+thread_local! {
+    /// The client that file outputs decoded on this thread attach to (set while the SDK decodes outputs).
+    static CURRENT_CLIENT: RefCell<Option<Replicate>> = const { RefCell::new(None) };
+}
+
+/// Runs `decode` with `client` attached to every [`FileOutput`] it deserializes.
+pub(crate) fn with_client<T>(client: &Replicate, decode: impl FnOnce() -> T) -> T {
+    let previous = CURRENT_CLIENT.with(|c| c.replace(Some(client.clone())));
+    let result = decode();
+    CURRENT_CLIENT.with(|c| *c.borrow_mut() = previous);
+    result
+}
+
+/// A file a model produced.
+#[derive(Clone)]
+pub struct FileOutput {
+    url: String,
+    client: Option<Replicate>,
+}
+
+impl fmt::Debug for FileOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = match self.url.find(',') {
+            Some(comma) if self.url.starts_with("data:") => format!("{}…", &self.url[..comma.min(64)]),
+            _ => self.url.clone(),
+        };
+        f.debug_tuple("FileOutput").field(&shown).finish()
+    }
+}
+
+impl fmt::Display for FileOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl PartialEq for FileOutput {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url
+    }
+}
+
+impl FileOutput {
+    /// A file output for `url`, fetched through `client`.
+    pub fn new(url: impl Into<String>, client: Option<Replicate>) -> Self {
+        FileOutput { url: url.into(), client }
+    }
+
+    /// The file's URL (`https:` or `data:`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The MIME type, for a data URL.
+    pub fn content_type(&self) -> Option<String> {
+        decode_data_url(&self.url).map(|(content_type, _)| content_type)
+    }
+
+    fn request<T: Send + 'static>(&self, decoder: Decoder<T>) -> Result<ApiRequest<T>> {
+        let client = match &self.client {
+            Some(client) => client.clone(),
+            None => Replicate::builder().no_token().build()?,
+        };
+        let mut spec = RequestSpec::absolute(&self.url, decoder);
+        spec.method = Method::GET;
+        spec.foreign_host_ok = true;
+        Ok(ApiRequest::new(client, spec))
+    }
+
+    /// The whole file.
+    pub async fn bytes(&self) -> Result<Bytes> {
+        if self.url.starts_with("data:") {
+            return decode_data_url(&self.url)
+                .map(|(_, bytes)| bytes)
+                .ok_or_else(|| Error::InvalidRequest("the output is not a base64 data URL".to_owned()));
+        }
+        self.request(Decoder::Body(decode_bytes))?.send().await
+    }
+
+    /// The file as a stream of chunks.
+    pub async fn stream(&self) -> Result<ByteStream> {
+        if self.url.starts_with("data:") {
+            let bytes = self.bytes().await?;
+            return Ok(Box::pin(futures_util::stream::once(async move { Ok(bytes) })));
+        }
+        self.request(Decoder::Stream(decode_stream))?.send().await
+    }
+
+    /// Writes the file to `path` as it arrives; returns the number of bytes written.
+    pub async fn save(&self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = path.as_ref();
+        let io = |context: &str| {
+            let context = format!("{context} {}", path.display());
+            move |source| Error::Io { context, source }
+        };
+        let mut file = tokio::fs::File::create(path).await.map_err(io("creating"))?;
+        let mut stream = self.stream().await?;
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            file.write_all(&chunk).await.map_err(io("writing"))?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await.map_err(io("writing"))?;
+        Ok(written)
+    }
+}
+
+impl Serialize for FileOutput {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.url)
+    }
+}
+
+impl<'de> Deserialize<'de> for FileOutput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let url = String::deserialize(deserializer)?;
+        let client = CURRENT_CLIENT.with(|c| c.borrow().clone());
+        Ok(FileOutput { url, client })
+    }
+}
+
+impl schemars::JsonSchema for FileOutput {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FileOutput".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "uri"})
+    }
+}
+
+/// Whether a string of an output is a file (an `https:`, `http:` or `data:` URL).
+pub(crate) fn is_file_url(text: &str) -> bool {
+    text.starts_with("https://") || text.starts_with("http://") || text.starts_with("data:")
+}
+
+/// Every file URL of `value`, in order.
+pub(crate) fn files_in(value: &Value, client: &Replicate, out: &mut Vec<FileOutput>) {
+    match value {
+        Value::String(text) if is_file_url(text) => {
+            out.push(FileOutput::new(text.clone(), Some(client.clone())))
+        }
+        Value::Array(items) => items.iter().for_each(|v| files_in(v, client, out)),
+        Value::Object(map) => map.values().for_each(|v| files_in(v, client, out)),
+        _ => {}
+    }
+}

@@ -1,0 +1,279 @@
+//! Following a prediction to its end: by its event stream when it has one, else by adaptive polling.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+
+use super::sse::{self, StreamEvent};
+use crate::client::Replicate;
+use crate::error::{Error, Result};
+use crate::types::{Prediction, PredictionStatus};
+
+/// When to poll a prediction that has no stream.
+///
+/// The delay before the next poll is `elapsed × ratio`, kept between `min` and `max`, where `elapsed` is
+/// the time since following began; the first poll comes after `first`. With the defaults (first 0.5 s,
+/// then 1 s until 10 s have passed, then 10 % of the elapsed time up to 15 s) a 10-second prediction costs
+/// 11 polls and is noticed within 0.5 s; an hour-long one about 250. The server's `retry-after` on a 429
+/// overrides the schedule (see [`RetryPolicy`](crate::RetryPolicy)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollPolicy {
+    /// Delay before the first poll.
+    pub first: Duration,
+    /// Shortest delay between polls.
+    pub min: Duration,
+    /// Longest delay between polls.
+    pub max: Duration,
+    /// Delay as a share of the time elapsed.
+    pub ratio: f64,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            first: Duration::from_millis(500),
+            min: Duration::from_secs(1),
+            max: Duration::from_secs(15),
+            ratio: 0.1,
+        }
+    }
+}
+
+impl PollPolicy {
+    /// The delay before the next poll, `elapsed` after following began, for poll number `n` (0-based).
+    pub fn delay(&self, n: u32, elapsed: Duration) -> Duration {
+        if n == 0 {
+            return self.first;
+        }
+        elapsed.mul_f64(self.ratio.max(0.0)).clamp(self.min, self.max.max(self.min))
+    }
+}
+
+/// How to follow a prediction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Follow {
+    pub(crate) poll: PollPolicy,
+    /// Read `urls.stream` when present.
+    pub(crate) use_stream: bool,
+    /// Give up (and cancel on the server) after this long.
+    pub(crate) deadline: Option<Duration>,
+}
+
+impl Default for Follow {
+    fn default() -> Self {
+        Follow { poll: PollPolicy::default(), use_stream: true, deadline: None }
+    }
+}
+
+/// Follows `prediction` until it is terminal and returns it (whatever its terminal status).
+pub(crate) async fn until_terminal(
+    client: &Replicate,
+    prediction: Prediction,
+    follow: Follow,
+) -> Result<Prediction> {
+    if prediction.is_terminal() {
+        return Ok(prediction);
+    }
+    let id = prediction.id.clone();
+    let work = follow_inner(client, prediction, follow);
+    match follow.deadline {
+        None => work.await,
+        Some(deadline) => match tokio::time::timeout(deadline, work).await {
+            Ok(result) => result,
+            Err(_) => {
+                let canceled = client.predictions().cancel(&id).await.is_ok();
+                Err(Error::DeadlineExceeded { id, after: deadline, canceled })
+            }
+        },
+    }
+}
+
+async fn follow_inner(client: &Replicate, prediction: Prediction, follow: Follow) -> Result<Prediction> {
+    if follow.use_stream
+        && let Some(url) = prediction.urls.stream.clone()
+    {
+        let mut events = sse::events(client, &prediction.id, &url);
+        let mut streamed = false;
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(StreamEvent::Done { .. }) => {
+                    streamed = true;
+                    break;
+                }
+                Ok(_) => {}
+                // The stream is a shortcut: when it fails, polling still finds the outcome.
+                Err(_) => break,
+            }
+        }
+        if streamed {
+            let latest = client.predictions().get(&prediction.id).await?;
+            if latest.is_terminal() {
+                return Ok(latest);
+            }
+        }
+    }
+    poll(client, &prediction.id, follow.poll).await
+}
+
+/// Polls until terminal.
+pub(crate) async fn poll(client: &Replicate, id: &str, policy: PollPolicy) -> Result<Prediction> {
+    let start = Instant::now();
+    let mut n = 0;
+    loop {
+        tokio::time::sleep(policy.delay(n, start.elapsed())).await;
+        n += 1;
+        let prediction = client.predictions().get(id).await?;
+        if prediction.is_terminal() {
+            return Ok(prediction);
+        }
+    }
+}
+
+/// Turns a terminal prediction into its outcome: `succeeded` is `Ok`, the others their own errors.
+pub(crate) fn outcome(prediction: Prediction) -> Result<Prediction> {
+    match prediction.status {
+        PredictionStatus::Succeeded => Ok(prediction),
+        PredictionStatus::Failed => Err(Error::ModelFailed(Box::new(prediction))),
+        PredictionStatus::Canceled => Err(Error::Canceled(Box::new(prediction))),
+        PredictionStatus::Aborted => Err(Error::Aborted(Box::new(prediction))),
+        _ => Err(Error::Stream {
+            id: prediction.id.clone(),
+            message: format!("ended as {}", prediction.status),
+        }),
+    }
+}
+
+/// The events of a prediction: its stream when it has one, else made by polling its growing output
+/// and logs.
+pub(crate) fn events(
+    client: &Replicate,
+    prediction: &Prediction,
+    poll: PollPolicy,
+) -> crate::BoxStream<StreamEvent> {
+    if let Some(url) = &prediction.urls.stream {
+        return sse::events(client, &prediction.id, url);
+    }
+    polled_events(client.clone(), prediction.clone(), poll)
+}
+
+fn polled_events(
+    client: Replicate,
+    prediction: Prediction,
+    policy: PollPolicy,
+) -> crate::BoxStream<StreamEvent> {
+    struct State {
+        client: Replicate,
+        prediction: Option<Prediction>,
+        id: String,
+        outputs_sent: usize,
+        logs_sent: usize,
+        pending: std::collections::VecDeque<Result<StreamEvent>>,
+        start: Instant,
+        polls: u32,
+        finished: bool,
+    }
+    let state = State {
+        client,
+        id: prediction.id.clone(),
+        prediction: Some(prediction),
+        outputs_sent: 0,
+        logs_sent: 0,
+        pending: Default::default(),
+        start: Instant::now(),
+        polls: 0,
+        finished: false,
+    };
+    Box::pin(futures_util::stream::unfold(state, move |mut state| async move {
+        loop {
+            if let Some(item) = state.pending.pop_front() {
+                return Some((item, state));
+            }
+            if state.finished {
+                return None;
+            }
+            let current = match state.prediction.take() {
+                Some(p) => p,
+                None => {
+                    tokio::time::sleep(policy.delay(state.polls, state.start.elapsed())).await;
+                    state.polls += 1;
+                    match state.client.predictions().get(&state.id).await {
+                        Ok(p) => p,
+                        Err(e) => {
+                            state.finished = true;
+                            return Some((Err(e), state));
+                        }
+                    }
+                }
+            };
+            let (outputs, sent) = chunks(&current.output, state.outputs_sent);
+            state.outputs_sent = sent;
+            state.pending.extend(outputs.into_iter().map(|o| Ok(StreamEvent::Output(o))));
+            if let Some(logs) = &current.logs
+                && logs.len() > state.logs_sent
+                && logs.is_char_boundary(state.logs_sent)
+            {
+                state.pending.push_back(Ok(StreamEvent::Logs(logs[state.logs_sent..].to_owned())));
+                state.logs_sent = logs.len();
+            }
+            if current.is_terminal() {
+                state.finished = true;
+                state.pending.push_back(match current.status {
+                    PredictionStatus::Succeeded => Ok(StreamEvent::Done { reason: None }),
+                    PredictionStatus::Failed => Err(Error::ModelFailed(Box::new(current))),
+                    _ => Ok(StreamEvent::Done { reason: Some(current.status.as_str().to_owned()) }),
+                });
+            }
+        }
+    }))
+}
+
+/// The output items after the first `sent`, as text, and the new count. A growing array yields its new
+/// items; a string output (complete only at the end) yields itself once.
+fn chunks(output: &serde_json::Value, sent: usize) -> (Vec<String>, usize) {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match output {
+        serde_json::Value::Array(items) if items.len() > sent => {
+            (items[sent..].iter().map(text).collect(), items.len())
+        }
+        serde_json::Value::Null | serde_json::Value::Array(_) => (Vec::new(), sent),
+        other if sent == 0 => (vec![text(other)], 1),
+        _ => (Vec::new(), sent),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_second_prediction_costs_eleven_polls_noticed_within_half_a_second() {
+        let policy = PollPolicy::default();
+        let (mut t, mut n) = (Duration::ZERO, 0);
+        while t < Duration::from_secs(10) {
+            t += policy.delay(n, t);
+            n += 1;
+        }
+        assert_eq!(n, 11, "polls");
+        assert!(t - Duration::from_secs(10) <= Duration::from_millis(500), "noticed at {t:?}");
+    }
+
+    #[test]
+    fn long_predictions_back_off_to_the_cap() {
+        let policy = PollPolicy::default();
+        assert_eq!(policy.delay(5, Duration::from_secs(30)), Duration::from_secs(3));
+        assert_eq!(policy.delay(5, Duration::from_secs(3600)), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn chunks_follow_a_growing_array() {
+        let (c, n) = chunks(&serde_json::json!(["a", "b"]), 0);
+        assert_eq!((c, n), (vec!["a".to_owned(), "b".to_owned()], 2));
+        let (c, n) = chunks(&serde_json::json!(["a", "b", "c"]), 2);
+        assert_eq!((c, n), (vec!["c".to_owned()], 3));
+        let (c, _) = chunks(&serde_json::json!("whole"), 0);
+        assert_eq!(c, vec!["whole".to_owned()]);
+    }
+}

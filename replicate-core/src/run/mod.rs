@@ -1,0 +1,359 @@
+//! The high-level API: [`Replicate::run`], [`Replicate::stream`] and [`Replicate::use_model`], with
+//! file inputs and outputs.
+
+mod files_in;
+mod files_out;
+mod follow;
+mod model_ref;
+mod output;
+mod sse;
+pub mod typed;
+mod use_model;
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use files_in::{FileEncoding, FileInput, INLINE_LIMIT};
+pub use files_out::FileOutput;
+pub use follow::PollPolicy;
+pub use model_ref::{IntoModelRef, ModelRef};
+pub use output::Output;
+pub use sse::StreamEvent;
+pub use use_model::ModelFn;
+
+pub(crate) use files_out::with_client;
+use follow::Follow;
+
+use crate::client::Replicate;
+use crate::error::{Error, Result};
+use crate::pagination::BoxStream;
+use crate::request::{BoxFuture, Wait};
+use crate::types::{CreatePrediction, Prediction, WebhookEvent};
+
+/// How `run` waits for the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitMode {
+    /// Hold the create open (`Prefer: wait`, up to 60 s), then follow the prediction if it is not done.
+    Block(Wait),
+    /// Create without waiting, then follow (stream or poll).
+    Poll,
+}
+
+impl Default for WaitMode {
+    fn default() -> Self {
+        WaitMode::Block(Wait::Max)
+    }
+}
+
+/// The options of a run; every setter of [`Run`] changes one.
+#[derive(Debug, Clone)]
+pub(crate) struct RunOptions {
+    wait: WaitMode,
+    use_file_output: bool,
+    file_encoding: FileEncoding,
+    webhook: Option<String>,
+    webhook_events_filter: Option<Vec<WebhookEvent>>,
+    cancel_after: Option<Duration>,
+    follow: Follow,
+    cancel_on_drop: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            wait: WaitMode::default(),
+            use_file_output: true,
+            file_encoding: FileEncoding::default(),
+            webhook: None,
+            webhook_events_filter: None,
+            cancel_after: None,
+            follow: Follow::default(),
+            cancel_on_drop: false,
+        }
+    }
+}
+
+/// A model run, configured by its setters and started by `.await`: see [`Replicate::run`].
+#[must_use = "a run does nothing until it is awaited"]
+pub struct Run {
+    client: Replicate,
+    model: Result<ModelRef>,
+    input: Result<Value>,
+    options: RunOptions,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("model", &self.model.as_ref().ok())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl Run {
+    /// How to wait (default: block with `Prefer: wait`, then follow).
+    pub fn wait(mut self, wait: WaitMode) -> Self {
+        self.options.wait = wait;
+        self
+    }
+
+    /// Create without waiting and follow by stream or polling (the same as `.wait(WaitMode::Poll)`).
+    pub fn poll_only(self) -> Self {
+        self.wait(WaitMode::Poll)
+    }
+
+    /// Whether the output's file URLs are offered as [`FileOutput`]s by [`Output::files`] (default on).
+    pub fn use_file_output(mut self, on: bool) -> Self {
+        self.options.use_file_output = on;
+        self
+    }
+
+    /// How local file inputs are sent (default [`FileEncoding::Auto`]).
+    pub fn file_encoding(mut self, encoding: FileEncoding) -> Self {
+        self.options.file_encoding = encoding;
+        self
+    }
+
+    /// An HTTPS URL to receive webhook deliveries.
+    pub fn webhook(mut self, url: impl Into<String>) -> Self {
+        self.options.webhook = Some(url.into());
+        self
+    }
+
+    /// Which events are delivered to the webhook.
+    pub fn webhook_events_filter(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
+        self.options.webhook_events_filter = Some(events.into_iter().collect());
+        self
+    }
+
+    /// Server-side deadline (`Cancel-After`, at least 5 s): the service cancels or aborts the prediction.
+    pub fn cancel_after(mut self, after: Duration) -> Self {
+        self.options.cancel_after = Some(after);
+        self
+    }
+
+    /// Local deadline: once it passes the prediction is canceled on the server and the run fails with
+    /// [`Error::DeadlineExceeded`].
+    pub fn deadline(mut self, after: Duration) -> Self {
+        self.options.follow.deadline = Some(after);
+        self
+    }
+
+    /// The polling schedule used when there is no stream.
+    pub fn poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.options.follow.poll = policy;
+        self
+    }
+
+    /// Whether to follow by the event stream when the prediction has one (default on).
+    pub fn follow_stream(mut self, on: bool) -> Self {
+        self.options.follow.use_stream = on;
+        self
+    }
+
+    /// Cancel the prediction on the server if this run is dropped before it ends (default off: dropping
+    /// a run leaves the prediction running).
+    pub fn cancel_on_drop(mut self, on: bool) -> Self {
+        self.options.cancel_on_drop = on;
+        self
+    }
+
+    /// Creates the prediction and returns it as the create answered (not followed to its end).
+    pub async fn start(self) -> Result<Prediction> {
+        let Run { client, model, input, options } = self;
+        create(&client, &model?, input?, &options).await
+    }
+
+    /// Runs and returns the final prediction however it ended (no error for `failed`/`canceled`).
+    pub async fn prediction(self) -> Result<Prediction> {
+        let Run { client, model, input, options } = self;
+        let prediction = create(&client, &model?, input?, &options).await?;
+        let id = prediction.id.clone();
+        let guard = CancelOnDrop { client: client.clone(), id: Some(id).filter(|_| options.cancel_on_drop) };
+        let result = follow::until_terminal(&client, prediction, options.follow).await;
+        guard.disarm();
+        result
+    }
+}
+
+impl IntoFuture for Run {
+    type Output = Result<Output>;
+    type IntoFuture = BoxFuture<'static, Result<Output>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let client = self.client.clone();
+        let use_file_output = self.options.use_file_output;
+        Box::pin(async move {
+            let prediction = follow::outcome(self.prediction().await?)?;
+            Ok(Output::new(prediction, use_file_output.then_some(client)))
+        })
+    }
+}
+
+/// Cancels a prediction when dropped while armed.
+struct CancelOnDrop {
+    client: Replicate,
+    id: Option<String>,
+}
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let client = self.client.clone();
+            runtime.spawn(async move {
+                let _ = client.predictions().cancel(&id).await;
+            });
+        }
+    }
+}
+
+/// Creates the prediction for a run: input files prepared, the right endpoint for the reference.
+async fn create(
+    client: &Replicate,
+    model: &ModelRef,
+    input: Value,
+    options: &RunOptions,
+) -> Result<Prediction> {
+    let input = files_in::prepare_input(client, input, options.file_encoding).await?;
+    let mut body = CreatePrediction::new(input);
+    body.webhook = options.webhook.clone();
+    body.webhook_events_filter = options.webhook_events_filter.clone();
+    let request = match model {
+        ModelRef::Model { owner, name } => {
+            client.models().predictions().create(&format!("{owner}/{name}"), body)
+        }
+        ModelRef::Version { version, .. } | ModelRef::VersionId(version) => {
+            client.predictions().create(body.version(version.clone()))
+        }
+    };
+    let request = match options.wait {
+        WaitMode::Block(wait) => request.wait(wait),
+        WaitMode::Poll => request,
+    };
+    let request = match options.cancel_after {
+        Some(after) => request.cancel_after(after),
+        None => request,
+    };
+    request.await
+}
+
+fn to_input(input: impl Serialize) -> Result<Value> {
+    match serde_json::to_value(input) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(other) => Err(Error::InvalidInput {
+            field: "input".to_owned(),
+            message: format!("a model's input must be a JSON object, not {other}"),
+        }),
+        Err(e) => Err(Error::InvalidInput { field: "input".to_owned(), message: e.to_string() }),
+    }
+}
+
+impl Replicate {
+    /// Runs a model and returns its output once the prediction succeeds.
+    ///
+    /// `model` is `owner/name` (through the model's predictions endpoint), `owner/name:<version>` or a bare
+    /// 64-hex version id; a malformed one fails before any request. The create holds the connection with
+    /// `Prefer: wait`; if the prediction is not done by then, it is followed by its event stream or by
+    /// adaptive polling ([`PollPolicy`]). `failed` is [`Error::ModelFailed`] (with the prediction's error and
+    /// logs), `canceled` and `aborted` their own errors.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: replicate_core::Replicate) -> replicate_core::Result<()> {
+    /// use serde_json::json;
+    /// let output = client.run("replicate/hello-world", json!({"text": "Alice"})).await?;
+    /// println!("{}", output.text().unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
+    pub fn run(&self, model: impl IntoModelRef, input: impl Serialize) -> Run {
+        Run {
+            client: self.clone(),
+            model: model.into_model_ref(),
+            input: to_input(input),
+            options: RunOptions::default(),
+        }
+    }
+
+    /// Runs a model and streams its events (output chunks, logs, done) as they happen.
+    ///
+    /// Reads the prediction's event stream, reconnecting with `Last-Event-ID` after a dropped connection;
+    /// a model without a stream is followed by polling its growing output. An `error` event ends the stream
+    /// with an error.
+    pub fn stream(&self, model: impl IntoModelRef, input: impl Serialize) -> BoxStream<StreamEvent> {
+        let client = self.clone();
+        let model = model.into_model_ref();
+        let input = to_input(input);
+        let started = async move {
+            let options = RunOptions { wait: WaitMode::Poll, ..RunOptions::default() };
+            let prediction = create(&client, &model?, input?, &options).await?;
+            Ok::<_, Error>(follow::events(&client, &prediction, options.follow.poll))
+        };
+        Box::pin(futures_util::stream::once(started).flat_map(|started| match started {
+            Ok(events) => events,
+            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+        }))
+    }
+
+    /// A reusable function for a model, like the Python SDK's `use()`: see [`ModelFn`].
+    pub fn use_model(&self, model: impl IntoModelRef) -> Result<ModelFn> {
+        Ok(ModelFn::new(self.clone(), model.into_model_ref()?))
+    }
+}
+
+use futures_util::StreamExt as _;
+
+impl crate::Predictions<'_, Replicate> {
+    /// Follows an existing prediction until it ends (its stream when it has one, else adaptive polling)
+    /// and returns it, whatever its terminal status. With a `timeout`, the wait ends with
+    /// [`Error::DeadlineExceeded`] (the prediction is canceled on the server).
+    pub async fn wait(&self, id: &str, timeout: Option<Duration>) -> Result<Prediction> {
+        let prediction = self.get(id).await?;
+        let follow = Follow { deadline: timeout, ..Follow::default() };
+        follow::until_terminal(self.client, prediction, follow).await
+    }
+
+    /// The events of an existing prediction, by its stream or by polling.
+    pub fn stream(&self, id: &str) -> BoxStream<StreamEvent> {
+        let client = self.client.clone();
+        let get = self.get(id).into_future();
+        Box::pin(futures_util::stream::once(get).flat_map(move |prediction| match prediction {
+            Ok(prediction) => follow::events(&client, &prediction, PollPolicy::default()),
+            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+        }))
+    }
+}
+
+/// The client that [`run`] and [`stream`] use: built once from the environment (`REPLICATE_API_TOKEN`,
+/// `REPLICATE_BASE_URL`).
+pub fn default_client() -> Result<Replicate> {
+    static DEFAULT: std::sync::OnceLock<Replicate> = std::sync::OnceLock::new();
+    if let Some(client) = DEFAULT.get() {
+        return Ok(client.clone());
+    }
+    let client = Replicate::new()?;
+    Ok(DEFAULT.get_or_init(|| client).clone())
+}
+
+/// Runs a model with the [`default_client`]: one line for scripts. See [`Replicate::run`].
+pub async fn run(model: impl IntoModelRef, input: impl Serialize) -> Result<Output> {
+    default_client()?.run(model, input).await
+}
+
+/// Streams a model's events with the [`default_client`]. See [`Replicate::stream`].
+pub fn stream(model: impl IntoModelRef, input: impl Serialize) -> BoxStream<StreamEvent> {
+    match default_client() {
+        Ok(client) => client.stream(model, input),
+        Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+    }
+}
