@@ -19,14 +19,20 @@ from recordings import Interaction
 
 # recorded model -> built-in model of the same kind, and inputs valid for it
 MODEL_MAP = {
-    "stability-ai/sdxl": "emulator/slow",  # a versioned model whose predictions can be canceled
+    "stability-ai/sdxl": "emulator/file-iterator",  # versioned, outputs a list of image URLs
     "meta/llama-2-70b-chat": "emulator/stream-text",
     "meta/meta-llama-3-8b-instruct": "emulator/stream-text",
     "replicate/hello-world": "replicate/hello-world",
 }
 INPUTS = {
-    "emulator/slow": {"seconds": 3},
+    "emulator/file-iterator": {"count": 2, "interval": 0.2},
     "emulator/stream-text": {"prompt": "write a haiku about llamas", "max_tokens": 4, "token_delay": 0.05},
+    "replicate/hello-world": {"text": "shapes"},
+}
+# inputs for predictions the recording goes on to cancel (still running when the cancel comes)
+LONG_INPUTS = {
+    "emulator/file-iterator": {"count": 20, "interval": 30},
+    "emulator/stream-text": {"prompt": "a long answer", "max_tokens": 500, "token_delay": 5},
     "replicate/hello-world": {"text": "shapes"},
 }
 # recorded version ids -> recorded model
@@ -51,6 +57,7 @@ class Answer:
 class Replayer:
     http: httpx.Client  # base_url = emulator .../v1, authorized
     bad_token: str
+    canceled: set[str] = field(default_factory=set)  # recorded ids the recording cancels later
     ids: dict[str, str] = field(default_factory=dict)  # recorded id -> emulator id
     _versions: dict[str, str] = field(default_factory=dict)
     _owner: str | None = None
@@ -93,12 +100,12 @@ class Replayer:
         if kind == "trainings":
             return self.new_training()
         model = self.model(str((recorded or {}).get("model") or "replicate/hello-world"))
-        if model == "emulator/slow" and (recorded or {}).get("status") == "succeeded":
-            inputs = {"seconds": 0.5}
-        else:
-            inputs = INPUTS[model]
+        inputs = self.inputs(model, str((recorded or {}).get("id")))
         p = self.http.post(f"/models/{model}/predictions", json={"input": inputs}).raise_for_status().json()
         return p["id"]
+
+    def inputs(self, model: str, recorded_id: str | None) -> dict[str, Any]:
+        return (LONG_INPUTS if recorded_id in self.canceled else INPUTS)[model]
 
     def new_training(self) -> str:
         model, version = self.version_for(next(iter(VERSION_MODELS)))
@@ -121,6 +128,12 @@ class Replayer:
             if got == want or got in TERMINAL or ORDER.get(got, 9) > ORDER.get(want, 9):
                 return
             time.sleep(0.02)
+
+    def expect(self, interactions: list[Interaction]) -> None:
+        """Looks ahead: which recorded predictions/trainings get canceled."""
+        for ix in interactions:
+            if m := re.fullmatch(r"/v1/(?:predictions|trainings)/([^/]+)/cancel", ix.path):
+                self.canceled.add(m[1])
 
     # ------------------------------------------------------------------ one interaction
 
@@ -152,17 +165,20 @@ class Replayer:
         elif m := re.fullmatch(r"/models/([^/]+/[^/]+)/predictions", path):
             model = self.model(m[1])
             path = f"/models/{model}/predictions"
-            kwargs["json"] = {**(ix.body or {}), "input": INPUTS[model]}
+            kwargs["json"] = {**(ix.body or {}), "input": self.inputs(model, recorded.get("id"))}
         elif path == "/predictions" and method == "POST":
             body = dict(ix.body or {})
             model, version = self.version_for(str(body.get("version", "")))
-            body.update(version=version, input=INPUTS[model])
+            body.update(version=version, input=self.inputs(model, recorded.get("id")))
             kwargs["json"] = body
         elif m := re.fullmatch(r"/(predictions|trainings)/([^/]+)(/cancel)?", path):
             kind, rid, cancel = m[1], m[2], m[3] or ""
             path = f"/{kind}/{self.map_id(kind, rid, recorded)}{cancel}"
             if method == "GET":
                 self.settle(path, recorded.get("status"))
+            elif cancel and recorded.get("started_at"):
+                # the recorded cancel hit a running prediction: cancel ours once it runs too
+                self.settle(path.removesuffix("/cancel"), "processing")
         elif m := re.fullmatch(r"/models/([^/]+/[^/]+)/versions/([^/]+)/trainings", path):
             model, version = self.version_for(m[2])
             path = f"/models/{model}/versions/{version}/trainings"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # Values whose contents depend on the model (its inputs, outputs, schema) or on the user
@@ -39,40 +42,71 @@ def merge(samples: list[Any]) -> Any:
     return non_null[0]
 
 
-def diff(recorded: Any, actual: Any, path: str = "$") -> tuple[list[str], list[str]]:
-    """(differences, extra fields) of `actual` against `recorded`.
+@dataclass
+class Spec:
+    """What the OpenAPI spec says about response properties, by property name."""
 
-    A recorded null accepts any value; a recorded value wants the same JSON type (null included).
-    Fields the recording has and the response lacks are differences; fields only the response has
-    are reported separately (newer API versions add fields).
+    nullable: set[str] = field(default_factory=set)  # declared `nullable: true`
+    required: set[str] = field(default_factory=set)  # in some response schema's `required`
+
+    @staticmethod
+    def load(path: Path) -> "Spec":
+        spec = Spec()
+        if not path.is_file():
+            return spec
+        schemas = json.loads(path.read_text()).get("components", {}).get("schemas", {})
+        for name, schema in schemas.items():
+            if not name.endswith("_response"):
+                continue
+            for prop, sub in (schema.get("properties") or {}).items():
+                if isinstance(sub, dict) and sub.get("nullable"):
+                    spec.nullable.add(prop)
+            spec.required.update(schema.get("required") or [])
+        return spec
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)  # failures
+    notes: list[str] = field(default_factory=list)  # tolerated differences, listed
+    extras: list[str] = field(default_factory=list)  # fields only the response has
+
+
+def diff(recorded: Any, actual: Any, spec: Spec, path: str = "$", report: Report | None = None) -> Report:
+    """Differences of `actual` against `recorded`.
+
+    A recorded null accepts any value, and the field's absence unless the spec requires it.
+    A recorded value wants the same JSON type; null instead is accepted only where the spec
+    declares the property nullable. Missing fields fail; fields only the response has are
+    listed apart (newer API versions add fields).
     """
-    problems: list[str] = []
-    extras: list[str] = []
+    report = report if report is not None else Report()
     if recorded is None:
-        return problems, extras
+        return report
     rt, at = json_type(recorded), json_type(actual)
+    name = path.rsplit(".", 1)[-1]
+    if at == "null" and name in spec.nullable:
+        report.notes.append(f"{path}: null (nullable in the spec) where the recording has {rt}")
+        return report
     if rt != at:
-        problems.append(f"{path}: {at} where the recording has {rt}")
-        return problems, extras
-    if path.rsplit(".", 1)[-1] in OPAQUE_FIELDS:
-        return problems, extras
+        report.problems.append(f"{path}: {at} where the recording has {rt}")
+        return report
+    if name in OPAQUE_FIELDS:
+        return report
     if rt == "object":
         for k, rv in recorded.items():
-            if k not in actual:
-                problems.append(f"{path}.{k}: missing (recording has {json_type(rv)})")
+            if k in actual:
+                diff(rv, actual[k], spec, f"{path}.{k}", report)
+            elif rv is None and k not in spec.required:
+                report.notes.append(f"{path}.{k}: absent where the recording has null")
             else:
-                p, e = diff(rv, actual[k], f"{path}.{k}")
-                problems += p
-                extras += e
-        extras += [f"{path}.{k}" for k in actual if k not in recorded]
+                report.problems.append(f"{path}.{k}: missing (recording has {json_type(rv)})")
+        report.extras += [f"{path}.{k}" for k in actual if k not in recorded]
     elif rt == "array" and recorded:
         rep = merge(recorded)
-        seen_p: set[str] = set()
-        seen_e: set[str] = set()
+        items = Report()
         for item in actual:
-            p, e = diff(rep, item, f"{path}[]")
-            seen_p.update(p)
-            seen_e.update(e)
-        problems += sorted(seen_p)
-        extras += sorted(seen_e)
-    return problems, extras
+            diff(rep, item, spec, f"{path}[]", items)
+        for mine, theirs in ((report.problems, items.problems), (report.notes, items.notes), (report.extras, items.extras)):
+            mine += sorted(set(theirs))
+    return report
