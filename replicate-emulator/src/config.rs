@@ -85,8 +85,8 @@ impl Faults {
     }
 }
 
-/// Everything an emulator is started with.
-#[derive(Clone, Debug)]
+/// Everything an emulator is started with (Debug redacts the tokens).
+#[derive(Clone)]
 pub struct Config {
     /// TCP port on 127.0.0.1 (0 = any free port).
     pub port: u16,
@@ -108,6 +108,22 @@ pub struct Config {
     pub data_urls: bool,
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("port", &self.port)
+            .field("host", &self.host)
+            .field("tokens", &self.tokens.as_ref().map(|t| format!("<{} redacted>", t.len())))
+            .field("time_scale", &self.time_scale)
+            .field("rate_limits", &self.rate_limits)
+            .field("faults", &self.faults)
+            .field("seed", &self.seed)
+            .field("models_dir", &self.models_dir)
+            .field("data_urls", &self.data_urls)
+            .finish()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -127,6 +143,15 @@ impl Default for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_redacts_tokens() {
+        let cfg =
+            Config { tokens: Some(["r8_secret".to_string()].into_iter().collect()), ..Config::default() };
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("r8_secret"));
+        assert!(shown.contains("redacted"));
+    }
 
     #[test]
     fn parses_fault_spec() {

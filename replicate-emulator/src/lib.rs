@@ -16,6 +16,8 @@
 //! `emulator/audio`. More load from Cog version files ([`EmulatorBuilder::models_dir`]) or
 //! register from Rust with a handler ([`ModelSpec`]).
 
+#![warn(missing_docs)]
+
 mod builtin;
 mod catalog;
 mod clock;

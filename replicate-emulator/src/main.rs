@@ -7,7 +7,7 @@ use clap::Parser;
 use replicate_emulator::{Emulator, Faults, RateLimits};
 
 /// A local server that speaks the Replicate HTTP API.
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(name = "replicate-emulator", version)]
 struct Args {
     /// TCP port (0 picks a free one).

@@ -29,17 +29,14 @@ def json_type(v: Any) -> str:
 
 
 def merge(samples: list[Any]) -> Any:
-    """One representative of a recorded array's items: objects merged key by key, non-null wins."""
-    non_null = [s for s in samples if s is not None]
-    if not non_null:
+    """One representative of a recorded array's items. Objects merge key by key; a key that is
+    absent or null in some item becomes null (accepting anything), as the items disagree on it."""
+    if not samples or any(s is None for s in samples):
         return None
-    if all(isinstance(s, dict) for s in non_null):
-        keys: dict[str, list[Any]] = {}
-        for s in non_null:
-            for k, v in s.items():
-                keys.setdefault(k, []).append(v)
-        return {k: merge(vs) for k, vs in keys.items()}
-    return non_null[0]
+    if all(isinstance(s, dict) for s in samples):
+        keys = {k for s in samples for k in s}
+        return {k: merge([s[k] for s in samples]) if all(k in s for s in samples) else None for k in keys}
+    return samples[0]
 
 
 @dataclass
