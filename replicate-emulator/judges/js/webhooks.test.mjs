@@ -68,6 +68,9 @@ test("validateWebhook accepts every delivery of a prediction, and rejects a tamp
     assert.equal(final.output, "hello webhook");
     assert.ok(BASE_URL);
   } finally {
+    // the emulator's HTTP client keeps its connection to the receiver alive (pooled): drop it,
+    // or the test process lingers until that idle connection times out
     receiver.server.close();
+    receiver.server.closeAllConnections();
   }
 });
