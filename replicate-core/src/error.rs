@@ -101,12 +101,10 @@ pub enum Error {
     #[error("prediction {} was aborted before it started (its deadline passed)", .0.id)]
     Aborted(Box<Prediction>),
     /// A local deadline passed before the prediction finished.
-    #[error("prediction {id} did not finish within {after:?}{}", if *.canceled { " (canceled on the server)" } else { "" })]
+    #[error("prediction {id} did not finish before its deadline{}", if *.canceled { " (canceled on the server)" } else { "" })]
     DeadlineExceeded {
         /// The prediction's id.
         id: String,
-        /// The deadline.
-        after: Duration,
         /// Whether the prediction was canceled on the server.
         canceled: bool,
     },

@@ -78,11 +78,11 @@ pub(crate) async fn until_terminal(
     let work = follow_inner(client, prediction, follow);
     match follow.deadline {
         None => work.await,
-        Some(deadline) => match tokio::time::timeout(deadline, work).await {
+        Some(remaining) => match tokio::time::timeout(remaining, work).await {
             Ok(result) => result,
             Err(_) => {
                 let canceled = client.predictions().cancel(&id).await.is_ok();
-                Err(Error::DeadlineExceeded { id, after: deadline, canceled })
+                Err(Error::DeadlineExceeded { id, canceled })
             }
         },
     }

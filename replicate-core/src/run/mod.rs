@@ -170,11 +170,22 @@ impl Run {
 
     /// Runs and returns the final prediction however it ended (no error for `failed`/`canceled`).
     pub async fn prediction(self) -> Result<Prediction> {
-        let Run { client, model, input, options } = self;
+        let Run { client, model, input, mut options } = self;
+        let started = std::time::Instant::now();
+        // A local deadline covers the create too: the create waits no longer than the deadline.
+        if let (Some(deadline), WaitMode::Block(wait)) = (options.follow.deadline, options.wait) {
+            let limit = deadline.as_secs().clamp(1, 60) as u8;
+            options.wait = WaitMode::Block(match wait {
+                Wait::Seconds(n) => Wait::Seconds(n.min(limit)),
+                Wait::Max => Wait::Seconds(limit),
+            });
+        }
         let prediction = create(&client, &model?, input?, &options).await?;
         let id = prediction.id.clone();
         let guard = CancelOnDrop { client: client.clone(), id: Some(id).filter(|_| options.cancel_on_drop) };
-        let result = follow::until_terminal(&client, prediction, options.follow).await;
+        let mut follow = options.follow;
+        follow.deadline = follow.deadline.map(|d| d.saturating_sub(started.elapsed()));
+        let result = follow::until_terminal(&client, prediction, follow).await;
         guard.disarm();
         result
     }

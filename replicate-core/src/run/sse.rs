@@ -75,9 +75,9 @@ pub(crate) fn events(client: &Replicate, id: &str, url: &str) -> BoxStream<Strea
     }
     let reconnect = ReconnectOptions::reconnect(true)
         .retry_initial(true)
-        .delay(Duration::from_millis(100))
+        .delay(Duration::from_millis(50))
         .backoff_factor(2)
-        .delay_max(Duration::from_secs(5))
+        .delay_max(Duration::from_secs(1))
         .build();
     let source = builder
         .reconnect(reconnect)
