@@ -197,6 +197,7 @@ pub(crate) fn generate(
     target: &Target,
 ) -> Result<(TokenStream, Vec<String>), replicate_cog::SchemaError> {
     let loaded = schema::load(version)?;
-    let plan = plan::plan(&loaded.schema, model_type);
+    let mut plan = plan::plan(&loaded.schema, model_type);
+    plan.schema_override = loaded.patched.as_ref().map(Value::to_string);
     Ok((codegen::generate(&plan, target), loaded.degraded))
 }

@@ -138,18 +138,30 @@ pub(crate) struct Plan {
     pub stream_item: Option<Ty>,
     /// The schema marks the iterator `concatenate`.
     pub concatenate: bool,
+    /// The version object to embed as `SCHEMA` when parts were degraded (the runtime then reads the
+    /// degraded schema, which parses); `None` embeds the cache file itself.
+    pub schema_override: Option<String>,
 }
 
 impl Plan {
-    /// Whether a value of `ty` holds a file or secret (directly or in a nested struct), whose
-    /// `Clone`/`PartialEq` the generated derives do not rely on.
-    pub(crate) fn holds_runtime_type(&self, ty: &Ty) -> bool {
+    /// Whether a value of `ty` can derive `Clone` and `PartialEq`: `FileInput` has both, `FileOutput`
+    /// only `Clone`, `Secret` neither (as far as the generated code relies on).
+    pub(crate) fn derivable(&self, ty: &Ty) -> (bool, bool) {
         match ty {
-            Ty::FileInput | Ty::Secret | Ty::FileOutput => true,
-            Ty::Vec(item) => self.holds_runtime_type(item),
-            Ty::Struct(i) => self.structs[*i].fields.iter().any(|f| self.holds_runtime_type(&f.ty)),
-            _ => false,
+            Ty::Secret => (false, false),
+            Ty::FileOutput => (true, false),
+            Ty::Vec(item) => self.derivable(item),
+            Ty::Struct(i) => self.all_derivable(self.structs[*i].fields.iter().map(|f| &f.ty)),
+            _ => (true, true),
         }
+    }
+
+    /// [`derivable`](Self::derivable) for every type.
+    pub(crate) fn all_derivable<'a>(&self, types: impl Iterator<Item = &'a Ty>) -> (bool, bool) {
+        types.fold((true, true), |(c, e), ty| {
+            let (c2, e2) = self.derivable(ty);
+            (c && c2, e && e2)
+        })
     }
 }
 
@@ -168,6 +180,7 @@ pub(crate) fn plan(schema: &CogSchema, model_type: &str) -> Plan {
         output: Ty::Any,
         stream_item: None,
         concatenate: false,
+        schema_override: None,
     };
     let mut field_names = Unique::default();
     for (index, field) in schema.inputs().iter().enumerate() {

@@ -11,11 +11,13 @@ pub(crate) struct Loaded {
     pub schema: CogSchema,
     /// One note per degraded construct (`input "x": ...`, `output: ...`).
     pub degraded: Vec<String>,
+    /// The version object as read after degrading (when anything was).
+    pub patched: Option<Value>,
 }
 
 pub(crate) fn load(version: &Value) -> Result<Loaded, SchemaError> {
     let first_error = match CogSchema::from_version(version) {
-        Ok(schema) => return Ok(Loaded { schema, degraded: Vec::new() }),
+        Ok(schema) => return Ok(Loaded { schema, degraded: Vec::new(), patched: None }),
         Err(e) => e,
     };
     let mut patched = version.clone();
@@ -47,7 +49,7 @@ pub(crate) fn load(version: &Value) -> Result<Loaded, SchemaError> {
         schemas.insert("Output".into(), json!({}));
     }
     match CogSchema::from_version(&patched) {
-        Ok(schema) => Ok(Loaded { schema, degraded }),
+        Ok(schema) => Ok(Loaded { schema, degraded, patched: Some(patched) }),
         Err(_) => Err(first_error),
     }
 }
@@ -86,12 +88,14 @@ mod tests {
             "Output": {"$ref": "#/components/schemas/Nowhere"}}}}});
         let loaded = load(&version).unwrap();
         assert_eq!(loaded.degraded.len(), 3, "{:?}", loaded.degraded);
-        let schema = loaded.schema;
+        let schema = &loaded.schema;
         assert_eq!(schema.input("prompt").unwrap().ty, InputType::String);
         assert_eq!(schema.input("broken").unwrap().ty, InputType::Any);
         assert_eq!(schema.input("broken").unwrap().description.as_deref(), Some("bad regex"));
         assert_eq!(schema.input("dangling").unwrap().ty, InputType::Any);
         assert_eq!(*schema.output(), replicate_cog::OutputSchema::Any);
+        // The degraded version object parses on its own (the runtime reads it from `SCHEMA`).
+        assert!(CogSchema::from_version(&loaded.patched.unwrap()).is_ok());
     }
 
     #[test]

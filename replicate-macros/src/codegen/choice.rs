@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-use super::tokens::{Target, docs, ident, json, lit};
+use super::tokens::{Target, docs, ident, lit};
 use crate::plan::{EnumKind, EnumPlan};
 
 pub(crate) fn enum_tokens(e: &EnumPlan, target: &Target) -> TokenStream {
@@ -63,12 +63,14 @@ pub(crate) fn enum_tokens(e: &EnumPlan, target: &Target) -> TokenStream {
             };
         },
     };
-    let schema_type = match e.kind {
-        EnumKind::Str => Some(quote!("type": "string",)),
-        EnumKind::Int => Some(quote!("type": "integer",)),
+    let json_ty = match e.kind {
+        EnumKind::Str => Some("string"),
+        EnumKind::Int => Some("integer"),
         EnumKind::Mixed => None,
     };
-    let enum_values = json(&Value::Array(e.values.clone()));
+    let schema_type = json_ty.map(|t| {
+        quote!(schema.insert(::std::string::String::from("type"), #krate::__private::serde_json::Value::from(#t));)
+    });
 
     quote! {
         #doc
@@ -127,7 +129,13 @@ pub(crate) fn enum_tokens(e: &EnumPlan, target: &Target) -> TokenStream {
                 ::std::borrow::Cow::Borrowed(#type_name)
             }
             fn json_schema(_: &mut #krate::__private::schemars::SchemaGenerator) -> #krate::__private::schemars::Schema {
-                #krate::__private::schemars::json_schema!({ #schema_type "enum": #enum_values })
+                let mut schema = #krate::__private::serde_json::Map::new();
+                #schema_type
+                let values = Self::ALL.iter().map(|v| {
+                    #krate::__private::serde_json::to_value(v).unwrap_or(#krate::__private::serde_json::Value::Null)
+                });
+                schema.insert(::std::string::String::from("enum"), #krate::__private::serde_json::Value::Array(values.collect()));
+                #krate::__private::schemars::Schema::from(schema)
             }
         }
     }

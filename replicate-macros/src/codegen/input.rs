@@ -13,8 +13,9 @@ pub(crate) fn input_tokens(plan: &Plan, target: &Target) -> TokenStream {
     let name = ident(&plan.input_type);
     let serde_crate = target.serde_crate();
     let schemars_crate = target.schemars_crate();
-    let plain = !plan.inputs.iter().any(|f| plan.holds_runtime_type(&f.ty));
-    let extra_derives = plain.then(|| quote!(::core::clone::Clone, ::core::cmp::PartialEq,));
+    let (clone, eq) = plan.all_derivable(plan.inputs.iter().map(|f| &f.ty));
+    let extra_derives =
+        [clone.then(|| quote!(::core::clone::Clone,)), eq.then(|| quote!(::core::cmp::PartialEq,))];
     let doc = docs(&[
         format!("The input of {}.", target.describe()),
         String::new(),
@@ -59,7 +60,7 @@ pub(crate) fn input_tokens(plan: &Plan, target: &Target) -> TokenStream {
 
     quote! {
         #doc
-        #[derive(::core::fmt::Debug, #extra_derives #krate::__private::serde::Serialize, #krate::__private::serde::Deserialize, #krate::__private::schemars::JsonSchema)]
+        #[derive(::core::fmt::Debug, #(#extra_derives)* #krate::__private::serde::Serialize, #krate::__private::serde::Deserialize, #krate::__private::schemars::JsonSchema)]
         #serde_crate
         #[serde(deny_unknown_fields)]
         #schemars_crate

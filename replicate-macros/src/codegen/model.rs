@@ -21,6 +21,18 @@ pub(crate) fn model_tokens(plan: &Plan, target: &Target) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let schema_path = lit(&target.schema_path);
+    let (schema, track) = match &plan.schema_override {
+        Some(text) => {
+            let text = lit(text);
+            (
+                quote!(#text),
+                Some(quote!(
+                    const _: &str = ::core::include_str!(#schema_path);
+                )),
+            )
+        }
+        None => (quote!(::core::include_str!(#schema_path)), None),
+    };
 
     let checks: Vec<TokenStream> = plan.inputs.iter().filter_map(|f| field_checks(f, target)).collect();
     let validate = (!checks.is_empty()).then(|| {
@@ -66,10 +78,11 @@ pub(crate) fn model_tokens(plan: &Plan, target: &Target) -> TokenStream {
             type Output = #output;
             const MODEL: &'static str = #model_name;
             const VERSION: ::core::option::Option<&'static str> = #version;
-            const SCHEMA: &'static str = ::core::include_str!(#schema_path);
+            const SCHEMA: &'static str = #schema;
             #validate
         }
 
+        #track
         #stream_impl
 
         #[allow(dead_code)]

@@ -35,8 +35,9 @@ pub(crate) fn struct_tokens(plan: &Plan, s: &StructPlan, target: &Target) -> Tok
     let vis = &target.vis;
     let name = ident(&s.type_name);
     let serde_crate = target.serde_crate();
-    let plain = !s.fields.iter().any(|f| plan.holds_runtime_type(&f.ty));
-    let extra_derives = plain.then(|| quote!(::core::clone::Clone, ::core::cmp::PartialEq,));
+    let (clone, eq) = plan.all_derivable(s.fields.iter().map(|f| &f.ty));
+    let extra_derives =
+        [clone.then(|| quote!(::core::clone::Clone,)), eq.then(|| quote!(::core::cmp::PartialEq,))];
     let doc = docs(&[format!("An object in the output of {}.", target.describe())]);
     let fields = s.fields.iter().map(|f| {
         let id = ident(&f.ident);
@@ -63,7 +64,7 @@ pub(crate) fn struct_tokens(plan: &Plan, s: &StructPlan, target: &Target) -> Tok
     });
     quote! {
         #doc
-        #[derive(::core::fmt::Debug, #extra_derives #krate::__private::serde::Serialize, #krate::__private::serde::Deserialize)]
+        #[derive(::core::fmt::Debug, #(#extra_derives)* #krate::__private::serde::Serialize, #krate::__private::serde::Deserialize)]
         #serde_crate
         #[allow(dead_code)]
         #vis struct #name {
