@@ -1,5 +1,6 @@
 //! `run`, `stream` and `use_model` end to end, from the facade, against the emulator.
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -280,4 +281,26 @@ async fn use_model_shapes_outputs_by_schema() {
     let pinned = c.use_model(format!("replicate/hello-world:{HELLO_WORLD_VERSION}")).unwrap();
     let out = pinned.run(json!({"text": "pinned"})).await.unwrap();
     assert_eq!(out.prediction().version, HELLO_WORLD_VERSION);
+}
+
+#[tokio::test]
+async fn dropping_a_run_cancels_only_when_asked() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    for cancel_on_drop in [false, true] {
+        let run = c.run("emulator/slow", json!({"seconds": 20})).poll_only().cancel_on_drop(cancel_on_drop);
+        let task = tokio::spawn(run.into_future());
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        task.abort();
+        let _ = task.await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let newest = c.predictions().list().await.unwrap().results.remove(0);
+        let expected = if cancel_on_drop {
+            replicate::types::PredictionStatus::Canceled
+        } else {
+            replicate::types::PredictionStatus::Processing
+        };
+        assert_eq!(newest.status, expected, "cancel_on_drop = {cancel_on_drop}");
+        c.predictions().cancel(&newest.id).await.unwrap();
+    }
 }

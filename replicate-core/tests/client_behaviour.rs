@@ -350,3 +350,21 @@ async fn empty_and_text_answers_decode() {
     let hardware = c.hardware().list().await.unwrap();
     assert_eq!(hardware[1].sku, "gpu-t4");
 }
+
+#[tokio::test]
+async fn file_outputs_send_the_token_only_to_the_api_host() {
+    let api =
+        Server::start(vec![Action::Respond { status: 200, headers: vec![], body: "api bytes".into() }]).await;
+    let cdn =
+        Server::start(vec![Action::Respond { status: 200, headers: vec![], body: "cdn bytes".into() }]).await;
+    let c = client(&api);
+    let on_api =
+        replicate_core::FileOutput::new(format!("{}/files/f1/download", api.base_url), Some(c.clone()));
+    let elsewhere = replicate_core::FileOutput::new(format!("{}/out-0.png", cdn.base_url), Some(c));
+    assert_eq!(&on_api.bytes().await.unwrap()[..], b"api bytes");
+    assert_eq!(&elsewhere.bytes().await.unwrap()[..], b"cdn bytes");
+    assert_eq!(api.seen()[0].header("authorization"), Some("Bearer r8_test_token"));
+    assert_eq!(cdn.seen()[0].header("authorization"), None, "the token never leaves the API host");
+    let inline = replicate_core::FileOutput::new("data:text/plain;base64,aGk=", None);
+    assert_eq!(&inline.bytes().await.unwrap()[..], b"hi");
+}
