@@ -107,34 +107,21 @@ pub struct UpdateDeployment {
     pub max_instances: Option<u32>,
 }
 
+setters!(UpdateDeployment {
+    /// Sets the model version to deploy.
+    version: String,
+    /// Sets the hardware SKU.
+    hardware: String,
+    /// Sets the minimum number of instances.
+    min_instances: u32,
+    /// Sets the maximum number of instances.
+    max_instances: u32,
+});
+
 impl UpdateDeployment {
     /// An update that changes nothing yet; chain setters to choose fields.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Sets the model version to deploy.
-    pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = Some(version.into());
-        self
-    }
-
-    /// Sets the hardware SKU.
-    pub fn hardware(mut self, hardware: impl Into<String>) -> Self {
-        self.hardware = Some(hardware.into());
-        self
-    }
-
-    /// Sets the minimum number of instances.
-    pub fn min_instances(mut self, min_instances: u32) -> Self {
-        self.min_instances = Some(min_instances);
-        self
-    }
-
-    /// Sets the maximum number of instances.
-    pub fn max_instances(mut self, max_instances: u32) -> Self {
-        self.max_instances = Some(max_instances);
-        self
     }
 
     /// Whether no field is set (the request would change nothing).

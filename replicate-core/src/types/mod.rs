@@ -4,6 +4,37 @@
 //! missing). Timestamps are RFC 3339 strings; free-form JSON (inputs, outputs, schemas) is
 //! [`serde_json::Value`]. Request bodies skip unset optional fields.
 
+/// Chained setters for the optional fields of a request body: `name: String` takes `impl Into<String>`,
+/// `name: T` takes a `T`, `name: [Item]` takes any iterator of items; each sets the field to `Some(..)`.
+macro_rules! setters {
+    ($ty:ident { $($(#[doc = $doc:literal])* $field:ident : $kind:tt),* $(,)? }) => {
+        impl $ty {
+            $( setters!(@one $(#[doc = $doc])* $field : $kind); )*
+        }
+    };
+    (@one $(#[doc = $doc:literal])* $field:ident : String) => {
+        $(#[doc = $doc])*
+        pub fn $field(mut self, value: impl Into<String>) -> Self {
+            self.$field = Some(value.into());
+            self
+        }
+    };
+    (@one $(#[doc = $doc:literal])* $field:ident : [$item:ty]) => {
+        $(#[doc = $doc])*
+        pub fn $field(mut self, items: impl IntoIterator<Item = $item>) -> Self {
+            self.$field = Some(items.into_iter().collect());
+            self
+        }
+    };
+    (@one $(#[doc = $doc:literal])* $field:ident : $arg:ty) => {
+        $(#[doc = $doc])*
+        pub fn $field(mut self, value: $arg) -> Self {
+            self.$field = Some(value);
+            self
+        }
+    };
+}
+
 mod account;
 mod collection;
 mod deployment;

@@ -199,6 +199,19 @@ pub struct CreateModel {
     pub cover_image_url: Option<String>,
 }
 
+setters!(CreateModel {
+    /// Sets the description.
+    description: String,
+    /// Sets the GitHub URL of the model's source code.
+    github_url: String,
+    /// Sets the URL of the model's paper.
+    paper_url: String,
+    /// Sets the URL of the model's license.
+    license_url: String,
+    /// Sets the URL of the model's cover image.
+    cover_image_url: String,
+});
+
 impl CreateModel {
     /// A request with the required fields: owner, name, visibility and hardware SKU.
     pub fn new(
@@ -218,36 +231,6 @@ impl CreateModel {
             license_url: None,
             cover_image_url: None,
         }
-    }
-
-    /// Sets the description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the GitHub URL of the model's source code.
-    pub fn github_url(mut self, url: impl Into<String>) -> Self {
-        self.github_url = Some(url.into());
-        self
-    }
-
-    /// Sets the URL of the model's paper.
-    pub fn paper_url(mut self, url: impl Into<String>) -> Self {
-        self.paper_url = Some(url.into());
-        self
-    }
-
-    /// Sets the URL of the model's license.
-    pub fn license_url(mut self, url: impl Into<String>) -> Self {
-        self.license_url = Some(url.into());
-        self
-    }
-
-    /// Sets the URL of the model's cover image.
-    pub fn cover_image_url(mut self, url: impl Into<String>) -> Self {
-        self.cover_image_url = Some(url.into());
-        self
     }
 }
 
@@ -274,46 +257,25 @@ pub struct UpdateModel {
     pub weights_url: Option<String>,
 }
 
+setters!(UpdateModel {
+    /// Sets the description.
+    description: String,
+    /// Sets the GitHub URL of the model's source code.
+    github_url: String,
+    /// Sets the URL of the model's license.
+    license_url: String,
+    /// Sets the URL of the model's paper.
+    paper_url: String,
+    /// Sets the README content (Markdown).
+    readme: String,
+    /// Sets the URL of the model's weights.
+    weights_url: String,
+});
+
 impl UpdateModel {
     /// An update that changes nothing yet; chain setters to choose fields.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Sets the description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Sets the GitHub URL of the model's source code.
-    pub fn github_url(mut self, url: impl Into<String>) -> Self {
-        self.github_url = Some(url.into());
-        self
-    }
-
-    /// Sets the URL of the model's license.
-    pub fn license_url(mut self, url: impl Into<String>) -> Self {
-        self.license_url = Some(url.into());
-        self
-    }
-
-    /// Sets the URL of the model's paper.
-    pub fn paper_url(mut self, url: impl Into<String>) -> Self {
-        self.paper_url = Some(url.into());
-        self
-    }
-
-    /// Sets the README content (Markdown).
-    pub fn readme(mut self, readme: impl Into<String>) -> Self {
-        self.readme = Some(readme.into());
-        self
-    }
-
-    /// Sets the URL of the model's weights.
-    pub fn weights_url(mut self, url: impl Into<String>) -> Self {
-        self.weights_url = Some(url.into());
-        self
     }
 
     /// Whether no field is set (the request would change nothing).

@@ -278,33 +278,20 @@ pub struct CreatePrediction {
     pub stream: Option<bool>,
 }
 
+setters!(CreatePrediction {
+    /// Sets the model or version to run: `owner/name` (official models), `owner/name:<id>` or `<id>`.
+    version: String,
+    /// Sets the HTTPS URL that receives webhook deliveries.
+    webhook: String,
+    /// Sets which events trigger webhook deliveries.
+    webhook_events_filter: [WebhookEvent],
+    /// Sets the deprecated `stream` flag (streaming models return `urls.stream` without it).
+    stream: bool,
+});
+
 impl CreatePrediction {
     /// A request with this input and nothing else set.
     pub fn new(input: Value) -> Self {
         Self { version: None, input, webhook: None, webhook_events_filter: None, stream: None }
-    }
-
-    /// Sets the model or version to run: `owner/name` (official models), `owner/name:<id>` or `<id>`.
-    pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = Some(version.into());
-        self
-    }
-
-    /// Sets the HTTPS URL that receives webhook deliveries.
-    pub fn webhook(mut self, url: impl Into<String>) -> Self {
-        self.webhook = Some(url.into());
-        self
-    }
-
-    /// Sets which events trigger webhook deliveries.
-    pub fn webhook_events_filter(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
-        self.webhook_events_filter = Some(events.into_iter().collect());
-        self
-    }
-
-    /// Sets the deprecated `stream` flag (streaming models return `urls.stream` without it).
-    pub fn stream(mut self, stream: bool) -> Self {
-        self.stream = Some(stream);
-        self
     }
 }

@@ -96,21 +96,16 @@ pub struct CreateTraining {
     pub webhook_events_filter: Option<Vec<WebhookEvent>>,
 }
 
+setters!(CreateTraining {
+    /// Sets the HTTPS URL that receives webhook deliveries.
+    webhook: String,
+    /// Sets which events trigger webhook deliveries.
+    webhook_events_filter: [WebhookEvent],
+});
+
 impl CreateTraining {
     /// A request training into `destination` (`owner/name`) with this input.
     pub fn new(destination: impl Into<String>, input: Value) -> Self {
         Self { destination: destination.into(), input, webhook: None, webhook_events_filter: None }
-    }
-
-    /// Sets the HTTPS URL that receives webhook deliveries.
-    pub fn webhook(mut self, url: impl Into<String>) -> Self {
-        self.webhook = Some(url.into());
-        self
-    }
-
-    /// Sets which events trigger webhook deliveries.
-    pub fn webhook_events_filter(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
-        self.webhook_events_filter = Some(events.into_iter().collect());
-        self
     }
 }
