@@ -75,8 +75,18 @@ target_dir="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/n
 BIN="$target_dir/$PROFILE/replicate-emulator"
 [[ -x "$BIN" ]] || die "emulator binary not found at $BIN"
 
-# Only GOOD_TOKEN is accepted, so the judges can provoke a 401 with any other token.
-"$BIN" --port 0 --time-scale "$TIME_SCALE" --token "$GOOD_TOKEN" >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
+# Reference material (recordings, Cog schemas) lives next to the checkout in /work/shared.
+SHARED="${JUDGES_SHARED:-$ROOT/../shared}"
+[[ -d "$SHARED/api-recordings" ]] || SHARED="/work/shared"
+[[ -d "$SHARED/model-schemas" ]] || die "no model-schemas in $SHARED (set JUDGES_SHARED)"
+
+# Only GOOD_TOKEN is accepted, so the judges can provoke a 401 with any other token. One real Cog
+# schema is loaded too (file input, object output); only that one, as a models-dir file named like
+# a built-in model replaces it (the whole folder is judged on an emulator of its own).
+mkdir -p "$WORK/models"
+ln -s "$SHARED/model-schemas/soykertje__whisper.json" "$WORK/models/soykertje__whisper.json"
+"$BIN" --port 0 --time-scale "$TIME_SCALE" --token "$GOOD_TOKEN" --models-dir "$WORK/models" \
+    >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
 EMU_PID=$!
 
 BASE_URL=""
@@ -100,8 +110,8 @@ export REPLICATE_API_TOKEN="$GOOD_TOKEN"
 export REPLICATE_POLL_INTERVAL="${REPLICATE_POLL_INTERVAL:-0.05}"
 export JUDGES_TIME_SCALE="$TIME_SCALE"
 export JUDGES_EMULATOR_BIN="$BIN"
-export JUDGES_RECORDINGS="${JUDGES_RECORDINGS:-$ROOT/../shared/api-recordings}"
-[[ -d "$JUDGES_RECORDINGS" ]] || JUDGES_RECORDINGS="/work/shared/api-recordings"
+export JUDGES_RECORDINGS="$SHARED/api-recordings"
+export JUDGES_MODEL_SCHEMAS="$SHARED/model-schemas"
 
 # ---------------------------------------------------------------- judges
 

@@ -134,3 +134,15 @@ test("errors: 401 for a rejected token, 404, 422", async () => {
   );
   assert.ok(TOKEN);
 });
+
+test("run with a file input: uploaded through the files API, object output fits the schema", async () => {
+  const { client: r, seen } = recordingClient();
+  const wav = Buffer.from("RIFF$\x00\x00\x00WAVEfmt ", "latin1");
+  const out = await r.run("soykertje/whisper", { input: { audio: wav } });
+  assert.equal(typeof out.detected_language, "string");
+  assert.equal(typeof out.transcription, "string");
+  const upload = seen.find((s) => s.method === "POST" && s.url.endsWith("/files"));
+  assert.ok(upload, "the SDK uploaded the file");
+  const created = seen.find((s) => s.method === "POST" && s.url.includes("/predictions"));
+  assert.equal(created.body.input.audio, upload.body.urls.get);
+});

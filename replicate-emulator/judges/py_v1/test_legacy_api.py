@@ -74,3 +74,10 @@ def test_errors_carry_problem_details(client: Client) -> None:
         client.run("replicate/hello-world", input={})
     assert info.value.status == 422
     assert os.environ["REPLICATE_BASE_URL"] == ORIGIN
+
+
+def test_run_with_a_file_input(client: Client) -> None:
+    wav = io.BytesIO(b"RIFF$\x00\x00\x00WAVEfmt ")
+    out = client.run("soykertje/whisper", input={"audio": wav})
+    assert isinstance(out, dict)
+    assert isinstance(out.get("transcription"), str) and isinstance(out.get("detected_language"), str)
