@@ -1,0 +1,4 @@
+#[replicate_macros::model("nobody/nothing")]
+pub struct Nothing;
+
+fn main() {}

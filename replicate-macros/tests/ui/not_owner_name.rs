@@ -1,0 +1,4 @@
+#[replicate_macros::model("flux-schnell")]
+pub struct Flux;
+
+fn main() {}

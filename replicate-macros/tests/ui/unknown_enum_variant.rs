@@ -1,0 +1,6 @@
+#[replicate_macros::model("black-forest-labs/flux-schnell")]
+pub struct FluxSchnell;
+
+fn main() {
+    let _ = FluxSchnellInput::new("a cat").aspect_ratio(FluxSchnellAspectRatio::V7_3);
+}
