@@ -4,7 +4,8 @@
 #   bash replicate-emulator/judges/run.sh [judge ...]     judges: py-v2 js py-v1 shapes (default: all)
 #
 # Installs what is missing (node_modules, .venv-v2, .venv-v1; idempotent), builds the emulator
-# (debug profile; JUDGES_PROFILE=release for an optimised build), starts it on a free port with a
+# (debug profile; JUDGES_PROFILE=release for an optimised build; JUDGES_EMULATOR_BIN=path to use a
+# prebuilt binary instead), starts it on a free port with a
 # short time scale, runs every judge, stops the emulator, and ends with the line `N passed, M failed`
 # (exit status 1 when M > 0 or a judge could not run).
 set -uo pipefail
@@ -66,13 +67,17 @@ install_venv .venv-v1 requirements-v1.txt || die "pip install (v1) failed"
 
 # ---------------------------------------------------------------- build and start the emulator
 
-log "building replicate-emulator ($PROFILE)"
-build_flags=(-p replicate-emulator --bin replicate-emulator)
-[[ "$PROFILE" == release ]] && build_flags+=(--release)
-(cd "$ROOT" && cargo build --quiet "${build_flags[@]}" >&2) || die "cargo build failed"
-target_dir="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')" || target_dir="$ROOT/target"
-BIN="$target_dir/$PROFILE/replicate-emulator"
+if [[ -n "${JUDGES_EMULATOR_BIN:-}" ]]; then
+    BIN="$JUDGES_EMULATOR_BIN" # a prebuilt binary: no build
+else
+    log "building replicate-emulator ($PROFILE)"
+    build_flags=(-p replicate-emulator --bin replicate-emulator)
+    [[ "$PROFILE" == release ]] && build_flags+=(--release)
+    (cd "$ROOT" && cargo build --quiet "${build_flags[@]}" >&2) || die "cargo build failed"
+    target_dir="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')" || target_dir="$ROOT/target"
+    BIN="$target_dir/$PROFILE/replicate-emulator"
+fi
 [[ -x "$BIN" ]] || die "emulator binary not found at $BIN"
 
 # Reference material (recordings, Cog schemas) lives next to the checkout in /work/shared.
