@@ -61,7 +61,19 @@ fn is_version_id(id: &str) -> bool {
 /// The attribute's output: the item with added docs, then the generated code; a compile error at the
 /// offending literal when the schema cannot be found or read.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match try_expand(attr, item.clone()) {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let schema_dir = std::env::var(cache::SCHEMA_DIR_ENV).ok();
+    expand_in(attr, item, &manifest_dir, schema_dir.as_deref())
+}
+
+/// [`expand`] for a crate at `manifest_dir`, with `$REPLICATE_SCHEMA_DIR` given.
+pub(crate) fn expand_in(
+    attr: TokenStream,
+    item: TokenStream,
+    manifest_dir: &Path,
+    schema_dir: Option<&str>,
+) -> TokenStream {
+    match try_expand(attr, item.clone(), manifest_dir, schema_dir) {
         Ok(tokens) => tokens,
         Err(error) => {
             let error = error.to_compile_error();
@@ -70,7 +82,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+fn try_expand(
+    attr: TokenStream,
+    item: TokenStream,
+    manifest_dir: &Path,
+    schema_dir: Option<&str>,
+) -> syn::Result<TokenStream> {
     let args: Args = syn::parse2(attr)?;
     let mut item: DeriveInput = syn::parse2(item)?;
     match &item.data {
@@ -98,9 +115,7 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         None => format!("replicate schema pull {model}"),
     };
 
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
-    let schema_dir = std::env::var(cache::SCHEMA_DIR_ENV).ok();
-    let dirs = cache::search_dirs(schema_dir.as_deref(), &manifest_dir);
+    let dirs = cache::search_dirs(schema_dir, manifest_dir);
     let path = cache::find(&dirs, &owner, &name).map_err(|tried| {
         let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
         syn::Error::new(

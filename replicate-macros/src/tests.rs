@@ -270,3 +270,71 @@ fn the_crate_path_can_be_changed() {
     assert_has(&text, r#"#[schemars(crate = "my::facade::__private::schemars")]"#);
     assert!(!text.contains("::replicate::"));
 }
+
+/// Expands `#[model(attr)] pub struct M;` for a crate whose cache is `dir`.
+fn expand_with_cache(attr: proc_macro2::TokenStream, dir: &std::path::Path) -> String {
+    let item = quote!(
+        pub struct M;
+    );
+    let dir = dir.to_str().unwrap();
+    crate::expand::expand_in(attr, item, std::path::Path::new("/nonexistent"), Some(dir)).to_string()
+}
+
+#[test]
+fn unreadable_cache_files_are_compile_errors_naming_the_path() {
+    let dir = std::env::temp_dir().join(format!("replicate-macros-broken-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("acme")).unwrap();
+    std::fs::write(dir.join("acme/broken.json"), "{\"id\": ").unwrap();
+    let out = expand_with_cache(quote!("acme/broken"), &dir);
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("acme/broken.json is not valid JSON (EOF while parsing"), "{out}");
+    assert!(out.contains("run `replicate schema pull acme/broken` to fetch it again"), "{out}");
+    // The item is kept, so the rest of the crate still sees the struct.
+    assert!(out.starts_with("pub struct M ;"), "{out}");
+
+    std::fs::write(dir.join("acme/empty.json"), "{\"id\": \"x\"}").unwrap();
+    let out = expand_with_cache(quote!("acme/empty"), &dir);
+    assert!(out.contains("the version object has no openapi_schema"), "{out}");
+
+    let out = expand_with_cache(quote!("acme/broken", colour = "red"), &dir);
+    assert!(out.contains("unknown argument `colour`"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_valid_cache_file_expands_with_docs_and_tracking() {
+    let dir = std::env::temp_dir().join(format!("replicate-macros-valid-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("acme")).unwrap();
+    std::fs::copy(shared("tomasmcm__llamaguard-7b.json"), dir.join("acme/guard.json")).unwrap();
+    let out = squash(&expand_with_cache(quote!("acme/guard"), &dir));
+    assert!(!out.contains("compile_error"), "{out}");
+    assert_has(
+        &out,
+        r#"const _: ::core::option::Option<&str> = ::core::option_env!("REPLICATE_SCHEMA_DIR");"#,
+    );
+    assert_has(
+        &out,
+        "#[doc = \" Typed model `acme/guard` at version `86a2d8b79335b1557fc5709d237113aa34e3ae391ee46a68cc8440180151903d`, built with Cog 0.8.6.\"]",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Writes the expansion of each of the 12 shared models to `$REPLICATE_MACROS_EXPANSION_DIR` (for the
+/// line counts of `bench/check-time.sh`).
+#[test]
+#[ignore = "writes files for the benchmark script"]
+fn write_expansions() {
+    let dir = std::env::var_os("REPLICATE_MACROS_EXPANSION_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("replicate-macros-expansions"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(shared("")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let version = read(&path);
+            let (tokens, _) = generate(&version, "Model", &target("acme/model", Some("v"))).unwrap();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            std::fs::write(dir.join(format!("{name}.rs")), tokens.to_string()).unwrap();
+        }
+    }
+}
