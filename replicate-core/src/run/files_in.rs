@@ -1,18 +1,4 @@
-//! File inputs: a path, bytes, an async reader, a URL or a data URL, anywhere inside a model's input JSON.
-//!
-//! A [`FileInput`] serializes to a string, so it can sit in `serde_json::json!` or a typed input:
-//! a URL (or data URL) as itself, a path as a `file://` URL, bytes as a `data:` URL, and a reader as a
-//! `replicate-reader:<n>` handle. Before a prediction is created, [`prepare_input`] replaces every local
-//! file (`file://` and reader handles) and, when uploading, every `data:` URL, according to the
-//! [`FileEncoding`]:
-//!
-//! - [`FileEncoding::Auto`] (the default): when the local files together hold at most
-//!   [`INLINE_LIMIT`] bytes (256 KiB, the size the API docs recommend for data URLs), each is inlined as a
-//!   base64 `data:` URL; beyond that (or when a reader's size is unknown) every local file is uploaded
-//!   through `POST /files` and replaced by the uploaded file's URL. Files on disk are streamed, never read
-//!   whole into memory.
-//! - [`FileEncoding::DataUrl`]: always inline.
-//! - [`FileEncoding::Upload`]: always upload, `data:` URLs included.
+//! File inputs and how they reach the model (see [`FileInput`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,7 +40,21 @@ pub enum FileEncoding {
     Upload,
 }
 
-/// A file given to a model: see the [module docs](self).
+/// File inputs: a path, bytes, an async reader, a URL or a data URL, anywhere inside a model's input JSON.
+///
+/// It serializes to a string, so it can sit in `serde_json::json!` or a typed input:
+/// a URL (or data URL) as itself, a path as a `file://` URL, bytes as a `data:` URL, and a reader as a
+/// `replicate-reader:<n>` handle. Before a prediction is created, `run` replaces every local
+/// file (`file://` and reader handles) and, when uploading, every `data:` URL, according to the
+/// [`FileEncoding`]:
+///
+/// - [`FileEncoding::Auto`] (the default): when the local files together hold at most
+///   [`INLINE_LIMIT`] bytes (256 KiB, the size the API docs recommend for data URLs), each is inlined as a
+///   base64 `data:` URL; beyond that (or when a reader's size is unknown) every local file is uploaded
+///   through `POST /files` and replaced by the uploaded file's URL. Files on disk are streamed, never read
+///   whole into memory.
+/// - [`FileEncoding::DataUrl`]: always inline.
+/// - [`FileEncoding::Upload`]: always upload, `data:` URLs included.
 #[derive(Clone, PartialEq, Eq)]
 pub struct FileInput {
     /// The serialized form: a URL, `file://` URL, data URL or reader handle.
@@ -153,7 +153,7 @@ enum Local {
     Data { content_type: String, bytes: Bytes },
 }
 
-/// Replaces the local files of `input` (see the [module docs](self)) so that it can be sent.
+/// Replaces the local files of `input` (see [`FileInput`]) so that it can be sent.
 pub(crate) async fn prepare_input(client: &Replicate, input: Value, encoding: FileEncoding) -> Result<Value> {
     let mut found: Vec<(Vec<PathStep>, Local)> = Vec::new();
     collect(&input, &mut Vec::new(), encoding, &mut found)?;
