@@ -1,0 +1,178 @@
+//! The tasks that do a prediction's I/O: the queue that hands out slots in order, the create (run
+//! once per prediction, outside any actor incarnation) and the follower of one incarnation.
+
+use std::sync::{Arc, Weak};
+
+use futures_util::StreamExt;
+use kameo::actor::ActorRef;
+use replicate_core::{ErrorKind, StreamEvent};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::actor::{self, CreateFailed, Created, Observed, PredictionActor, StreamLost, Streamed};
+use crate::events::ActorError;
+use crate::shared::{Read, Shared};
+use crate::stats::{bump, drop_one};
+use crate::tracker::{Counted, Phase, Tracker};
+
+/// Hands out slots under the concurrency limit in the order runs were submitted, and starts each
+/// run's create. Ends when the supervisor is gone.
+pub(crate) async fn dispatch(shared: Weak<Shared>, mut queue: mpsc::UnboundedReceiver<Arc<Tracker>>) {
+    while let Some(tracker) = queue.recv().await {
+        let Some(shared) = shared.upgrade() else { return };
+        let Ok(permit) = shared.slots.clone().acquire_owned().await else { return };
+        {
+            let mut state = tracker.state();
+            if !tracker.advance(Phase::Queued, Phase::Creating) {
+                continue; // canceled while queued
+            }
+            state.permit = Some(permit);
+            state.counted = Counted::InFlight;
+        }
+        drop_one(&shared.counters.queued);
+        bump(&shared.counters.in_flight);
+        tokio::spawn(create(shared, tracker));
+    }
+}
+
+/// Creates the prediction of a run, records it in the tracker, and tells the actor.
+async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
+    let result = shared.create(&tracker).await;
+    let actor = tracker.actor.get().cloned();
+    let prediction = match result {
+        Ok(prediction) => prediction,
+        Err(error) => {
+            let error = ActorError::Api(Arc::new(error));
+            tell_or_finish(&shared, &tracker, actor, CreateFailed(error.clone()), Err(error)).await;
+            return;
+        }
+    };
+    let id = prediction.id.clone();
+    let _ = tracker.id.set(id.clone());
+    let terminal = prediction.is_terminal().then(|| prediction.clone());
+    {
+        let mut state = tracker.state();
+        state.latest = Some(Arc::new(prediction));
+        state.created_at = Some(Instant::now());
+    }
+    let wanted = tracker.advance(Phase::Creating, Phase::Created);
+    if wanted && let Some(actor) = &actor {
+        shared.registry().by_id.insert(id.clone(), actor.clone());
+        shared.changed.notify_waiters();
+    }
+    tracker.created.send_replace(true);
+    if !wanted {
+        // The run ended (a deadline) while the create was on its way: the prediction must not run on.
+        shared.registry().forget(tracker.key, Some(&id));
+        let _ = shared.read(Read::Cancel, &id).await;
+        return;
+    }
+    let Some(actor) = actor else { return };
+    if actor.tell(Created).await.is_err() {
+        actor::finish(&shared, &tracker, Err(ActorError::Stopped));
+        return;
+    }
+    if let Some(prediction) = terminal {
+        let _ = actor.tell(Observed(prediction)).await;
+    }
+}
+
+async fn tell_or_finish<M>(
+    shared: &Shared,
+    tracker: &Tracker,
+    actor: Option<ActorRef<PredictionActor>>,
+    message: M,
+    otherwise: crate::events::Outcome,
+) where
+    PredictionActor: kameo::message::Message<M>,
+    M: Send + 'static,
+{
+    let delivered = match actor {
+        Some(actor) => actor.tell(message).await.is_ok(),
+        None => false,
+    };
+    if !delivered {
+        actor::finish(shared, tracker, otherwise);
+    }
+}
+
+/// Follows a created prediction for one incarnation of its actor: with webhooks, a slow safety poll;
+/// else its event stream when it has one, then adaptive polling.
+pub(crate) async fn follow(shared: Arc<Shared>, tracker: Arc<Tracker>, me: ActorRef<PredictionActor>) {
+    let Some(id) = tracker.id.get().cloned() else { return };
+    let (created_at, stream_url, resumed_stream) = {
+        let mut state = tracker.state();
+        let resumed = state.streaming;
+        // A restarted actor does not reopen the stream (its events would be published twice).
+        state.streaming = false;
+        let url = state.latest.as_ref().and_then(|p| p.urls.stream.clone());
+        (state.created_at.unwrap_or_else(Instant::now), url, resumed)
+    };
+    if shared.webhooks_on() {
+        let every = shared.config.safety_poll;
+        loop {
+            tokio::time::sleep(every).await;
+            if !poll_once(&shared, &tracker, &me, &id).await {
+                return;
+            }
+        }
+    }
+    let mut first_delay = None;
+    if shared.config.use_stream && stream_url.is_some() && !resumed_stream {
+        shared.budget.others.take().await;
+        bump(&shared.counters.streams);
+        bump(&shared.counters.gets);
+        let mut events = shared.client.predictions().stream(&id);
+        let mut done = false;
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(StreamEvent::Done { .. }) => {
+                    done = true;
+                    break;
+                }
+                Ok(event) => {
+                    if me.tell(Streamed(event)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        if !done {
+            let _ = me.tell(StreamLost).await;
+        }
+        // The stream ended: fetch the final prediction at once.
+        first_delay = Some(std::time::Duration::ZERO);
+    }
+    let schedule = shared.config.poll;
+    let mut n = 0;
+    loop {
+        let delay = match first_delay.take() {
+            Some(delay) => delay,
+            None => {
+                let delay = schedule.delay(n, created_at.elapsed());
+                n += 1;
+                delay
+            }
+        };
+        tokio::time::sleep(delay).await;
+        if !poll_once(&shared, &tracker, &me, &id).await {
+            return;
+        }
+    }
+}
+
+/// One poll; false when following should stop.
+async fn poll_once(shared: &Shared, tracker: &Tracker, me: &ActorRef<PredictionActor>, id: &str) -> bool {
+    match shared.read(Read::Get, id).await {
+        Ok(prediction) => me.tell(Observed(prediction)).await.is_ok(),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let error = ActorError::Api(Arc::new(e));
+            let _ = me.tell(CreateFailed(error)).await;
+            let _ = tracker;
+            false
+        }
+        // Retries are spent for this round; the next poll tries again.
+        Err(_) => true,
+    }
+}

@@ -1,0 +1,184 @@
+//! Handles to runs: the prediction id, events, `wait` and `cancel`.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use kameo::actor::ActorRef;
+use replicate_core::TypedModel;
+use replicate_core::types::Prediction;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::actor::{self, Cancel, GetState, PredictionActor, Subscribe, Wait};
+use crate::events::{ActorError, Outcome, PredictionEvent, to_result};
+use crate::tracker::Tracker;
+
+/// A run owned by a supervisor's actor. Cheap to clone; dropping it leaves the run going.
+#[derive(Clone)]
+pub struct PredictionHandle {
+    pub(crate) tracker: Arc<Tracker>,
+    pub(crate) actor: ActorRef<PredictionActor>,
+}
+
+impl std::fmt::Debug for PredictionHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PredictionHandle").field("run", &self.tracker.key).field("id", &self.id()).finish()
+    }
+}
+
+impl PredictionHandle {
+    /// The run's number within its supervisor (known before the prediction is created).
+    pub fn key(&self) -> u64 {
+        self.tracker.key
+    }
+
+    /// The prediction id, once created.
+    pub fn id(&self) -> Option<&str> {
+        self.tracker.id.get().map(String::as_str)
+    }
+
+    /// Waits until the prediction is created and returns its id; the error if it never will be.
+    pub async fn created(&self) -> Result<String, ActorError> {
+        let mut rx = self.tracker.created.subscribe();
+        let _ = rx.wait_for(|known| *known).await;
+        match (self.tracker.id.get(), self.tracker.outcome()) {
+            (Some(id), _) => Ok(id.clone()),
+            (None, Some(Err(e))) => Err(e),
+            (None, _) => Err(ActorError::Stopped),
+        }
+    }
+
+    /// The run's events: first its current state, then every change, ending with
+    /// [`PredictionEvent::Completed`].
+    pub async fn events(&self) -> EventStream {
+        let rx = match self.actor.ask(Subscribe).await {
+            Ok(rx) => rx,
+            // The actor has stopped: the run is over, and the tracker has its end.
+            Err(_) => actor::subscribe(&self.tracker),
+        };
+        EventStream { rx }
+    }
+
+    /// How the prediction ended: the terminal prediction whatever its status, or the error that left none.
+    pub async fn outcome(&self) -> Outcome {
+        let mut rx = match self.actor.ask(Wait).await {
+            Ok(rx) => rx,
+            Err(_) => self.tracker.done.subscribe(),
+        };
+        let outcome = match rx.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone(),
+            Err(_) => None,
+        };
+        outcome.or_else(|| self.tracker.outcome()).unwrap_or(Err(ActorError::Stopped))
+    }
+
+    /// Waits for the end: the prediction if it succeeded, else why not ([`ActorError::Failed`],
+    /// [`ActorError::Canceled`], ...).
+    pub async fn wait(&self) -> Result<Arc<Prediction>, ActorError> {
+        to_result(&self.outcome().await)
+    }
+
+    /// Cancels the run: on the server if created, else it is never created. Idempotent.
+    pub async fn cancel(&self) {
+        let _ = self.actor.ask(Cancel).await;
+    }
+
+    /// The prediction as last seen (`None` before it is created).
+    pub async fn state(&self) -> Option<Arc<Prediction>> {
+        match self.actor.ask(GetState).await {
+            Ok(state) => state,
+            Err(_) => self.tracker.latest(),
+        }
+    }
+
+    /// Whether the run has ended.
+    pub fn is_finished(&self) -> bool {
+        self.tracker.outcome().is_some()
+    }
+
+    /// The actor owning the prediction (for supervision, or to send it [`Cancel`]).
+    pub fn actor_ref(&self) -> &ActorRef<PredictionActor> {
+        &self.actor
+    }
+}
+
+/// The events of one run ([`PredictionHandle::events`]); a `futures::Stream`.
+#[derive(Debug)]
+pub struct EventStream {
+    rx: mpsc::UnboundedReceiver<PredictionEvent>,
+}
+
+impl EventStream {
+    /// The next event (`None` after [`PredictionEvent::Completed`]).
+    pub async fn next(&mut self) -> Option<PredictionEvent> {
+        self.rx.recv().await
+    }
+}
+
+impl futures_util::Stream for EventStream {
+    type Item = PredictionEvent;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<PredictionEvent>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// A run of a [`TypedModel`]: [`wait`](Self::wait) gives its typed output.
+pub struct TypedHandle<M: TypedModel> {
+    inner: PredictionHandle,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M: TypedModel> Clone for TypedHandle<M> {
+    fn clone(&self) -> Self {
+        TypedHandle { inner: self.inner.clone(), model: PhantomData }
+    }
+}
+
+impl<M: TypedModel> std::fmt::Debug for TypedHandle<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedHandle").field("model", &M::MODEL).field("run", &self.inner).finish()
+    }
+}
+
+impl<M: TypedModel> TypedHandle<M> {
+    pub(crate) fn new(inner: PredictionHandle) -> Self {
+        TypedHandle { inner, model: PhantomData }
+    }
+
+    /// The untyped handle (id, events, cancel).
+    pub fn handle(&self) -> &PredictionHandle {
+        &self.inner
+    }
+
+    /// Waits for the end and decodes the output as `M::Output`.
+    pub async fn wait(&self) -> Result<M::Output, ActorError> {
+        let prediction = self.inner.wait().await?;
+        decode::<M>(&prediction)
+    }
+
+    /// Cancels the run (idempotent).
+    pub async fn cancel(&self) {
+        self.inner.cancel().await;
+    }
+}
+
+/// The typed output of a succeeded prediction. A token stream (an array of strings) decodes into a
+/// `String` output joined.
+pub(crate) fn decode<M: TypedModel>(prediction: &Prediction) -> Result<M::Output, ActorError> {
+    let output = prediction.output.clone();
+    let first = match serde_json::from_value::<M::Output>(output.clone()) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    if let Value::Array(items) = &output
+        && items.iter().all(Value::is_string)
+    {
+        let joined: String = items.iter().filter_map(Value::as_str).collect();
+        if let Ok(value) = serde_json::from_value::<M::Output>(Value::String(joined)) {
+            return Ok(value);
+        }
+    }
+    Err(ActorError::Output { id: prediction.id.clone(), message: first.to_string() })
+}

@@ -1,0 +1,216 @@
+//! What every actor of a supervisor shares: the client, the settings, the budget, the counters and the
+//! registries of runs and of predictions.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use kameo::actor::ActorRef;
+use replicate_core::types::{CreatePrediction, Prediction};
+use replicate_core::{Error, ErrorKind, ModelRef, Replicate};
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+use crate::actor::PredictionActor;
+use crate::budget::{Budget, TokenBucket};
+use crate::config::SupervisorConfig;
+use crate::stats::{Counters, bump};
+use crate::tracker::Tracker;
+
+/// Ids of finished predictions remembered, so late deliveries for them are ignored rather than handed to
+/// the unknown-prediction callback.
+const FINISHED_MEMORY: usize = 200_000;
+
+/// A callback for verified webhook deliveries about predictions this supervisor does not own.
+pub type UnknownDelivery = Arc<dyn Fn(Prediction) + Send + Sync>;
+
+pub(crate) struct Shared {
+    /// The client, without its own retries: the actors retry from the shared budget.
+    pub(crate) client: Replicate,
+    pub(crate) config: SupervisorConfig,
+    pub(crate) budget: Budget,
+    pub(crate) counters: Counters,
+    pub(crate) slots: Arc<Semaphore>,
+    pub(crate) queue: mpsc::UnboundedSender<Arc<Tracker>>,
+    pub(crate) closed: AtomicBool,
+    pub(crate) next_key: AtomicU64,
+    pub(crate) registry: Mutex<Registry>,
+    /// Signalled when a prediction id is registered or a run ends.
+    pub(crate) changed: Notify,
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
+    pub(crate) on_unknown: Option<UnknownDelivery>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Runs not yet finished, and predictions by id.
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub(crate) live: HashMap<u64, Arc<Tracker>>,
+    pub(crate) by_id: HashMap<String, ActorRef<PredictionActor>>,
+    finished: HashSet<String>,
+    finished_order: VecDeque<String>,
+}
+
+/// Where a webhook delivery goes.
+#[cfg(feature = "webhooks")]
+pub(crate) enum Route {
+    Actor(ActorRef<PredictionActor>),
+    Finished,
+    Unknown,
+}
+
+impl Registry {
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn route(&self, id: &str) -> Route {
+        if let Some(actor) = self.by_id.get(id) {
+            Route::Actor(actor.clone())
+        } else if self.finished.contains(id) {
+            Route::Finished
+        } else {
+            Route::Unknown
+        }
+    }
+
+    pub(crate) fn forget(&mut self, key: u64, id: Option<&str>) {
+        self.live.remove(&key);
+        if let Some(id) = id {
+            self.by_id.remove(id);
+            if self.finished.insert(id.to_owned()) {
+                self.finished_order.push_back(id.to_owned());
+            }
+            while self.finished_order.len() > FINISHED_MEMORY {
+                if let Some(old) = self.finished_order.pop_front() {
+                    self.finished.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// What a read is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Read {
+    Get,
+    Cancel,
+}
+
+impl Shared {
+    pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn webhooks_on(&self) -> bool {
+        self.config.webhook_url.is_some()
+    }
+
+    /// A get or a cancel, paid from the budget, retried on 429, 5xx and connection failures (both are
+    /// safe to repeat) up to the configured attempts.
+    pub(crate) async fn read(&self, read: Read, id: &str) -> Result<Prediction, Error> {
+        let mut attempt = 0;
+        loop {
+            self.budget.others.take().await;
+            let result = match read {
+                Read::Get => {
+                    bump(&self.counters.gets);
+                    self.client.predictions().get(id).await
+                }
+                Read::Cancel => {
+                    bump(&self.counters.cancels);
+                    self.client.predictions().cancel(id).await
+                }
+            };
+            let error = match result {
+                Ok(prediction) => return Ok(prediction),
+                Err(e) => e,
+            };
+            attempt += 1;
+            let kind = error.kind();
+            let wait = self.after_failure(&self.budget.others, &error, attempt);
+            let retryable = matches!(
+                kind,
+                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Connection
+            );
+            if !retryable || attempt >= self.config.read_attempts.max(1) {
+                return Err(error);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Counts a failure and returns how long to wait before trying again. A 429 that says the budget
+    /// is spent (`ratelimit-remaining: 0`) pauses every actor for the server's `retry-after`.
+    fn after_failure(&self, bucket: &TokenBucket, error: &Error, attempt: u32) -> Duration {
+        if error.kind() == ErrorKind::RateLimited {
+            bump(&self.counters.rate_limited);
+            let wait = error.retry_after().unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(60));
+            let spent = error
+                .api()
+                .and_then(|e| e.headers.get("ratelimit-remaining"))
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim() == "0");
+            if spent {
+                bucket.pause(wait);
+            }
+            return wait;
+        }
+        backoff(attempt)
+    }
+
+    /// Creates the prediction of a run, once. Retries only answers that say the server did not take the
+    /// request: 429, and 503 when configured.
+    pub(crate) async fn create(&self, tracker: &Tracker) -> Result<Prediction, Error> {
+        let spec = &tracker.spec;
+        let mut attempt = 0;
+        loop {
+            self.budget.creates.take().await;
+            bump(&self.counters.creates);
+            let mut body = CreatePrediction::new(spec.input.clone());
+            if let Some(url) = &self.config.webhook_url {
+                body = body.webhook(url.clone()).webhook_events_filter(self.config.webhook_events.clone());
+            }
+            let request = match &spec.model {
+                ModelRef::Model { owner, name } => {
+                    self.client.models().predictions().create(&format!("{owner}/{name}"), body)
+                }
+                ModelRef::Version { version, .. } | ModelRef::VersionId(version) => {
+                    self.client.predictions().create(body.version(version.clone()))
+                }
+            };
+            let request = match spec.cancel_after.or(self.config.cancel_after) {
+                Some(after) => request.cancel_after(after),
+                None => request,
+            };
+            let error = match request.await {
+                Ok(prediction) => return Ok(prediction),
+                Err(e) => e,
+            };
+            attempt += 1;
+            let refused = error.kind() == ErrorKind::RateLimited
+                || (self.config.retry_create_on_503 && error.status().is_some_and(|s| s.as_u16() == 503));
+            let wait = self.after_failure(&self.budget.creates, &error, attempt);
+            if !refused || attempt >= 30 {
+                return Err(error);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// 100 ms doubling up to 5 s, with jitter.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(5));
+    base.mul_f64(0.5 + 0.5 * jitter())
+}
+
+/// A number in 0..1 that differs from call to call (no RNG dependency needed for jitter).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0);
+    (hasher.finish() % 10_000) as f64 / 10_000.0
+}

@@ -1,0 +1,126 @@
+//! Counters of a supervisor: predictions by state and requests sent by kind.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Live counters, updated without locks.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) queued: AtomicU64,
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) succeeded: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) canceled: AtomicU64,
+    pub(crate) aborted: AtomicU64,
+    pub(crate) errored: AtomicU64,
+    pub(crate) creates: AtomicU64,
+    pub(crate) gets: AtomicU64,
+    pub(crate) cancels: AtomicU64,
+    pub(crate) streams: AtomicU64,
+    pub(crate) rate_limited: AtomicU64,
+    pub(crate) webhooks_received: AtomicU64,
+    pub(crate) webhooks_rejected: AtomicU64,
+    pub(crate) webhooks_duplicate: AtomicU64,
+    pub(crate) webhooks_unknown: AtomicU64,
+    pub(crate) restarts: AtomicU64,
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn drop_one(counter: &AtomicU64) {
+    // Saturating: a counter never wraps below zero.
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(1)));
+}
+
+/// A snapshot of a supervisor's counters ([`Supervisor::stats`](crate::Supervisor::stats)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Waiting for a slot (the concurrency limit) before being created.
+    pub queued: u64,
+    /// Created (or being created) and not finished.
+    pub in_flight: u64,
+    /// Finished as `succeeded`.
+    pub succeeded: u64,
+    /// Finished as `failed`.
+    pub failed: u64,
+    /// Finished as `canceled` (by a cancel, a deadline, or before they were created).
+    pub canceled: u64,
+    /// Finished as `aborted` (their deadline passed before they started).
+    pub aborted: u64,
+    /// Ended without a terminal prediction: the create failed, or the local deadline passed.
+    pub errored: u64,
+    /// Requests sent, by kind.
+    pub requests: RequestCounts,
+    /// Webhook deliveries received by the receiver.
+    pub webhooks: WebhookCounts,
+    /// Prediction actors restarted after a crash.
+    pub restarts: u64,
+}
+
+/// Requests sent to the API, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestCounts {
+    /// `POST` creates (each attempt, including ones refused with 429/503).
+    pub creates: u64,
+    /// `GET /predictions/{id}`.
+    pub gets: u64,
+    /// `POST /predictions/{id}/cancel`.
+    pub cancels: u64,
+    /// Event streams opened.
+    pub streams: u64,
+    /// Answers that were 429.
+    pub rate_limited: u64,
+}
+
+impl RequestCounts {
+    /// Every request sent: creates, gets, cancels and streams.
+    pub fn total(&self) -> u64 {
+        self.creates + self.gets + self.cancels + self.streams
+    }
+}
+
+/// Webhook deliveries seen by the receiver.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookCounts {
+    /// Verified deliveries.
+    pub received: u64,
+    /// Refused with 401 (bad signature, stale timestamp, missing headers).
+    pub rejected: u64,
+    /// Dropped as repeats of a `webhook-id` already seen.
+    pub duplicates: u64,
+    /// For predictions this supervisor does not own (handed to the callback).
+    pub unknown: u64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> Stats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Stats {
+            queued: get(&self.queued),
+            in_flight: get(&self.in_flight),
+            succeeded: get(&self.succeeded),
+            failed: get(&self.failed),
+            canceled: get(&self.canceled),
+            aborted: get(&self.aborted),
+            errored: get(&self.errored),
+            requests: RequestCounts {
+                creates: get(&self.creates),
+                gets: get(&self.gets),
+                cancels: get(&self.cancels),
+                streams: get(&self.streams),
+                rate_limited: get(&self.rate_limited),
+            },
+            webhooks: WebhookCounts {
+                received: get(&self.webhooks_received),
+                rejected: get(&self.webhooks_rejected),
+                duplicates: get(&self.webhooks_duplicate),
+                unknown: get(&self.webhooks_unknown),
+            },
+            restarts: get(&self.restarts),
+        }
+    }
+}

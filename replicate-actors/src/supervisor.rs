@@ -1,0 +1,435 @@
+//! The supervisor: submits runs, limits concurrency and request rate, cancels, drains and shuts down.
+
+use std::future::IntoFuture;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use kameo::actor::{Actor, ActorId, ActorRef, Spawn, WeakActorRef};
+use kameo::error::{ActorStopReason, Infallible};
+use kameo::mailbox;
+use kameo::supervision::RestartPolicy;
+use replicate_core::types::{Prediction, WebhookEvent};
+use replicate_core::{BoxFuture, IntoModelRef, Replicate, TypedModel};
+use serde::Serialize;
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+use crate::actor::{self, ActorArgs, Cancel, PredictionActor};
+use crate::budget::{Budget, Rate};
+use crate::config::{PollSchedule, SupervisorConfig};
+use crate::driver;
+use crate::events::ActorError;
+use crate::handle::{PredictionHandle, TypedHandle};
+use crate::shared::{Registry, Shared, UnknownDelivery};
+use crate::stats::{Stats, bump};
+use crate::tracker::{RunSpec, Tracker};
+
+/// How [`Supervisor::shutdown`] treats predictions still running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// Wait for every queued and in-flight prediction to end.
+    Drain,
+    /// Cancel them all (on the server when created), then wait for the cancels to land.
+    Cancel,
+}
+
+/// The parent of every prediction actor: restarts a crashed one (which resumes from its prediction
+/// id), and ends the run of one that cannot be restarted.
+pub struct SupervisorActor {
+    shared: Weak<Shared>,
+}
+
+impl std::fmt::Debug for SupervisorActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SupervisorActor")
+    }
+}
+
+/// What the [`SupervisorActor`] is started with.
+#[derive(Clone)]
+pub struct SupervisorArgs {
+    shared: Weak<Shared>,
+}
+
+impl std::fmt::Debug for SupervisorArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SupervisorArgs")
+    }
+}
+
+impl Actor for SupervisorActor {
+    type Args = SupervisorArgs;
+    type Error = Infallible;
+
+    async fn on_start(args: SupervisorArgs, _me: ActorRef<Self>) -> Result<Self, Infallible> {
+        Ok(SupervisorActor { shared: args.shared })
+    }
+
+    async fn on_link_died(
+        &mut self,
+        _me: WeakActorRef<Self>,
+        id: ActorId,
+        reason: ActorStopReason,
+    ) -> Result<ControlFlow<ActorStopReason>, Infallible> {
+        // A child that stopped for good: if its run had not ended, it never will by itself.
+        if !matches!(reason, ActorStopReason::Normal)
+            && let Some(shared) = self.shared.upgrade()
+        {
+            let orphan = shared
+                .registry()
+                .live
+                .values()
+                .find(|t| t.actor.get().is_some_and(|a| a.id() == id))
+                .cloned();
+            if let Some(tracker) = orphan {
+                actor::finish(&shared, &tracker, Err(ActorError::Stopped));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+}
+
+/// Runs predictions through one actor each, within a concurrency limit and a shared request budget.
+///
+/// ```no_run
+/// # async fn demo(client: replicate_core::Replicate) -> Result<(), Box<dyn std::error::Error>> {
+/// use replicate_actors::Supervisor;
+/// let supervisor = Supervisor::builder(client).max_in_flight(100).build().await?;
+/// let run = supervisor.run("replicate/hello-world", serde_json::json!({"text": "Alice"})).await?;
+/// let prediction = run.wait().await?;
+/// println!("{}: {}", prediction.id, prediction.output);
+/// supervisor.shutdown(replicate_actors::ShutdownMode::Drain).await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Supervisor {
+    pub(crate) shared: Arc<Shared>,
+    root: ActorRef<SupervisorActor>,
+    #[cfg(feature = "webhooks")]
+    pub(crate) receiver: Option<Arc<crate::webhooks::Receiver>>,
+    #[cfg(feature = "webhooks")]
+    pub(crate) server: Option<Arc<crate::webhooks::Server>>,
+}
+
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervisor").field("config", &self.shared.config).finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Supervisor`].
+pub struct SupervisorBuilder {
+    pub(crate) client: Replicate,
+    pub(crate) config: SupervisorConfig,
+    on_unknown: Option<UnknownDelivery>,
+    #[cfg(feature = "webhooks")]
+    pub(crate) webhooks: crate::webhooks::WebhookOptions,
+}
+
+impl std::fmt::Debug for SupervisorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupervisorBuilder").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl SupervisorBuilder {
+    /// Predictions in flight at most (default 1,000); the rest queue in order.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.config.max_in_flight = n.max(1);
+        self
+    }
+
+    /// The create budget per minute (default 500, below the API's 600), bursts of a tenth.
+    pub fn creates_per_minute(mut self, n: f64) -> Self {
+        self.config.create_rate = Rate::per_minute(n);
+        self
+    }
+
+    /// The budget per minute for every other request (default 2,500, below the API's 3,000).
+    pub fn others_per_minute(mut self, n: f64) -> Self {
+        self.config.other_rate = Rate::per_minute(n);
+        self
+    }
+
+    /// The create budget with its burst size.
+    pub fn create_rate(mut self, rate: Rate) -> Self {
+        self.config.create_rate = rate;
+        self
+    }
+
+    /// The budget of other requests with its burst size.
+    pub fn other_rate(mut self, rate: Rate) -> Self {
+        self.config.other_rate = rate;
+        self
+    }
+
+    /// The polling schedule (when neither webhooks nor a stream follow a prediction).
+    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
+        self.config.poll = schedule;
+        self
+    }
+
+    /// With webhooks, how often a prediction is polled anyway in case deliveries were lost (default 60 s).
+    pub fn safety_poll(mut self, every: Duration) -> Self {
+        self.config.safety_poll = every;
+        self
+    }
+
+    /// Whether to follow by event streams (default on; off: poll).
+    pub fn use_stream(mut self, on: bool) -> Self {
+        self.config.use_stream = on;
+        self
+    }
+
+    /// A server-side deadline (`Cancel-After`, at least 5 s) for every prediction.
+    pub fn cancel_after(mut self, after: Duration) -> Self {
+        self.config.cancel_after = Some(after);
+        self
+    }
+
+    /// A local deadline for every prediction, counted from submission: once passed, it is canceled.
+    pub fn deadline(mut self, after: Duration) -> Self {
+        self.config.deadline = Some(after);
+        self
+    }
+
+    /// The URL the API delivers webhooks to (where this supervisor's receiver is reachable). Setting it
+    /// turns webhooks on: predictions are then followed by deliveries and a slow safety poll.
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.config.webhook_url = Some(url.into());
+        self
+    }
+
+    /// The events delivered (default all: start, output, logs, completed).
+    pub fn webhook_events(mut self, events: impl IntoIterator<Item = WebhookEvent>) -> Self {
+        self.config.webhook_events = events.into_iter().collect();
+        self
+    }
+
+    /// Called with verified deliveries about predictions this supervisor does not own.
+    pub fn on_unknown_webhook(mut self, callback: impl Fn(Prediction) + Send + Sync + 'static) -> Self {
+        self.on_unknown = Some(Arc::new(callback));
+        self
+    }
+
+    /// Whether a create answered 503 is tried again (default on; see [`SupervisorConfig`]).
+    pub fn retry_create_on_503(mut self, on: bool) -> Self {
+        self.config.retry_create_on_503 = on;
+        self
+    }
+
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: SupervisorConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Starts the supervisor (and, when configured, fetches the webhook secret and serves the receiver).
+    #[cfg_attr(not(feature = "webhooks"), allow(unused_mut))]
+    pub async fn build(mut self) -> Result<Supervisor, replicate_core::Error> {
+        #[cfg(feature = "webhooks")]
+        let prepared = crate::webhooks::prepare(&mut self).await?;
+        // The actors retry from the shared budget, so the client does not retry by itself.
+        let client = self.client.with(|b| b.max_retries(0))?;
+        let (queue, queue_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            client,
+            budget: Budget::new(self.config.create_rate, self.config.other_rate),
+            slots: Arc::new(Semaphore::new(self.config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
+            config: self.config,
+            counters: Default::default(),
+            queue,
+            closed: AtomicBool::new(false),
+            next_key: AtomicU64::new(1),
+            registry: Mutex::new(Registry::default()),
+            changed: Notify::new(),
+            on_unknown: self.on_unknown,
+        });
+        tokio::spawn(driver::dispatch(Arc::downgrade(&shared), queue_rx));
+        let root = SupervisorActor::spawn_with_mailbox(
+            SupervisorArgs { shared: Arc::downgrade(&shared) },
+            mailbox::unbounded(),
+        );
+        #[allow(unused_mut)]
+        let mut supervisor = Supervisor {
+            shared,
+            root,
+            #[cfg(feature = "webhooks")]
+            receiver: None,
+            #[cfg(feature = "webhooks")]
+            server: None,
+        };
+        #[cfg(feature = "webhooks")]
+        crate::webhooks::attach(&mut supervisor, prepared).await?;
+        Ok(supervisor)
+    }
+}
+
+/// A run being configured: [`Supervisor::run`]. Awaiting it submits the run and gives its handle.
+#[must_use = "a run is submitted when awaited"]
+pub struct RunRequest {
+    supervisor: Supervisor,
+    model: Result<replicate_core::ModelRef, replicate_core::Error>,
+    input: Result<serde_json::Value, String>,
+    cancel_after: Option<Duration>,
+    deadline: Option<Duration>,
+}
+
+impl std::fmt::Debug for RunRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunRequest").field("model", &self.model.as_ref().ok()).finish_non_exhaustive()
+    }
+}
+
+impl RunRequest {
+    /// Server-side deadline (`Cancel-After`, at least 5 s) for this prediction.
+    pub fn cancel_after(mut self, after: Duration) -> Self {
+        self.cancel_after = Some(after);
+        self
+    }
+
+    /// Local deadline, counted from submission: once passed, the prediction is canceled and the run
+    /// ends with [`ActorError::DeadlineExceeded`].
+    pub fn deadline(mut self, after: Duration) -> Self {
+        self.deadline = Some(after);
+        self
+    }
+}
+
+impl IntoFuture for RunRequest {
+    type Output = Result<PredictionHandle, ActorError>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let model = self.model.map_err(|e| ActorError::Api(Arc::new(e)))?;
+            let input = self.input.map_err(|message| {
+                ActorError::Api(Arc::new(replicate_core::Error::InvalidInput {
+                    field: "input".to_owned(),
+                    message,
+                }))
+            })?;
+            let spec = RunSpec { model, input, cancel_after: self.cancel_after, deadline: self.deadline };
+            self.supervisor.submit(spec).await
+        })
+    }
+}
+
+impl Supervisor {
+    /// A builder for a supervisor using `client`.
+    pub fn builder(client: Replicate) -> SupervisorBuilder {
+        SupervisorBuilder {
+            client,
+            config: SupervisorConfig::default(),
+            on_unknown: None,
+            #[cfg(feature = "webhooks")]
+            webhooks: Default::default(),
+        }
+    }
+
+    /// Runs a model (`owner/name`, `owner/name:<version>` or a version id): awaiting the request submits
+    /// it and returns its handle at once; the prediction is created when a slot and the budget allow.
+    pub fn run(&self, model: impl IntoModelRef, input: impl Serialize) -> RunRequest {
+        let input = match serde_json::to_value(input) {
+            Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+            Ok(other) => Err(format!("a model's input must be a JSON object, not {other}")),
+            Err(e) => Err(e.to_string()),
+        };
+        RunRequest {
+            supervisor: self.clone(),
+            model: model.into_model_ref(),
+            input,
+            cancel_after: None,
+            deadline: None,
+        }
+    }
+
+    /// Runs a typed model: the input is checked first; [`TypedHandle::wait`] gives the typed output.
+    pub async fn run_typed<M: TypedModel>(&self, input: &M::Input) -> Result<TypedHandle<M>, ActorError> {
+        M::validate(input).map_err(|e| ActorError::Api(Arc::new(e)))?;
+        let reference = match M::VERSION {
+            Some(version) => format!("{}:{version}", M::MODEL),
+            None => M::MODEL.to_owned(),
+        };
+        let handle = self.run(reference.as_str(), input).await?;
+        Ok(TypedHandle::new(handle))
+    }
+
+    async fn submit(&self, spec: RunSpec) -> Result<PredictionHandle, ActorError> {
+        let shared = &self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(ActorError::Stopped);
+        }
+        let key = shared.next_key.fetch_add(1, Ordering::Relaxed);
+        let tracker = Arc::new(Tracker::new(key, spec));
+        bump(&shared.counters.queued);
+        shared.registry().live.insert(key, tracker.clone());
+        let args = ActorArgs { shared: shared.clone(), tracker: tracker.clone() };
+        let actor = PredictionActor::supervise(&self.root, args)
+            .restart_policy(RestartPolicy::Transient)
+            .restart_limit(10, Duration::from_secs(10))
+            .spawn_with_mailbox(mailbox::unbounded())
+            .await;
+        let _ = tracker.actor.set(actor.clone());
+        if shared.queue.send(tracker.clone()).is_err() {
+            actor::finish(shared, &tracker, Err(ActorError::Stopped));
+        }
+        Ok(PredictionHandle { tracker, actor })
+    }
+
+    /// Cancels the prediction with this id, if this supervisor owns it; false otherwise.
+    pub async fn cancel(&self, id: &str) -> bool {
+        let actor = self.shared.registry().by_id.get(id).cloned();
+        match actor {
+            Some(actor) => actor.ask(Cancel).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Cancels every run not yet ended (queued ones are never created).
+    pub async fn cancel_all(&self) {
+        let actors: Vec<_> =
+            self.shared.registry().live.values().filter_map(|t| t.actor.get().cloned()).collect();
+        for actor in actors {
+            let _ = actor.tell(Cancel).await;
+        }
+    }
+
+    /// Stops taking runs, then drains or cancels those left, waits for them to end, and stops the
+    /// actors (and the webhook server it serves).
+    pub async fn shutdown(&self, mode: ShutdownMode) {
+        self.shared.closed.store(true, Ordering::Release);
+        if mode == ShutdownMode::Cancel {
+            self.cancel_all().await;
+        }
+        self.wait_idle().await;
+        let _ = self.root.stop_gracefully().await;
+        self.root.wait_for_shutdown().await;
+        #[cfg(feature = "webhooks")]
+        if let Some(server) = &self.server {
+            server.stop();
+        }
+    }
+
+    /// Waits until no run is queued or in flight.
+    pub async fn wait_idle(&self) {
+        loop {
+            let notified = self.shared.changed.notified();
+            if self.shared.registry().live.is_empty() {
+                return;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+        }
+    }
+
+    /// The counters: queued, in flight, outcomes, requests by kind, webhook deliveries.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.snapshot()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &SupervisorConfig {
+        &self.shared.config
+    }
+}

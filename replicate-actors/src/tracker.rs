@@ -1,0 +1,147 @@
+//! The state of one prediction that outlives any one incarnation of its actor: what to create, whether
+//! the create has happened (so a restarted actor never creates again), the latest prediction, subscribers
+//! and waiters.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use kameo::actor::ActorRef;
+use replicate_core::ModelRef;
+use replicate_core::types::Prediction;
+use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
+use tokio::time::Instant;
+
+use crate::actor::PredictionActor;
+use crate::events::{Outcome, PredictionEvent};
+
+/// What one run creates.
+#[derive(Debug, Clone)]
+pub(crate) struct RunSpec {
+    pub(crate) model: ModelRef,
+    pub(crate) input: Value,
+    pub(crate) cancel_after: Option<Duration>,
+    pub(crate) deadline: Option<Duration>,
+}
+
+/// Where the create of a prediction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Phase {
+    /// Waiting for a slot.
+    Queued = 0,
+    /// The create request is being sent (it may already have reached the server).
+    Creating = 1,
+    /// Created: `latest` holds the prediction.
+    Created = 2,
+    /// Finished (or never to be created).
+    Done = 3,
+}
+
+impl Phase {
+    fn from_u8(v: u8) -> Phase {
+        match v {
+            0 => Phase::Queued,
+            1 => Phase::Creating,
+            2 => Phase::Created,
+            _ => Phase::Done,
+        }
+    }
+}
+
+/// One prediction's lasting state, shared by its handle, its actor (every incarnation), its create task
+/// and the supervisor.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    pub(crate) key: u64,
+    pub(crate) spec: RunSpec,
+    phase: AtomicU8,
+    pub(crate) cancel_requested: AtomicBool,
+    /// When the run was submitted (local deadlines count from here).
+    pub(crate) submitted: Instant,
+    /// The prediction id once created (set once, before anything else learns of the prediction).
+    pub(crate) id: OnceLock<String>,
+    pub(crate) actor: OnceLock<ActorRef<PredictionActor>>,
+    /// Incarnations of the actor started so far.
+    pub(crate) starts: AtomicU32,
+    pub(crate) done: watch::Sender<Option<Outcome>>,
+    /// Signalled when the id is known or the run ended.
+    pub(crate) created: watch::Sender<bool>,
+    pub(crate) inner: Mutex<TrackerState>,
+}
+
+/// The mutable part of a tracker.
+#[derive(Debug, Default)]
+pub(crate) struct TrackerState {
+    pub(crate) latest: Option<Arc<Prediction>>,
+    /// When the prediction was created (polling schedules count from here).
+    pub(crate) created_at: Option<Instant>,
+    pub(crate) subscribers: Vec<mpsc::UnboundedSender<PredictionEvent>>,
+    /// Output items already published.
+    pub(crate) outputs_sent: usize,
+    /// Log bytes already published.
+    pub(crate) logs_sent: usize,
+    /// Chunks come from the event stream (so changes seen by polls or webhooks publish no chunks).
+    pub(crate) streaming: bool,
+    /// The slot under the concurrency limit, held until the prediction ends.
+    pub(crate) permit: Option<OwnedSemaphorePermit>,
+    /// Which gauge of the statistics counts this run.
+    pub(crate) counted: Counted,
+}
+
+/// Which gauge counts a run: changed only under the tracker's lock, so each run leaves its gauge once.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counted {
+    /// Not counted (finished).
+    #[default]
+    Nothing,
+    /// In `queued`.
+    Queued,
+    /// In `in_flight`.
+    InFlight,
+}
+
+impl Tracker {
+    pub(crate) fn new(key: u64, spec: RunSpec) -> Self {
+        Tracker {
+            key,
+            spec,
+            phase: AtomicU8::new(Phase::Queued as u8),
+            cancel_requested: AtomicBool::new(false),
+            submitted: Instant::now(),
+            id: OnceLock::new(),
+            actor: OnceLock::new(),
+            starts: AtomicU32::new(0),
+            done: watch::Sender::new(None),
+            created: watch::Sender::new(false),
+            inner: Mutex::new(TrackerState { counted: Counted::Queued, ..TrackerState::default() }),
+        }
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        Phase::from_u8(self.phase.load(Ordering::Acquire))
+    }
+
+    /// Moves from `from` to `to`; false when the phase was not `from`.
+    pub(crate) fn advance(&self, from: Phase, to: Phase) -> bool {
+        self.phase.compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// Marks the run finished, whatever its phase; false when it already was.
+    pub(crate) fn finish_phase(&self) -> bool {
+        self.phase.swap(Phase::Done as u8, Ordering::AcqRel) != Phase::Done as u8
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, TrackerState> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        self.done.borrow().clone()
+    }
+
+    pub(crate) fn latest(&self) -> Option<Arc<Prediction>> {
+        self.state().latest.clone()
+    }
+}
