@@ -368,3 +368,31 @@ async fn file_outputs_send_the_token_only_to_the_api_host() {
     let inline = replicate_core::FileOutput::new("data:text/plain;base64,aGk=", None);
     assert_eq!(&inline.bytes().await.unwrap()[..], b"hi");
 }
+
+#[tokio::test]
+async fn polling_rides_out_transient_failures() {
+    let server = Server::start(vec![
+        Action::json(201, prediction_json("pp", "starting")),
+        Action::json(429, r#"{"detail":"slow down","status":429}"#).with_header("retry-after-ms", "150"),
+        Action::json(503, r#"{"detail":"busy","status":503}"#),
+        Action::json(200, prediction_json("pp", "processing")),
+        Action::json(200, prediction_json("pp", "succeeded")),
+    ])
+    .await;
+    let c = client(&server).with(|b| b.max_retries(0)).unwrap();
+    let fast = replicate_core::PollPolicy {
+        first: Duration::from_millis(10),
+        min: Duration::from_millis(10),
+        max: Duration::from_millis(10),
+        ratio: 0.0,
+    };
+    let output =
+        c.run("replicate/hello-world", json!({"text": "x"})).poll_only().poll_policy(fast).await.unwrap();
+    assert_eq!(output.prediction().id, "pp");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 5);
+    assert!(
+        seen[2].at - seen[1].at >= Duration::from_millis(140),
+        "the poll after a 429 waited for retry-after"
+    );
+}

@@ -115,18 +115,34 @@ async fn follow_inner(client: &Replicate, prediction: Prediction, follow: Follow
     poll(client, &prediction.id, follow.poll).await
 }
 
-/// Polls until terminal.
+/// Consecutive failed polls (each already retried by the transport) tolerated before giving up.
+const MAX_FAILED_POLLS: u32 = 5;
+
+/// Polls until terminal. A poll that fails transiently (rate limited, server error, timeout, dropped
+/// connection) is tried again on the schedule, after the server's `retry-after` when it gave one.
 pub(crate) async fn poll(client: &Replicate, id: &str, policy: PollPolicy) -> Result<Prediction> {
     let start = Instant::now();
-    let mut n = 0;
+    let (mut n, mut failures) = (0, 0);
+    let mut wait = policy.delay(0, Duration::ZERO);
     loop {
-        tokio::time::sleep(policy.delay(n, start.elapsed())).await;
+        tokio::time::sleep(wait).await;
         n += 1;
-        let prediction = client.predictions().get(id).await?;
-        if prediction.is_terminal() {
-            return Ok(prediction);
+        wait = policy.delay(n, start.elapsed());
+        match client.predictions().get(id).await {
+            Ok(prediction) if prediction.is_terminal() => return Ok(prediction),
+            Ok(_) => failures = 0,
+            Err(e) if is_transient(&e) && failures < MAX_FAILED_POLLS => {
+                failures += 1;
+                wait = wait.max(e.retry_after().unwrap_or_default());
+            }
+            Err(e) => return Err(e),
         }
     }
+}
+
+fn is_transient(error: &Error) -> bool {
+    use crate::error::ErrorKind::*;
+    matches!(error.kind(), RateLimited | Server | Timeout | Connection)
 }
 
 /// Turns a terminal prediction into its outcome: `succeeded` is `Ok`, the others their own errors.
