@@ -12,6 +12,10 @@ if [ ! -x .tools/node_modules/.bin/prism ]; then
 fi
 export PRISM_BIN="$PWD/.tools/node_modules/.bin/prism"
 
+echo "== formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
 echo "== cargo test (workspace, all features)"
 cargo test --workspace --all-features --no-fail-fast
 
