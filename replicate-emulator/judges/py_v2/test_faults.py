@@ -43,3 +43,20 @@ def test_429_carries_retry_after_and_problem_json(faulty: tuple[replicate.Replic
                 assert r.json().get("status") == 429
                 return
         raise AssertionError("no 429 in 200 requests at p=0.1")
+
+
+def test_rate_limit_raises_rate_limit_error_with_retry_after() -> None:
+    proc, url = start_emulator("--creates-per-minute", "3")
+    try:
+        client = replicate.Replicate(base_url=url, bearer_token="r8_any", max_retries=0)
+        for i in range(3):
+            client.predictions.create(version=HELLO_WORLD_VERSION, input={"text": f"limit {i}"})
+        with pytest.raises(replicate.RateLimitError) as info:
+            client.predictions.create(version=HELLO_WORLD_VERSION, input={"text": "one too many"})
+        assert info.value.status_code == 429
+        retry_after = info.value.response.headers.get("retry-after")
+        assert retry_after is not None and 0 < float(retry_after) <= 60, retry_after
+        # reads are budgeted apart from creates
+        assert client.predictions.list().results
+    finally:
+        stop_emulator(proc)
