@@ -125,3 +125,13 @@ def test_prediction_lifecycle_fields(client: replicate.Replicate, base_url: str)
     assert done.created_at <= done.started_at <= done.completed_at
     assert done.metrics is not None
     assert done.metrics.predict_time is not None and done.metrics.predict_time >= 0
+
+
+def test_secret_inputs_are_not_stored_in_clear(client: replicate.Replicate) -> None:
+    secret = "sk-judge-very-secret"
+    out = client.run("emulator/secret-input", input={"api_key": secret, "prompt": "hi"})
+    assert out == f"hi: used a secret of {len(secret)} characters"
+    stored = client.predictions.list().results[0]
+    assert stored.input["prompt"] == "hi"
+    assert stored.input["api_key"] != secret
+    assert secret not in client.predictions.with_raw_response.get(prediction_id=stored.id).http_response.text
