@@ -3,6 +3,7 @@ of output/logs/error/done and an `id:` on every event): its stream() reads our s
 
 from __future__ import annotations
 
+import json
 import pytest
 import replicate
 from replicate.client import Client
@@ -28,6 +29,7 @@ def test_module_stream_tokens_join_to_the_final_output(client: Client, nonce: st
         replicate.stream("emulator/stream-text", input={"prompt": prompt, "max_tokens": 10, "token_delay": 0.1})
     )
     assert events[-1].event == DONE, [e.event for e in events]
+    assert json.loads(events[-1].data) == {}, events[-1].data  # `done` carries {} on success
     outputs = [e.data for e in events if e.event == OUTPUT]
     assert len(outputs) == 10
     assert all(e.id for e in events)
@@ -86,7 +88,7 @@ def test_stream_ends_with_done_when_the_prediction_is_canceled(client: Client, n
         if sum(e.event == OUTPUT for e in events) == 2:
             client.predictions.cancel(p.id)
     assert events[-1].event == DONE
-    assert '"canceled"' in events[-1].data, events[-1].data
+    assert json.loads(events[-1].data) == {"reason": "canceled"}, events[-1].data
     p.reload()
     assert p.status == "canceled"
     outputs = [e.data for e in events if e.event == OUTPUT]
