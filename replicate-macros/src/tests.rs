@@ -99,7 +99,7 @@ fn flux_schnell_inputs_enums_and_file_list_output() {
     assert_has(&text, "impl ::replicate::TypedModel for FluxSchnell");
     assert_has(&text, r#"const MODEL: &'static str = "acme/model";"#);
     assert_has(&text, r#"const SCHEMA: &'static str = ::core::include_str!("/cache/model.json");"#);
-    assert_has(&text, "Self::V16_9 => \"16:9\"");
+    assert_has(&text, r#"const VALUES: &'static [&'static str] = &["1:1", "16:9", "21:9""#);
     assert_has(
         &text,
         "impl ::core::default::Default for FluxSchnellAspectRatio { fn default() -> Self { Self::V1_1 } }",

@@ -87,8 +87,11 @@ pub(crate) fn enum_tokens(e: &EnumPlan, target: &Target) -> TokenStream {
 
             /// The value as the schema writes it (integers as decimal text).
             #vis const fn as_str(&self) -> &'static str {
-                match self { #(Self::#variants => #texts,)* }
+                Self::VALUES[*self as usize]
             }
+
+            /// The values as the schema writes them, in the schema's order (integers as decimal text).
+            #vis const VALUES: &'static [&'static str] = &[#(#texts),*];
         }
 
         impl ::core::fmt::Display for #name {
@@ -119,7 +122,7 @@ pub(crate) fn enum_tokens(e: &EnumPlan, target: &Target) -> TokenStream {
             fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                 #read_text
                 Self::ALL.iter().copied().find(|v| v.as_str() == text).ok_or_else(|| {
-                    <D::Error as #serde::de::Error>::unknown_variant(&text, &[#(#texts),*])
+                    <D::Error as #serde::de::Error>::unknown_variant(&text, Self::VALUES)
                 })
             }
         }

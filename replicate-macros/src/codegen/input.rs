@@ -44,10 +44,10 @@ pub(crate) fn input_tokens(plan: &Plan, target: &Target) -> TokenStream {
         }
     });
     let new_doc = if required.is_empty() {
-        "An input with every input unset (the model's defaults apply).".to_owned()
+        " An input with every input unset (the model's defaults apply).".to_owned()
     } else {
         let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.json_name)).collect();
-        format!("An input with the required {}; every optional input unset.", names.join(", "))
+        format!(" An input with the required {}; every optional input unset.", names.join(", "))
     };
     let setters = plan.inputs.iter().filter(|f| f.optional).map(|f| setter_tokens(plan, f, target));
     let default_impl = required.is_empty().then(|| {
