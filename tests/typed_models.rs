@@ -1,11 +1,51 @@
-//! Every one of the 12 shared models runs typed end to end against the emulator loaded with the same
-//! cache files; bounds are refused before any request; unset inputs stay out of the request; iterator
-//! and token outputs stream.
+//! `#[replicate::model]` through the facade: every one of the 12 shared models runs typed end to end
+//! against the emulator loaded with the same cache files; bounds are refused before any request; unset
+//! inputs stay out of the request; iterator and token outputs stream.
 
 #![allow(missing_docs)]
 
-#[path = "common/models.rs"]
-mod models;
+mod models {
+    // The 12 models of ../shared/model-schemas, typed from the workspace's `.replicate/` cache.
+
+    #[replicate::model("andreasjansson/llama-2-13b-embeddings")]
+    pub struct Embeddings;
+
+    #[replicate::model("black-forest-labs/flux-schnell")]
+    pub struct FluxSchnell;
+
+    #[replicate::model("chigozienri/image-urls-to-video")]
+    pub struct ImagesToVideo;
+
+    #[replicate::model("fofr/latent-consistency-model")]
+    pub struct Lcm;
+
+    #[replicate::model("kuprel/min-dalle")]
+    pub struct MinDalle;
+
+    #[replicate::model("lucataco/hermes-2-pro-llama-3-8b")]
+    pub struct Hermes;
+
+    #[replicate::model("meta/meta-llama-3-8b-instruct")]
+    pub struct Llama3;
+
+    #[replicate::model("pixray/text2image")]
+    pub struct Pixray;
+
+    #[replicate::model("soykertje/whisper")]
+    pub struct Whisper;
+
+    #[replicate::model(
+        "stability-ai/sdxl",
+        version = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
+    )]
+    pub struct Sdxl;
+
+    #[replicate::model("tomasmcm/llamaguard-7b")]
+    pub struct LlamaGuard;
+
+    #[replicate::model("zsxkib/realistic-voice-cloning")]
+    pub struct VoiceCloning;
+}
 
 use std::path::PathBuf;
 
@@ -16,7 +56,7 @@ use replicate_emulator::{Emulator, EmulatorHandle};
 use serde_json::json;
 
 fn cache_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.replicate")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".replicate")
 }
 
 async fn emulator() -> EmulatorHandle {
