@@ -48,12 +48,16 @@ measure() { # crate -> median seconds of `cargo check` after touching lib.rs
     done | median
 }
 
-without=$(measure typed-without)
-with=$(measure typed-with)
-echo "cargo check, median of $runs (dependencies built):"
-printf '  without the 12 models: %.2f s\n' "$without"
-printf '  with the 12 models:    %.2f s\n' "$with"
-printf '  added:                 %.2f s\n' "$(echo "$with - $without" | bc)"
+for incremental in 1 0; do
+    export CARGO_INCREMENTAL=$incremental
+    without=$(measure typed-without)
+    with=$(measure typed-with)
+    echo "cargo check, CARGO_INCREMENTAL=$incremental, median of $runs (dependencies built):"
+    printf '  without the 12 models: %.2f s\n' "$without"
+    printf '  with the 12 models:    %.2f s\n' "$with"
+    printf '  added:                 %.2f s\n' "$(echo "$with - $without" | bc)"
+done
+unset CARGO_INCREMENTAL
 
 # Generated lines for the largest schema: the macro's own output, rustfmt-formatted.
 (cd "$root" && REPLICATE_MACROS_EXPANSION_DIR="$work/expansions" cargo test -q -p replicate-macros --lib -- --ignored write_expansions >/dev/null)
