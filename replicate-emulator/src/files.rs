@@ -277,7 +277,7 @@ pub fn inline_files(origin: &str, v: &mut Value) {
     }
 }
 
-/// `GET /delivery/{prediction}/{name}`: synthetic output bytes (PNG, WAV, text).
+/// `GET /delivery/{prediction}/{name}`: synthetic output bytes of the format its extension names.
 pub async fn delivery(Path((pred, name)): Path<(String, String)>) -> Response {
     let (bytes, mime) = delivery_bytes(&pred, &name);
     let mut r = Response::new(Body::from(bytes));

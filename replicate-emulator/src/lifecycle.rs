@@ -68,11 +68,13 @@ impl RunContext {
         self.cell.notify();
     }
 
-    /// A URL serving a synthetic file named `name` (its extension picks PNG, WAV, JSON or
-    /// text), or a `data:` URL when the emulator returns files inline.
+    /// A URL serving a synthetic file named `name`, or a `data:` URL when the emulator returns
+    /// files inline. Its extension picks the format (PNG, JPEG, WebP, GIF, BMP, WAV, MP3, MP4,
+    /// JSON, SRT, VTT, ZIP, tar, PDF, GLB, OBJ, PLY, NPY, else text); an extension without an
+    /// encoder is replaced by its family's (`.webm` → `.mp4`, `.flac` → `.wav`, `.tiff` → `.png`).
     pub fn file_url(&self, name: &str) -> String {
         let n = self.files.fetch_add(1, Ordering::Relaxed);
-        let name = if name.is_empty() { format!("out-{n}.png") } else { name.to_string() };
+        let name = if name.is_empty() { format!("out-{n}.png") } else { crate::media::servable_name(name) };
         if self.shared.cfg.data_urls {
             let (bytes, mime) = crate::media::file_for(&name, self.seed ^ n);
             let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
