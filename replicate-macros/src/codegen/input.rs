@@ -69,7 +69,8 @@ pub(crate) fn input_tokens(plan: &Plan, target: &Target) -> TokenStream {
             #(#fields,)*
         }
 
-        #[allow(dead_code)]
+        // `new` takes every required input; setters are named after the schema's properties.
+        #[allow(dead_code, clippy::too_many_arguments, clippy::should_implement_trait)]
         impl #name {
             #[doc = #new_doc]
             #vis fn new(#(#params),*) -> Self {
