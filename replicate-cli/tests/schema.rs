@@ -93,3 +93,18 @@ async fn pull_of_an_unknown_model_fails_without_writing() {
     assert!(err.contains("nobody/nothing"), "{err}");
     assert!(!dir.join("nobody/nothing.json").exists());
 }
+
+#[tokio::test]
+async fn official_models_are_marked_so_the_macro_runs_them_by_name() {
+    // The emulator's built-in flux-schnell is official.
+    let emu = Emulator::builder().start().await.unwrap();
+    let c = client(&emu);
+    let dir = temp_dir("official");
+    let pulled = pull(&c, "black-forest-labs/flux-schnell", &dir).await.unwrap();
+    let written = read(&pulled.path);
+    assert_eq!(written["_official"], Value::Bool(true));
+    assert!(written["openapi_schema"]["components"]["schemas"]["Input"].is_object());
+    let report = check(&c, &dir).await.unwrap();
+    assert_eq!(report.entries[0].status, Status::Current);
+    let _ = std::fs::remove_dir_all(&dir);
+}
