@@ -42,9 +42,8 @@ impl Category {
 
 /// Extensions recognised in `output_format`-style inputs.
 const KNOWN_EXTENSIONS: &[&str] = &[
-    "png", "jpg", "webp", "bmp", "tiff", "gif", "mp4", "webm", "mov", "avi", "mkv", "wav", "mp3",
-    "flac", "ogg", "m4a", "aac", "opus", "txt", "json", "srt", "vtt", "zip", "glb", "obj", "ply",
-    "npy", "pdf",
+    "png", "jpg", "webp", "bmp", "tiff", "gif", "mp4", "webm", "mov", "avi", "mkv", "wav", "mp3", "flac",
+    "ogg", "m4a", "aac", "opus", "txt", "json", "srt", "vtt", "zip", "glb", "obj", "ply", "npy", "pdf",
 ];
 
 /// Words in property names that name an exact extension.
@@ -130,10 +129,7 @@ impl ExtensionGuesser {
             if let Some((_, ext)) = EXACT_WORDS.iter().find(|(word, _)| has_word(name, word)) {
                 return Some((*ext).to_owned());
             }
-            let named = CATEGORY_WORDS
-                .iter()
-                .find(|(word, _)| has_word(name, word))
-                .map(|(_, c)| *c);
+            let named = CATEGORY_WORDS.iter().find(|(word, _)| has_word(name, word)).map(|(_, c)| *c);
             if let Some(category) = named {
                 return Some(match &self.requested {
                     Some(ext) if Category::of_extension(ext) == Some(category) => ext.clone(),
@@ -144,8 +140,7 @@ impl ExtensionGuesser {
         if let Some(ext) = &self.requested {
             return Some(ext.clone());
         }
-        self.model_category
-            .map(|c| c.default_extension().to_owned())
+        self.model_category.map(|c| c.default_extension().to_owned())
     }
 }
 
@@ -156,8 +151,7 @@ fn has_word(text: &str, word: &str) -> bool {
         let before = text[..i].chars().next_back();
         let rest = &text[i + word.len()..];
         let after = rest.strip_prefix('s').unwrap_or(rest).chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphabetic())
-            && !after.is_some_and(|c| c.is_ascii_alphabetic())
+        !before.is_some_and(|c| c.is_ascii_alphabetic()) && !after.is_some_and(|c| c.is_ascii_alphabetic())
     })
 }
 
@@ -167,38 +161,24 @@ fn requested_format(fields: &[InputField], input: &Value) -> Option<String> {
         .iter()
         .filter(|f| {
             let name = f.name.to_ascii_lowercase();
-            name.contains("format")
-                || name == "output_type"
-                || name == "file_type"
-                || name == "extension"
+            name.contains("format") || name == "output_type" || name == "file_type" || name == "extension"
         })
         .find_map(|f| {
-            let value = input
-                .get(&f.name)
-                .filter(|v| !v.is_null())
-                .or(f.default.as_ref())?;
+            let value = input.get(&f.name).filter(|v| !v.is_null()).or(f.default.as_ref())?;
             known_extension(value.as_str()?)
         })
 }
 
 /// The media kind the inputs talk about most (ties go to images); `None` without any hint.
 fn model_category(fields: &[InputField]) -> Option<Category> {
-    let mut counts = [
-        (Category::Image, 0usize),
-        (Category::Video, 0),
-        (Category::Audio, 0),
-    ];
+    let mut counts = [(Category::Image, 0usize), (Category::Video, 0), (Category::Audio, 0)];
     for field in fields {
-        let text = [
-            Some(field.name.as_str()),
-            field.title.as_deref(),
-            field.description.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_lowercase();
+        let text = [Some(field.name.as_str()), field.title.as_deref(), field.description.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase();
         for (word, category) in CATEGORY_WORDS {
             if has_word(&text, word)
                 && let Some(entry) = counts.iter_mut().find(|(c, _)| c == category)
@@ -207,9 +187,7 @@ fn model_category(fields: &[InputField]) -> Option<Category> {
             }
         }
     }
-    let best = counts
-        .iter()
-        .max_by_key(|(c, n)| (*n, *c == Category::Image))?;
+    let best = counts.iter().max_by_key(|(c, n)| (*n, *c == Category::Image))?;
     (best.1 > 0).then_some(best.0)
 }
 

@@ -99,18 +99,11 @@ impl InputType {
 
 /// `a, b, c` with strings quoted.
 pub(crate) fn list_values(values: &[Value]) -> String {
-    values
-        .iter()
-        .map(Value::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    values.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn strip_article(s: &str) -> String {
-    let s = s
-        .strip_prefix("an ")
-        .or_else(|| s.strip_prefix("a "))
-        .unwrap_or(s);
+    let s = s.strip_prefix("an ").or_else(|| s.strip_prefix("a ")).unwrap_or(s);
     format!("{s} values")
 }
 
@@ -124,11 +117,7 @@ impl InputField {
     /// would when the input holds it.
     pub fn validate(&self, value: &Value) -> Result<(), Vec<crate::InvalidField>> {
         let problems = crate::validate::check_field(self, value);
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 }
 
@@ -138,9 +127,8 @@ pub(crate) fn parse_inputs(
     input: &Value,
 ) -> Result<Vec<InputField>, SchemaError> {
     let (_, input) = components.resolve(input)?;
-    let input = input
-        .as_object()
-        .ok_or_else(|| SchemaError::NotAnObject("components.schemas.Input".into()))?;
+    let input =
+        input.as_object().ok_or_else(|| SchemaError::NotAnObject("components.schemas.Input".into()))?;
     let required: Vec<&str> = input
         .get("required")
         .and_then(Value::as_array)
@@ -148,16 +136,10 @@ pub(crate) fn parse_inputs(
         .unwrap_or_default();
     let mut fields = Vec::new();
     if let Some(properties) = input.get("properties") {
-        let properties = properties
-            .as_object()
-            .ok_or_else(|| SchemaError::NotAnObject("Input.properties".into()))?;
+        let properties =
+            properties.as_object().ok_or_else(|| SchemaError::NotAnObject("Input.properties".into()))?;
         for (name, schema) in properties {
-            fields.push(parse_field(
-                components,
-                name,
-                schema,
-                required.contains(&name.as_str()),
-            )?);
+            fields.push(parse_field(components, name, schema, required.contains(&name.as_str()))?);
         }
     }
     fields.sort_by(|a, b| match (a.order, b.order) {
@@ -170,10 +152,7 @@ pub(crate) fn parse_inputs(
 }
 
 fn invalid(name: &str, reason: impl Into<String>) -> SchemaError {
-    SchemaError::InvalidProperty {
-        name: name.to_owned(),
-        reason: reason.into(),
-    }
+    SchemaError::InvalidProperty { name: name.to_owned(), reason: reason.into() }
 }
 
 fn parse_field(
@@ -182,9 +161,7 @@ fn parse_field(
     schema: &Value,
     listed_required: bool,
 ) -> Result<InputField, SchemaError> {
-    let outer = schema
-        .as_object()
-        .ok_or_else(|| invalid(name, "its schema is not an object"))?;
+    let outer = schema.as_object().ok_or_else(|| invalid(name, "its schema is not an object"))?;
     let (component, target) = components.resolve(schema)?;
     let (target, mut nullable) = strip_null_variant(components, target)?;
     let target_map = target.as_object().cloned().unwrap_or_default();
@@ -207,10 +184,9 @@ fn parse_field(
     };
     let pattern = lookup("pattern").and_then(Value::as_str).map(str::to_owned);
     let regex = match &pattern {
-        Some(p) => Some(
-            Regex::new(p)
-                .map_err(|e| invalid(name, format!("pattern {p:?} does not compile: {e}")))?,
-        ),
+        Some(p) => {
+            Some(Regex::new(p).map_err(|e| invalid(name, format!("pattern {p:?} does not compile: {e}")))?)
+        }
         None => None,
     };
     let number = |keys: &[&str]| keys.iter().find_map(|k| lookup(k).and_then(Value::as_f64));
@@ -247,10 +223,8 @@ fn strip_null_variant<'a>(
 ) -> Result<(&'a Value, bool), SchemaError> {
     for key in ["anyOf", "oneOf"] {
         if let Some(variants) = schema.get(key).and_then(Value::as_array) {
-            let non_null: Vec<&Value> = variants
-                .iter()
-                .filter(|v| v.get("type").and_then(Value::as_str) != Some("null"))
-                .collect();
+            let non_null: Vec<&Value> =
+                variants.iter().filter(|v| v.get("type").and_then(Value::as_str) != Some("null")).collect();
             let has_null = non_null.len() < variants.len();
             if let [only] = non_null.as_slice() {
                 let (_, resolved) = components.resolve(only)?;
@@ -263,20 +237,14 @@ fn strip_null_variant<'a>(
 }
 
 fn type_list_has_null(schema: &Value) -> bool {
-    schema
-        .get("type")
-        .and_then(Value::as_array)
-        .is_some_and(|types| types.iter().any(|t| t == "null"))
+    schema.get("type").and_then(Value::as_array).is_some_and(|types| types.iter().any(|t| t == "null"))
 }
 
 /// The (first non-null) `type` of a schema.
 fn type_name(schema: &Value) -> Option<&str> {
     match schema.get("type") {
         Some(Value::String(t)) => Some(t),
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null"),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
         _ => None,
     }
 }
@@ -289,13 +257,8 @@ fn classify(
     target: &Value,
 ) -> Result<InputType, SchemaError> {
     if let Some(values) = target.get("enum").or_else(|| outer.get("enum")) {
-        let values = values
-            .as_array()
-            .ok_or_else(|| invalid(name, "its enum is not an array"))?;
-        return Ok(InputType::Choice {
-            name: component.unwrap_or(name).to_owned(),
-            values: values.clone(),
-        });
+        let values = values.as_array().ok_or_else(|| invalid(name, "its enum is not an array"))?;
+        return Ok(InputType::Choice { name: component.unwrap_or(name).to_owned(), values: values.clone() });
     }
     let secret = |s: &Value| {
         s.get("x-cog-secret") == Some(&Value::Bool(true))
@@ -308,11 +271,7 @@ fn classify(
     scalar_or_array(components, name, target)
 }
 
-fn scalar_or_array(
-    components: Components<'_>,
-    name: &str,
-    schema: &Value,
-) -> Result<InputType, SchemaError> {
+fn scalar_or_array(components: Components<'_>, name: &str, schema: &Value) -> Result<InputType, SchemaError> {
     Ok(match type_name(schema) {
         Some("string") => match schema.get("format").and_then(Value::as_str) {
             Some("uri") => InputType::File,

@@ -95,27 +95,19 @@ pub struct CogSchema {
 impl CogSchema {
     /// From a version object `{id, cog_version, openapi_schema, ...}`.
     pub fn from_version(version: &Value) -> Result<CogSchema, SchemaError> {
-        let version_map = version
-            .as_object()
-            .ok_or_else(|| SchemaError::NotAnObject("version".into()))?;
+        let version_map = version.as_object().ok_or_else(|| SchemaError::NotAnObject("version".into()))?;
         let openapi = match version_map.get("openapi_schema") {
             None | Some(Value::Null) => return Err(SchemaError::MissingOpenapiSchema),
             Some(openapi) => openapi,
         };
         let cog_version = version_map.get("cog_version").and_then(Value::as_str);
         let mut schema = CogSchema::from_openapi(openapi, cog_version)?;
-        schema.version_id = version_map
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        schema.version_id = version_map.get("id").and_then(Value::as_str).map(str::to_owned);
         Ok(schema)
     }
 
     /// From an `openapi_schema` document and the version's `cog_version` (`None` when unknown: modern rules).
-    pub fn from_openapi(
-        openapi_schema: &Value,
-        cog_version: Option<&str>,
-    ) -> Result<CogSchema, SchemaError> {
+    pub fn from_openapi(openapi_schema: &Value, cog_version: Option<&str>) -> Result<CogSchema, SchemaError> {
         let schemas = openapi_schema
             .as_object()
             .ok_or_else(|| SchemaError::NotAnObject("openapi_schema".into()))?
@@ -124,12 +116,9 @@ impl CogSchema {
             .and_then(Value::as_object)
             .ok_or_else(|| SchemaError::MissingComponent("Input".into()))?;
         let components = Components::new(schemas);
-        let input = components
-            .get("Input")
-            .ok_or_else(|| SchemaError::MissingComponent("Input".into()))?;
-        let output = components
-            .get("Output")
-            .ok_or_else(|| SchemaError::MissingComponent("Output".into()))?;
+        let input = components.get("Input").ok_or_else(|| SchemaError::MissingComponent("Input".into()))?;
+        let output =
+            components.get("Output").ok_or_else(|| SchemaError::MissingComponent("Output".into()))?;
         Ok(CogSchema {
             version_id: None,
             cog_version: cog_version.map(str::to_owned),
@@ -234,11 +223,7 @@ fn example_value(field: &InputField, ty: &InputType) -> Value {
                 (None, Some(high)) => high.min(1.0),
                 (None, None) => 1.0,
             };
-            let x = if matches!(ty, InputType::Integer) {
-                x.ceil()
-            } else {
-                x
-            };
+            let x = if matches!(ty, InputType::Integer) { x.ceil() } else { x };
             if x.fract() == 0.0 && x.abs() < 1e15 {
                 Value::from(x as i64)
             } else {

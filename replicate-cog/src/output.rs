@@ -50,17 +50,15 @@ impl OutputSchema {
             OutputSchema::Scalar(ScalarType::Integer) => is_integral(value),
             OutputSchema::Scalar(ScalarType::Number) => value.is_number(),
             OutputSchema::Scalar(ScalarType::Boolean) => value.is_boolean(),
-            OutputSchema::Array(item) | OutputSchema::Iterator { item, .. } => value
-                .as_array()
-                .is_some_and(|items| items.iter().all(|v| item.accepts(v))),
+            OutputSchema::Array(item) | OutputSchema::Iterator { item, .. } => {
+                value.as_array().is_some_and(|items| items.iter().all(|v| item.accepts(v)))
+            }
             OutputSchema::Object(properties) => value.as_object().is_some_and(|map| {
-                properties
-                    .iter()
-                    .all(|(name, schema, required)| match map.get(name) {
-                        Some(Value::Null) if !required => true,
-                        Some(v) => schema.accepts(v),
-                        None => !required,
-                    })
+                properties.iter().all(|(name, schema, required)| match map.get(name) {
+                    Some(Value::Null) if !required => true,
+                    Some(v) => schema.accepts(v),
+                    None => !required,
+                })
             }),
             OutputSchema::Any => true,
         }
@@ -73,13 +71,7 @@ impl OutputSchema {
 
     /// Whether the output is streamed text tokens to be concatenated.
     pub fn is_concatenate(&self) -> bool {
-        matches!(
-            self,
-            OutputSchema::Iterator {
-                concatenate: true,
-                ..
-            }
-        )
+        matches!(self, OutputSchema::Iterator { concatenate: true, .. })
     }
 }
 
@@ -87,10 +79,7 @@ impl OutputSchema {
 pub(crate) fn is_integral(value: &Value) -> bool {
     match value {
         Value::Number(n) => {
-            n.is_i64()
-                || n.is_u64()
-                || n.as_f64()
-                    .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0)
         }
         _ => false,
     }
@@ -104,31 +93,21 @@ pub(crate) fn parse_output(
 ) -> Result<OutputSchema, SchemaError> {
     let (_, resolved) = components.resolve(output)?;
     let top = parse(components, resolved, 0)?;
-    let is_marked_iterator =
-        resolved.get("x-cog-array-type").and_then(Value::as_str) == Some("iterator");
+    let is_marked_iterator = resolved.get("x-cog-array-type").and_then(Value::as_str) == Some("iterator");
     Ok(match top {
-        OutputSchema::Array(item) if is_marked_iterator || legacy_arrays => {
-            OutputSchema::Iterator {
-                item,
-                concatenate: resolved.get("x-cog-array-display").and_then(Value::as_str)
-                    == Some("concatenate"),
-            }
-        }
+        OutputSchema::Array(item) if is_marked_iterator || legacy_arrays => OutputSchema::Iterator {
+            item,
+            concatenate: resolved.get("x-cog-array-display").and_then(Value::as_str) == Some("concatenate"),
+        },
         other => other,
     })
 }
 
 const MAX_NESTING: usize = 64;
 
-fn parse(
-    components: Components<'_>,
-    schema: &Value,
-    depth: usize,
-) -> Result<OutputSchema, SchemaError> {
+fn parse(components: Components<'_>, schema: &Value, depth: usize) -> Result<OutputSchema, SchemaError> {
     if depth > MAX_NESTING {
-        return Err(SchemaError::UnresolvedRef(
-            "Output schema nests too deeply".into(),
-        ));
+        return Err(SchemaError::UnresolvedRef("Output schema nests too deeply".into()));
     }
     let (_, schema) = components.resolve(schema)?;
     if let Some(narrowed) = single_non_null_variant(schema) {
@@ -136,16 +115,11 @@ fn parse(
     }
     let type_name = match schema.get("type") {
         Some(Value::String(t)) => Some(t.as_str()),
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null"),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
         _ => None,
     };
     Ok(match type_name {
-        Some("string") if schema.get("format").and_then(Value::as_str) == Some("uri") => {
-            OutputSchema::File
-        }
+        Some("string") if schema.get("format").and_then(Value::as_str) == Some("uri") => OutputSchema::File,
         Some("string") => OutputSchema::Scalar(ScalarType::String),
         Some("integer") => OutputSchema::Scalar(ScalarType::Integer),
         Some("number") => OutputSchema::Scalar(ScalarType::Number),
@@ -179,12 +153,7 @@ fn parse_object(
         for (name, property) in map {
             let order = property.get("x-order").and_then(Value::as_i64);
             let parsed = parse(components, property, depth + 1)?;
-            properties.push((
-                order,
-                name.clone(),
-                parsed,
-                required.contains(&name.as_str()),
-            ));
+            properties.push((order, name.clone(), parsed, required.contains(&name.as_str())));
         }
     }
     properties.sort_by(|a, b| match (a.0, b.0) {
@@ -194,10 +163,7 @@ fn parse_object(
         (None, None) => std::cmp::Ordering::Equal,
     });
     Ok(OutputSchema::Object(
-        properties
-            .into_iter()
-            .map(|(_, name, schema, required)| (name, schema, required))
-            .collect(),
+        properties.into_iter().map(|(_, name, schema, required)| (name, schema, required)).collect(),
     ))
 }
 
@@ -205,10 +171,8 @@ fn parse_object(
 fn single_non_null_variant(schema: &Value) -> Option<&Value> {
     ["anyOf", "oneOf"].iter().find_map(|key| {
         let variants = schema.get(*key)?.as_array()?;
-        let non_null: Vec<&Value> = variants
-            .iter()
-            .filter(|v| v.get("type").and_then(Value::as_str) != Some("null"))
-            .collect();
+        let non_null: Vec<&Value> =
+            variants.iter().filter(|v| v.get("type").and_then(Value::as_str) != Some("null")).collect();
         match non_null.as_slice() {
             [only] => Some(*only),
             _ => None,

@@ -36,10 +36,7 @@ impl<'a> Components<'a> {
 
     /// Follows `$ref` (and a lone `allOf: [{"$ref"}]`) until a schema without one; returns the last
     /// component name passed through, if any.
-    pub(crate) fn resolve(
-        &self,
-        schema: &'a Value,
-    ) -> Result<(Option<&'a str>, &'a Value), SchemaError> {
+    pub(crate) fn resolve(&self, schema: &'a Value) -> Result<(Option<&'a str>, &'a Value), SchemaError> {
         let mut current = schema;
         let mut name = None;
         for _ in 0..MAX_DEPTH {
@@ -53,9 +50,7 @@ impl<'a> Components<'a> {
             }
         }
         let last = reference_of(current).unwrap_or_default();
-        Err(SchemaError::UnresolvedRef(format!(
-            "{last} (reference cycle)"
-        )))
+        Err(SchemaError::UnresolvedRef(format!("{last} (reference cycle)")))
     }
 }
 
@@ -64,11 +59,7 @@ fn reference_of(schema: &Value) -> Option<&str> {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         return Some(reference);
     }
-    match schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-    {
+    match schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
         Some([only]) => only.get("$ref").and_then(Value::as_str),
         _ => None,
     }
@@ -94,15 +85,9 @@ mod tests {
         assert_eq!(name, Some("color"));
         assert_eq!(target["enum"][1], "blue");
         let missing = json!({"$ref": "#/components/schemas/nope"});
-        assert!(matches!(
-            components.resolve(&missing),
-            Err(SchemaError::UnresolvedRef(_))
-        ));
+        assert!(matches!(components.resolve(&missing), Err(SchemaError::UnresolvedRef(_))));
         let cyclic = json!({"$ref": "#/components/schemas/a"});
-        assert!(matches!(
-            components.resolve(&cyclic),
-            Err(SchemaError::UnresolvedRef(_))
-        ));
+        assert!(matches!(components.resolve(&cyclic), Err(SchemaError::UnresolvedRef(_))));
         let plain = json!({"type": "integer"});
         assert_eq!(components.resolve(&plain).unwrap(), (None, &plain));
     }

@@ -32,10 +32,9 @@ impl Synthesized {
     /// The items joined into one string, for a concatenate iterator (`None` otherwise).
     pub fn concatenated(&self) -> Option<String> {
         match self {
-            Synthesized::Iterator {
-                items,
-                concatenate: true,
-            } => Some(items.iter().filter_map(Value::as_str).collect()),
+            Synthesized::Iterator { items, concatenate: true } => {
+                Some(items.iter().filter_map(Value::as_str).collect())
+            }
             _ => None,
         }
     }
@@ -43,11 +42,10 @@ impl Synthesized {
 
 /// Words the text tokens are drawn from.
 const WORDS: &[&str] = &[
-    "the", "a", "quiet", "river", "runs", "through", "an", "old", "forest", "where", "light",
-    "falls", "on", "moss", "and", "stone", "every", "morning", "brings", "new", "colours", "to",
-    "sky", "above", "hills", "small", "birds", "sing", "while", "wind", "moves", "leaves", "of",
-    "tall", "trees", "in", "slow", "waves", "model", "answer", "is", "clear", "simple", "bright",
-    "warm", "soft", "path", "leads", "home",
+    "the", "a", "quiet", "river", "runs", "through", "an", "old", "forest", "where", "light", "falls", "on",
+    "moss", "and", "stone", "every", "morning", "brings", "new", "colours", "to", "sky", "above", "hills",
+    "small", "birds", "sing", "while", "wind", "moves", "leaves", "of", "tall", "trees", "in", "slow",
+    "waves", "model", "answer", "is", "clear", "simple", "bright", "warm", "soft", "path", "leads", "home",
 ];
 
 /// Input names whose value says how many items an array output has.
@@ -64,13 +62,7 @@ const COUNT_INPUTS: &[&str] = &[
 ];
 
 /// Input names whose value bounds how many tokens a text stream has.
-const TOKEN_INPUTS: &[&str] = &[
-    "max_new_tokens",
-    "max_tokens",
-    "max_length",
-    "max_new_token",
-    "max_gen_len",
-];
+const TOKEN_INPUTS: &[&str] = &["max_new_tokens", "max_tokens", "max_length", "max_new_token", "max_gen_len"];
 
 /// Input names whose value is the fewest tokens a text stream has.
 const MIN_TOKEN_INPUTS: &[&str] = &["min_new_tokens", "min_tokens", "min_length"];
@@ -95,11 +87,7 @@ impl Rng {
 
     /// A number in `low..=high`.
     fn range(&mut self, low: u64, high: u64) -> u64 {
-        if high <= low {
-            low
-        } else {
-            low + self.next() % (high - low + 1)
-        }
+        if high <= low { low } else { low + self.next() % (high - low + 1) }
     }
 
     fn unit(&mut self) -> f64 {
@@ -171,29 +159,15 @@ pub(crate) fn synthesize(
         files,
     };
     match output {
-        OutputSchema::Iterator {
-            item,
-            concatenate: true,
-        } => {
+        OutputSchema::Iterator { item, concatenate: true } => {
             let count = s.token_count();
             let items = (0..count).map(|i| s.token(item, i, count)).collect();
-            Synthesized::Iterator {
-                items,
-                concatenate: true,
-            }
+            Synthesized::Iterator { items, concatenate: true }
         }
-        OutputSchema::Iterator {
-            item,
-            concatenate: false,
-        } => {
+        OutputSchema::Iterator { item, concatenate: false } => {
             let count = s.input_count().unwrap_or_else(|| s.rng.range(2, 4));
-            let items = (0..count)
-                .map(|i| s.value(item, &format!("output[{i}]"), None, 1))
-                .collect();
-            Synthesized::Iterator {
-                items,
-                concatenate: false,
-            }
+            let items = (0..count).map(|i| s.value(item, &format!("output[{i}]"), None, 1)).collect();
+            Synthesized::Iterator { items, concatenate: false }
         }
         other => Synthesized::Single(s.value(other, "output", None, 0)),
     }
@@ -204,22 +178,14 @@ impl Synthesizer<'_> {
     fn input_number(&self, names: &[&str]) -> Option<u64> {
         names.iter().find_map(|name| {
             let sent = self.input.get(*name).filter(|v| !v.is_null());
-            let default = || {
-                self.fields
-                    .iter()
-                    .find(|f| f.name == *name)
-                    .and_then(|f| f.default.as_ref())
-            };
+            let default = || self.fields.iter().find(|f| f.name == *name).and_then(|f| f.default.as_ref());
             let value = sent.or_else(default)?;
-            value
-                .as_u64()
-                .or_else(|| value.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            value.as_u64().or_else(|| value.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
         })
     }
 
     fn input_count(&self) -> Option<u64> {
-        self.input_number(COUNT_INPUTS)
-            .map(|n| n.clamp(1, MAX_ITEMS))
+        self.input_number(COUNT_INPUTS).map(|n| n.clamp(1, MAX_ITEMS))
     }
 
     /// `max_tokens`-like inputs cap the stream (at most 64 tokens); `min_tokens`-like ones raise it.
@@ -236,10 +202,7 @@ impl Synthesizer<'_> {
 
     /// One text token of a concatenate stream: a word with a trailing space, the last ending a sentence.
     fn token(&mut self, item: &OutputSchema, index: u64, count: u64) -> Value {
-        if !matches!(
-            item,
-            OutputSchema::Scalar(ScalarType::String) | OutputSchema::Any
-        ) {
+        if !matches!(item, OutputSchema::Scalar(ScalarType::String) | OutputSchema::Any) {
             return self.value(item, &format!("output[{index}]"), None, 1);
         }
         let word = self.rng.word();
@@ -268,20 +231,10 @@ impl Synthesizer<'_> {
         text
     }
 
-    fn value(
-        &mut self,
-        schema: &OutputSchema,
-        path: &str,
-        property: Option<&str>,
-        depth: usize,
-    ) -> Value {
+    fn value(&mut self, schema: &OutputSchema, path: &str, property: Option<&str>, depth: usize) -> Value {
         match schema {
             OutputSchema::Scalar(ScalarType::String) => {
-                let words = if depth == 0 {
-                    self.rng.range(8, 24)
-                } else {
-                    self.rng.range(2, 8)
-                };
+                let words = if depth == 0 { self.rng.range(8, 24) } else { self.rng.range(2, 8) };
                 Value::String(self.sentence(words))
             }
             OutputSchema::Scalar(ScalarType::Integer) => Value::from(self.rng.range(0, 100)),
@@ -289,14 +242,9 @@ impl Synthesizer<'_> {
                 let x = (self.rng.unit() * 1000.0).round() / 1000.0;
                 Number::from_f64(x).map_or(Value::from(0), Value::Number)
             }
-            OutputSchema::Scalar(ScalarType::Boolean) => {
-                Value::Bool(self.rng.next().is_multiple_of(2))
-            }
+            OutputSchema::Scalar(ScalarType::Boolean) => Value::Bool(self.rng.next().is_multiple_of(2)),
             OutputSchema::File => {
-                let hint = FileHint {
-                    path: path.to_owned(),
-                    extension: self.extensions.guess(property),
-                };
+                let hint = FileHint { path: path.to_owned(), extension: self.extensions.guess(property) };
                 Value::String((self.files)(&hint))
             }
             OutputSchema::Array(item) | OutputSchema::Iterator { item, .. } => {
@@ -314,8 +262,7 @@ impl Synthesizer<'_> {
             OutputSchema::Object(properties) => {
                 let mut map = Map::new();
                 for (name, schema, _required) in properties {
-                    let value =
-                        self.value(schema, &format!("{path}.{name}"), Some(name), depth + 1);
+                    let value = self.value(schema, &format!("{path}.{name}"), Some(name), depth + 1);
                     map.insert(name.clone(), value);
                 }
                 Value::Object(map)

@@ -21,11 +21,7 @@ pub struct InvalidField {
 
 impl InvalidField {
     fn new(kind: &str, field: String, description: String) -> Self {
-        InvalidField {
-            r#type: kind.to_owned(),
-            field,
-            description,
-        }
+        InvalidField { r#type: kind.to_owned(), field, description }
     }
 }
 
@@ -58,17 +54,11 @@ pub(crate) fn validate(fields: &[InputField], input: &Value) -> Result<(), Vec<I
             problems.push(InvalidField::new(
                 "additional_property_not_allowed",
                 format!("input.{name}"),
-                format!(
-                    "{name} is not an input of this model (additional properties are not allowed)"
-                ),
+                format!("{name} is not an input of this model (additional properties are not allowed)"),
             ));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
 }
 
 /// The problems of one present value of `field` (`null` is fine when the field is nullable or optional).
@@ -76,14 +66,9 @@ pub(crate) fn check_field(field: &InputField, value: &Value) -> Vec<InvalidField
     let mut problems = Vec::new();
     match value {
         Value::Null if field.nullable || !field.required => {}
-        value => check_value(
-            field,
-            &field.ty,
-            &field.name,
-            &format!("input.{}", field.name),
-            value,
-            &mut problems,
-        ),
+        value => {
+            check_value(field, &field.ty, &field.name, &format!("input.{}", field.name), value, &mut problems)
+        }
     }
     problems
 }
@@ -100,11 +85,8 @@ fn check_value(
         problems.push(InvalidField::new(kind, path.to_owned(), description));
     };
     let wrong_type = |ty: &InputType| {
-        let got = if matches!(ty, InputType::Secret) {
-            json_kind(value).to_owned()
-        } else {
-            describe_value(value)
-        };
+        let got =
+            if matches!(ty, InputType::Secret) { json_kind(value).to_owned() } else { describe_value(value) };
         format!("{label} must be {}, got {got}", ty.describe())
     };
     match ty {
@@ -115,18 +97,13 @@ fn check_value(
             if matches!(ty, InputType::File) {
                 return;
             }
-            let shown = if matches!(ty, InputType::Secret) {
-                "(secret)".to_owned()
-            } else {
-                value.to_string()
-            };
+            let shown =
+                if matches!(ty, InputType::Secret) { "(secret)".to_owned() } else { value.to_string() };
             let chars = s.chars().count() as u64;
             if let Some(min) = field.min_length.filter(|min| chars < *min) {
                 push(
                     "min_length",
-                    format!(
-                        "{label} must be at least {min} characters long, got {chars} ({shown})"
-                    ),
+                    format!("{label} must be at least {min} characters long, got {chars} ({shown})"),
                 );
             }
             if let Some(max) = field.max_length.filter(|max| chars > *max) {
@@ -139,10 +116,7 @@ fn check_value(
                 && !regex.is_match(s)
             {
                 let pattern = field.pattern.as_deref().unwrap_or_default();
-                push(
-                    "pattern",
-                    format!("{label} must match the pattern {pattern:?}, got {shown}"),
-                );
+                push("pattern", format!("{label} must match the pattern {pattern:?}, got {shown}"));
             }
         }
         InputType::Integer | InputType::Number => {
@@ -158,32 +132,20 @@ fn check_value(
             if let Some(min) = field.minimum.filter(|min| x < *min) {
                 push(
                     "minimum",
-                    format!(
-                        "{label} must be greater than or equal to {}, got {value}",
-                        number(min)
-                    ),
+                    format!("{label} must be greater than or equal to {}, got {value}", number(min)),
                 );
             }
             if let Some(min) = field.exclusive_minimum.filter(|min| x <= *min) {
-                push(
-                    "minimum",
-                    format!("{label} must be greater than {}, got {value}", number(min)),
-                );
+                push("minimum", format!("{label} must be greater than {}, got {value}", number(min)));
             }
             if let Some(max) = field.maximum.filter(|max| x > *max) {
                 push(
                     "maximum",
-                    format!(
-                        "{label} must be less than or equal to {}, got {value}",
-                        number(max)
-                    ),
+                    format!("{label} must be less than or equal to {}, got {value}", number(max)),
                 );
             }
             if let Some(max) = field.exclusive_maximum.filter(|max| x >= *max) {
-                push(
-                    "maximum",
-                    format!("{label} must be less than {}, got {value}", number(max)),
-                );
+                push("maximum", format!("{label} must be less than {}, got {value}", number(max)));
             }
         }
         InputType::Boolean => {
@@ -196,13 +158,7 @@ fn check_value(
                 return push("invalid_type", wrong_type(ty));
             }
             if !values.iter().any(|member| choice_matches(member, value)) {
-                push(
-                    "enum",
-                    format!(
-                        "{label} must be one of {}, got {value}",
-                        list_values(values)
-                    ),
-                );
+                push("enum", format!("{label} must be one of {}, got {value}", list_values(values)));
             }
         }
         InputType::Array(item) => {
@@ -211,26 +167,13 @@ fn check_value(
             };
             let len = items.len() as u64;
             if let Some(min) = field.min_items.filter(|min| len < *min) {
-                push(
-                    "min_items",
-                    format!("{label} must have at least {min} items, got {len}"),
-                );
+                push("min_items", format!("{label} must have at least {min} items, got {len}"));
             }
             if let Some(max) = field.max_items.filter(|max| len > *max) {
-                push(
-                    "max_items",
-                    format!("{label} must have at most {max} items, got {len}"),
-                );
+                push("max_items", format!("{label} must have at most {max} items, got {len}"));
             }
             for (i, element) in items.iter().enumerate() {
-                check_value(
-                    field,
-                    item,
-                    &format!("{label}[{i}]"),
-                    &format!("{path}.{i}"),
-                    element,
-                    problems,
-                );
+                check_value(field, item, &format!("{label}[{i}]"), &format!("{path}.{i}"), element, problems);
             }
         }
         InputType::Any => {}
@@ -242,20 +185,14 @@ fn check_value(
 pub(crate) fn choice_matches(member: &Value, value: &Value) -> bool {
     match (member, value) {
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => {
-            *a == b.to_string()
-        }
+        (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => *a == b.to_string(),
         _ => member == value,
     }
 }
 
 /// `4` for 4.0, `0.5` for 0.5.
 fn number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        x.to_string()
-    }
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() }
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -280,10 +217,7 @@ fn describe_value(value: &Value) -> String {
     };
     let mut shown = value.to_string();
     if shown.len() > 60 {
-        let cut = (0..=57)
-            .rev()
-            .find(|i| shown.is_char_boundary(*i))
-            .unwrap_or(0);
+        let cut = (0..=57).rev().find(|i| shown.is_char_boundary(*i)).unwrap_or(0);
         shown.truncate(cut);
         shown.push_str("...");
     }

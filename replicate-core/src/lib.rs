@@ -56,7 +56,7 @@ pub use retry::RetryPolicy;
 pub use run::typed::{self, TypedModel, TypedStreamModel};
 pub use run::{
     FileEncoding, FileInput, FileOutput, INLINE_LIMIT, IntoModelRef, ModelFn, ModelRef, Output, PollPolicy,
-    Run, StreamEvent, WaitMode, default_client, run, stream,
+    Run, Secret, StreamEvent, WaitMode, default_client, run, stream,
 };
 pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 

@@ -6,6 +6,7 @@ mod files_out;
 mod follow;
 mod model_ref;
 mod output;
+mod secret;
 mod sse;
 pub mod typed;
 mod use_model;
@@ -21,6 +22,7 @@ pub use files_out::FileOutput;
 pub use follow::PollPolicy;
 pub use model_ref::{IntoModelRef, ModelRef};
 pub use output::Output;
+pub use secret::Secret;
 pub use sse::StreamEvent;
 pub use use_model::ModelFn;
 
