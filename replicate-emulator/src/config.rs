@@ -42,7 +42,7 @@ pub struct Faults {
     pub webhook_duplicate: f64,
     /// Swap a webhook delivery with the next one.
     pub webhook_reorder: f64,
-    /// Delay a webhook delivery (by up to 2 s, time-scaled).
+    /// Delay a webhook delivery (by 0.25 to 2 s, time-scaled; later deliveries wait behind it).
     pub webhook_delay: f64,
 }
 
@@ -104,8 +104,14 @@ pub struct Config {
     pub seed: u64,
     /// Directory of Cog version files to load as models.
     pub models_dir: Option<PathBuf>,
+    /// Let a models-dir file replace a built-in model of the same name (default: the built-in
+    /// stays, the file is skipped and a warning is recorded).
+    pub models_dir_replaces_builtins: bool,
     /// Return output files inline as `data:` URLs instead of URLs on the emulator.
     pub data_urls: bool,
+    /// Nominal seconds (time-scaled) after which a finished prediction's data is removed
+    /// (`output: null`, `data_removed: true`); the service uses 3600. `None` (default): kept.
+    pub data_retention: Option<f64>,
 }
 
 impl std::fmt::Debug for Config {
@@ -119,7 +125,9 @@ impl std::fmt::Debug for Config {
             .field("faults", &self.faults)
             .field("seed", &self.seed)
             .field("models_dir", &self.models_dir)
+            .field("models_dir_replaces_builtins", &self.models_dir_replaces_builtins)
             .field("data_urls", &self.data_urls)
+            .field("data_retention", &self.data_retention)
             .finish()
     }
 }
@@ -135,7 +143,9 @@ impl Default for Config {
             faults: Faults::default(),
             seed: 0,
             models_dir: None,
+            models_dir_replaces_builtins: false,
             data_urls: false,
+            data_retention: None,
         }
     }
 }

@@ -278,7 +278,10 @@ pub fn inline_files(origin: &str, v: &mut Value) {
 }
 
 /// `GET /delivery/{prediction}/{name}`: synthetic output bytes of the format its extension names.
-pub async fn delivery(Path((pred, name)): Path<(String, String)>) -> Response {
+pub async fn delivery(State(state): State<AppState>, Path((pred, name)): Path<(String, String)>) -> Response {
+    if state.files_removed(&pred) {
+        return Problem::not_found("The requested resource could not be found.").into_response();
+    }
     let (bytes, mime) = delivery_bytes(&pred, &name);
     let mut r = Response::new(Body::from(bytes));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));

@@ -31,6 +31,7 @@ mod media;
 mod models_dir;
 mod problem;
 mod record;
+mod retention;
 mod routes;
 mod schema;
 mod sse;
@@ -111,9 +112,18 @@ impl EmulatorBuilder {
         self.cfg.host = host.into();
         self
     }
-    /// Loads every `DIR/<owner>/<name>.json` and `DIR/<owner>__<name>.json`.
+    /// Loads every `DIR/<owner>__<name>.json`, `DIR/<owner>/<name>.json` and
+    /// `DIR/<folder>/<owner>__<name>.json` (a `__` name one level down names the model; the
+    /// folder only groups). A file naming a built-in model is skipped with a warning
+    /// ([`EmulatorHandle::warnings`]) unless [`EmulatorBuilder::models_dir_replaces_builtins`].
     pub fn models_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cfg.models_dir = Some(dir.into());
+        self
+    }
+    /// Lets models-dir files replace built-in models of the same name (default `false`:
+    /// built-ins win).
+    pub fn models_dir_replaces_builtins(mut self, on: bool) -> Self {
+        self.cfg.models_dir_replaces_builtins = on;
         self
     }
     /// Accepts only these tokens (default: any non-empty token).
@@ -145,6 +155,13 @@ impl EmulatorBuilder {
         self.cfg.seed = seed;
         self
     }
+    /// Removes finished predictions' data `secs` (nominal, time-scaled) after they finish:
+    /// `output` becomes `null`, `data_removed` `true`, and their files answer 404. The service
+    /// does this after an hour (`3600.0`); off by default.
+    pub fn data_retention(mut self, secs: f64) -> Self {
+        self.cfg.data_retention = Some(secs);
+        self
+    }
     /// Returns output files as `data:` URLs.
     pub fn data_urls(mut self, on: bool) -> Self {
         self.cfg.data_urls = on;
@@ -168,11 +185,24 @@ impl EmulatorBuilder {
         let local = listener.local_addr().map_err(StartError::Bind)?;
         let origin = format!("http://{local}");
         let mut catalog = Catalog::default();
+        let mut warnings = Vec::new();
         for spec in builtin::all() {
             catalog.insert(spec.model);
         }
         if let Some(dir) = &self.cfg.models_dir {
             for m in models_dir::load(dir).map_err(StartError::ModelsDir)? {
+                let key = m.key();
+                if catalog.models.contains_key(&key) {
+                    if !self.cfg.models_dir_replaces_builtins {
+                        warnings.push(format!(
+                            "{}: {key} is a built-in model; kept the built-in and skipped the file \
+                             (--models-dir-replaces-builtins lets files replace built-ins)",
+                            dir.display()
+                        ));
+                        continue;
+                    }
+                    warnings.push(format!("{}: {key} replaces the built-in model", dir.display()));
+                }
                 catalog.insert(m);
             }
         }
@@ -202,6 +232,7 @@ impl EmulatorBuilder {
             fault_rng: Mutex::new(fastrand::Rng::with_seed(self.cfg.seed)),
             seq: AtomicU64::new(0),
             username: "emulator".into(),
+            data_ttl: retention::retention_micros(self.cfg.data_retention, self.cfg.time_scale),
             cfg: self.cfg,
         });
         let app = routes::router(state.clone());
@@ -216,7 +247,7 @@ impl EmulatorBuilder {
                 })
                 .await;
         });
-        Ok(EmulatorHandle { state, addr: local, stop: Some(tx), join: Some(join) })
+        Ok(EmulatorHandle { state, addr: local, stop: Some(tx), join: Some(join), warnings })
     }
 }
 
@@ -226,6 +257,7 @@ pub struct EmulatorHandle {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     join: Option<JoinHandle<()>>,
+    warnings: Vec<String>,
 }
 
 impl fmt::Debug for EmulatorHandle {
@@ -242,6 +274,11 @@ impl EmulatorHandle {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+    /// What starting noticed and worked around, e.g. a models-dir file that names a built-in
+    /// model (the binary prints these on stderr).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
     /// Counters (same as `GET /_emulator/stats`).
     pub fn stats(&self) -> Stats {

@@ -16,9 +16,14 @@ struct Args {
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Directory of Cog version files (`<owner>/<name>.json` or `<owner>__<name>.json`).
+    /// Directory of Cog version files (`<owner>__<name>.json`, `<owner>/<name>.json`,
+    /// `<folder>/<owner>__<name>.json`).
     #[arg(long)]
     models_dir: Option<PathBuf>,
+    /// Let --models-dir files replace built-in models of the same name (default: built-ins
+    /// win and a warning is printed).
+    #[arg(long)]
+    models_dir_replaces_builtins: bool,
     /// Accepted token (repeatable; default: any non-empty token).
     #[arg(long = "token")]
     tokens: Vec<String>,
@@ -43,6 +48,10 @@ struct Args {
     /// Return output files as data: URLs.
     #[arg(long)]
     data_urls: bool,
+    /// Remove finished predictions' data (output null, data_removed true, files 404) this many
+    /// nominal seconds after they finish, time-scaled; the service uses 3600. Default: never.
+    #[arg(long, value_name = "SECS")]
+    data_retention: Option<f64>,
 }
 
 #[tokio::main]
@@ -61,7 +70,8 @@ async fn main() {
         .time_scale(args.time_scale)
         .faults(faults)
         .seed(args.seed)
-        .data_urls(args.data_urls);
+        .data_urls(args.data_urls)
+        .models_dir_replaces_builtins(args.models_dir_replaces_builtins);
     if !args.tokens.is_empty() {
         b = b.tokens(args.tokens);
     }
@@ -70,6 +80,9 @@ async fn main() {
             creates_per_minute: args.creates_per_minute.unwrap_or(600),
             others_per_minute: args.others_per_minute.unwrap_or(3000),
         });
+    }
+    if let Some(secs) = args.data_retention {
+        b = b.data_retention(secs);
     }
     if let Some(d) = args.models_dir {
         b = b.models_dir(d);
@@ -81,6 +94,9 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    for w in handle.warnings() {
+        eprintln!("warning: {w}");
+    }
     println!("{}", handle.base_url());
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown().await;

@@ -1,5 +1,9 @@
-//! Loading models from `--models-dir DIR`: every `DIR/<owner>/<name>.json` and
-//! `DIR/<owner>__<name>.json` holding a version object (`id`, `cog_version`, `openapi_schema`).
+//! Loading models from `--models-dir DIR`: every `DIR/<owner>__<name>.json`,
+//! `DIR/<owner>/<name>.json` and `DIR/<folder>/<owner>__<name>.json` holding a version object
+//! (`id`, `cog_version`, `openapi_schema`). One level down, a file name with `__` names the
+//! model itself (the folder only groups files, as `model-schemas/corpus/` does); without `__`
+//! the folder is the owner. Files naming the same model add versions to it (in path order, so
+//! the last one is the latest); a version id seen twice is loaded once.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,7 +50,11 @@ fn load_file(path: &Path, owner: &str, name: &str, out: &mut Vec<Model>) -> Resu
     let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let m = model_from_version(owner, name, &doc).map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(existing) = out.iter_mut().find(|x| x.owner == owner && x.name == name) {
-        existing.versions.extend(m.versions);
+        for v in m.versions {
+            if !existing.versions.iter().any(|e| e.id == v.id) {
+                existing.versions.push(v);
+            }
+        }
     } else {
         out.push(m);
     }
@@ -69,10 +77,13 @@ pub fn load(dir: &Path) -> Result<Vec<Model>, String> {
                 .collect();
             inner.sort();
             for f in inner {
-                if let Some(name) =
-                    f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"))
-                {
-                    load_file(&f, &fname, name, &mut out)?;
+                let Some(stem) = f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"))
+                else {
+                    continue;
+                };
+                match stem.split_once("__") {
+                    Some((owner, name)) => load_file(&f, owner, name, &mut out)?,
+                    None => load_file(&f, &fname, stem, &mut out)?,
                 }
             }
         } else if let Some(stem) = fname.strip_suffix(".json")
@@ -82,4 +93,42 @@ pub fn load(dir: &Path) -> Result<Vec<Model>, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version_file(id: &str) -> String {
+        serde_json::json!({
+            "id": id,
+            "cog_version": "0.9.4",
+            "openapi_schema": {"components": {"schemas": {
+                "Input": {"type": "object", "properties": {}},
+                "Output": {"type": "string"}
+            }}}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn both_layouts_and_double_underscores_one_level_down() {
+        let dir = std::env::temp_dir().join(format!("emu-models-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("corpus")).unwrap();
+        std::fs::create_dir_all(dir.join("alice")).unwrap();
+        std::fs::write(dir.join("bob__top.json"), version_file("b1")).unwrap();
+        std::fs::write(dir.join("alice/nested.json"), version_file("a1")).unwrap();
+        std::fs::write(dir.join("corpus/carol__grouped.json"), version_file("c1")).unwrap();
+        std::fs::write(dir.join("corpus/bob__top.json"), version_file("b0")).unwrap();
+        std::fs::write(dir.join("dup__x.json"), version_file("d1")).unwrap();
+        std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
+        let models = load(&dir).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let keys: Vec<String> = models.iter().map(Model::key).collect();
+        assert_eq!(keys, ["alice/nested", "bob/top", "carol/grouped", "dup/x"]);
+        let bob = &models[1];
+        let ids: Vec<&str> = bob.versions.iter().map(|v| &*v.id).collect();
+        assert_eq!(ids, ["b1", "b0"], "versions in path order: corpus/bob__top.json is the latest");
+    }
 }

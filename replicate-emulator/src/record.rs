@@ -282,8 +282,11 @@ impl Serialize for View<'_> {
         if let Some(t) = r.started {
             m.serialize_entry("started_at", &Ts(t))?;
         }
-        if let Some(t) = r.completed {
-            m.serialize_entry("completed_at", &Ts(t))?;
+        match r.completed {
+            Some(t) => m.serialize_entry("completed_at", &Ts(t))?,
+            // as the service: absent while starting, null while processing
+            None if r.started.is_some() => m.serialize_entry("completed_at", &None::<Ts>)?,
+            None => {}
         }
         if let Some(t) = r.deadline {
             m.serialize_entry("deadline", &Ts(t))?;

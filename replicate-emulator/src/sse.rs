@@ -1,4 +1,5 @@
 //! Server-sent events at `urls.stream`: an `id:` on every event, resume with `Last-Event-ID`.
+//! Every stream opens with a `: hi` comment line, as the service's may.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -46,7 +47,11 @@ fn format_event(out: &mut String, cell: &Cell, index: usize, kind: EventKind, da
     out.push('\n');
 }
 
+/// The comment the service may open a stream with (clients skip comment lines).
+const GREETING: &str = ": hi\n\n";
+
 struct StreamState {
+    greeted: bool,
     cell: Arc<Cell>,
     next: usize,
     cut_at: Option<usize>,
@@ -56,6 +61,10 @@ struct StreamState {
 async fn next_chunk(mut st: StreamState) -> Option<(Result<Bytes, std::io::Error>, StreamState)> {
     if st.finished {
         return None;
+    }
+    if !st.greeted {
+        st.greeted = true;
+        return Some((Ok(Bytes::from_static(GREETING.as_bytes())), st));
     }
     let cell = st.cell.clone();
     if st.cut_at.is_some_and(|cut| st.next >= cut) {
@@ -103,7 +112,7 @@ fn open(state: &AppState, cell: Arc<Cell>, headers: &HeaderMap) -> Response {
     } else {
         None
     };
-    let st = StreamState { cell, next, cut_at, finished: false };
+    let st = StreamState { greeted: false, cell, next, cut_at, finished: false };
     let body = Body::from_stream(futures_util::stream::unfold(st, next_chunk));
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
@@ -115,7 +124,10 @@ fn open(state: &AppState, cell: Arc<Cell>, headers: &HeaderMap) -> Response {
 /// `GET /v1/streams/{id}` (and `/v1/files/streams/{id}`).
 pub async fn stream(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     match state.predictions.get(&id) {
-        Some(cell) => open(&state, cell, &headers),
+        Some(cell) => {
+            state.files_removed(&id); // applies data removal (its events go with its output)
+            open(&state, cell, &headers)
+        }
         None => Problem::not_found("The requested resource could not be found.").into_response(),
     }
 }

@@ -44,6 +44,8 @@ pub struct Shared {
     pub seq: AtomicU64,
     /// Account username.
     pub username: String,
+    /// Data retention of finished predictions in microseconds (`None`: kept forever).
+    pub data_ttl: Option<i64>,
 }
 
 /// Shared state handle.

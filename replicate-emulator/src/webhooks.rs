@@ -186,7 +186,7 @@ async fn deliver(shared: &AppState, url: &str, d: &Delivery) {
     let faults = shared.cfg.faults;
     if shared.chance(faults.webhook_delay) {
         shared.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
-        let ms = { shared.fault_rng.lock().map(|mut r| r.u64(0..2000)).unwrap_or(500) };
+        let ms = { shared.fault_rng.lock().map(|mut r| r.u64(250..2000)).unwrap_or(500) };
         tokio::time::sleep(shared.scaled(ms as f64 / 1000.0)).await;
     }
     let msg_id = format!("msg_{}", crate::ids::prediction_id());

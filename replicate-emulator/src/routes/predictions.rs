@@ -171,7 +171,7 @@ pub async fn create_for(
     if let Some((secs, _)) = &wait {
         wait_terminal(&cell, Duration::from_secs(*secs)).await;
     }
-    let mut json = cell.to_json(&state.base);
+    let mut json = state.record_json(&cell);
     if wait.is_some() {
         json = inline_finished_files(state, &cell, json);
     }
@@ -285,14 +285,14 @@ pub async fn create_by_model(
 /// `GET /predictions/{id}`.
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
-    Ok(json_bytes(StatusCode::OK, cell.to_json(&state.base)))
+    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// `POST /predictions/{id}/cancel`.
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     lifecycle::cancel(&state, &cell);
-    Ok(json_bytes(StatusCode::OK, cell.to_json(&state.base)))
+    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// Query of list endpoints.
@@ -363,7 +363,7 @@ pub fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Respon
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(&c.to_json(&state.base));
+        out.extend_from_slice(&state.record_json(c));
     }
     out.extend_from_slice(b"]}");
     Ok(json_bytes(StatusCode::OK, out))

@@ -105,20 +105,20 @@ pub async fn create(
         })
     });
     lifecycle::start(state.clone(), cell.clone(), handler, 0.2, b.input);
-    Ok(json_bytes(StatusCode::CREATED, cell.to_json(&state.base)))
+    Ok(json_bytes(StatusCode::CREATED, state.record_json(&cell)))
 }
 
 /// `GET /trainings/{id}`.
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.trainings.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
-    Ok(json_bytes(StatusCode::OK, cell.to_json(&state.base)))
+    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// `POST /trainings/{id}/cancel`.
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.trainings.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     lifecycle::cancel(&state, &cell);
-    Ok(json_bytes(StatusCode::OK, cell.to_json(&state.base)))
+    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// `GET /trainings`.

@@ -1,7 +1,10 @@
 //! Helpers shared by the HTTP tests.
 #![allow(dead_code)]
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use axum::http::HeaderMap;
 
 use replicate_emulator::{Emulator, EmulatorHandle};
 use serde_json::Value;
@@ -45,4 +48,36 @@ pub async fn wait_done(emu: &EmulatorHandle, id: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("prediction {id} never finished");
+}
+
+/// Webhook deliveries a receiver acknowledged: headers and body, in arrival order.
+pub type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+/// A local webhook receiver that fails its first `fail_first` requests with 500.
+pub async fn receiver(fail_first: usize) -> (String, Received) {
+    let got: Received = Default::default();
+    let count = Arc::new(Mutex::new(0usize));
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let (g, count) = (g.clone(), count.clone());
+            async move {
+                let n = {
+                    let mut c = count.lock().unwrap();
+                    *c += 1;
+                    *c
+                };
+                if n <= fail_first {
+                    return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                g.lock().unwrap().push((headers, body));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
 }
