@@ -235,6 +235,8 @@ for burst in ("1", "1000"):
     row("client CPU per token (µs)", get(c, "ours", "cpu_us_per_token"), get(c, "js", "cpu_us_per_token"))
     row("client CPU, measured window (s)", get(c, "ours", "cpu_s"), get(c, "js", "cpu_s"))
     row("client CPU, whole process (s)", get(c, "ours", "process_cpu_s"), get(c, "js", "process_cpu_s"))
+    row("client max RSS (MiB)", (get(c, "ours", "max_rss_kb") or 0) / 1024, (get(c, "js", "max_rss_kb") or 0) / 1024)
+    row("requests to the emulator", get(c, "ours", "requests"), get(c, "js", "requests"))
     row("emulator CPU meanwhile (s)", get(c, "ours", "emulator_cpu_s"), get(c, "js", "emulator_cpu_s"))
     print(f"   {'':34} {'ours':>12} {'JS':>12} {'ratio':>8}  target met")
     for what, o, t, r, met in list(table):
