@@ -118,3 +118,66 @@ async fn models_dir_files_do_not_replace_built_ins_unless_asked() {
     assert_eq!(m["latest_version"]["id"], "f".repeat(64));
     assert!(replaced.warnings()[0].contains("replaces"));
 }
+
+#[tokio::test]
+async fn schema_models_serve_real_files_of_their_extensions() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/model-schemas");
+    if !dir.exists() {
+        eprintln!("shared model schemas not found at {}", dir.display());
+        return;
+    }
+    let emu = Emulator::builder()
+        .time_scale(0.0)
+        .models_dir(&dir)
+        .models_dir_replaces_builtins(true)
+        .start()
+        .await
+        .unwrap();
+    let fetch = |url: String| async move {
+        let r = client().get(&url).send().await.unwrap();
+        let ctype = r.headers()["content-type"].to_str().unwrap().to_string();
+        (url, ctype, r.bytes().await.unwrap())
+    };
+    // flux-schnell's schema defaults output_format to webp
+    let (_, p) =
+        post(&emu, "/models/black-forest-labs/flux-schnell/predictions", json!({"input": {"prompt": "p"}}))
+            .await;
+    let done = wait_done(&emu, p["id"].as_str().unwrap()).await;
+    let (url, ctype, bytes) = fetch(done["output"][0].as_str().unwrap().to_string()).await;
+    assert!(url.ends_with(".webp"), "{url}");
+    assert_eq!(ctype, "image/webp");
+    assert_eq!((&bytes[..4], &bytes[8..12]), (&b"RIFF"[..], &b"WEBP"[..]));
+    // asking for jpg
+    let (_, p) = post(
+        &emu,
+        "/models/black-forest-labs/flux-schnell/predictions",
+        json!({"input": {"prompt": "p", "output_format": "jpg"}}),
+    )
+    .await;
+    let done = wait_done(&emu, p["id"].as_str().unwrap()).await;
+    let (url, ctype, bytes) = fetch(done["output"][0].as_str().unwrap().to_string()).await;
+    assert!(url.ends_with(".jpg"), "{url}");
+    assert_eq!(ctype, "image/jpeg");
+    assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF]);
+    // an object output with a video and a zip
+    let (_, m) = get(&emu, "/models/chigozienri/image-urls-to-video").await;
+    let vid = m["latest_version"]["id"].as_str().unwrap();
+    let (_, p) = post(
+        &emu,
+        "/predictions",
+        json!({"version": vid, "input": {"image_urls": "https://example.com/a.png"}}),
+    )
+    .await;
+    let done = wait_done(&emu, p["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let (url, ctype, bytes) = fetch(done["output"]["video"].as_str().unwrap().to_string()).await;
+    assert!(url.ends_with(".mp4"), "{url}");
+    assert_eq!(ctype, "video/mp4");
+    assert_eq!(&bytes[4..8], b"ftyp");
+    if let Some(zip) = done["output"]["zip"].as_str() {
+        let (url, ctype, bytes) = fetch(zip.to_string()).await;
+        assert!(url.ends_with(".zip"), "{url}");
+        assert_eq!(ctype, "application/zip");
+        assert_eq!(&bytes[..4], b"PK\x03\x04");
+    }
+}
