@@ -2,10 +2,10 @@
 //! [`HttpTransport`] over the SDK's own reqwest client (one pool, one TLS stack, the same auth).
 //!
 //! The event source reconnects by itself after a dropped connection, sending `Last-Event-ID`, so the
-//! server replays exactly the events that were missed; ids already seen are skipped as well, so nothing
+//! server replays exactly the events that were missed; recently seen ids are skipped as well, so nothing
 //! is lost and nothing repeated.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -36,6 +36,9 @@ pub enum StreamEvent {
         reason: Option<String>,
     },
 }
+
+/// How many recent event ids are remembered to skip a replayed event after a reconnect.
+const RECENT_IDS: usize = 32;
 
 /// Consecutive connection failures tolerated before the stream gives up.
 const MAX_CONSECUTIVE_FAILURES: u32 = 8;
@@ -86,11 +89,13 @@ pub(crate) fn events(client: &Replicate, id: &str, url: &str) -> BoxStream<Strea
 
     struct State {
         events: eventsource_client::BoxStream<eventsource_client::Result<SSE>>,
-        seen: HashSet<String>,
+        /// The last few ids: a resumed stream replays only what was missed, so duplicates can only be
+        /// recent ones.
+        recent: VecDeque<String>,
         failures: u32,
         done: bool,
     }
-    let state = State { events, seen: HashSet::new(), failures: 0, done: false };
+    let state = State { events, recent: VecDeque::with_capacity(RECENT_IDS), failures: 0, done: false };
     Box::pin(futures_util::stream::unfold(state, move |mut state| {
         let fail = fail.clone();
         async move {
@@ -116,10 +121,14 @@ pub(crate) fn events(client: &Replicate, id: &str, url: &str) -> BoxStream<Strea
                     }
                     Some(Ok(SSE::Event(event))) => {
                         state.failures = 0;
-                        if let Some(id) = &event.id
-                            && !state.seen.insert(id.clone())
-                        {
-                            continue;
+                        if let Some(id) = &event.id {
+                            if state.recent.contains(id) {
+                                continue;
+                            }
+                            if state.recent.len() == RECENT_IDS {
+                                state.recent.pop_front();
+                            }
+                            state.recent.push_back(id.clone());
                         }
                         let item = match event.event_type.as_str() {
                             "output" => Ok(StreamEvent::Output(event.data)),
