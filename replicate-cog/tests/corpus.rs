@@ -14,19 +14,9 @@ fn corpus_has_all_92_versions() {
 fn every_version_parses() {
     for path in support::all_files() {
         let version = support::read_version(&path);
-        let schema =
-            CogSchema::from_version(&version).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(
-            schema.version_id(),
-            version["id"].as_str(),
-            "{}",
-            path.display()
-        );
-        assert!(
-            !schema.inputs().is_empty(),
-            "{} has no inputs",
-            path.display()
-        );
+        let schema = CogSchema::from_version(&version).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(schema.version_id(), version["id"].as_str(), "{}", path.display());
+        assert!(!schema.inputs().is_empty(), "{} has no inputs", path.display());
         let orders: Vec<Option<i64>> = schema.inputs().iter().map(|f| f.order).collect();
         let mut sorted = orders.clone();
         sorted.sort_by_key(|o| o.unwrap_or(i64::MAX));
@@ -45,12 +35,7 @@ fn every_example_input_validates() {
         }
         let defaults_only = schema.with_defaults(&json!({}));
         for field in schema.inputs().iter().filter(|f| f.default.is_some()) {
-            assert!(
-                defaults_only.get(&field.name).is_some(),
-                "{}: {}",
-                path.display(),
-                field.name
-            );
+            assert!(defaults_only.get(&field.name).is_some(), "{}: {}", path.display(), field.name);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -78,39 +63,20 @@ fn every_synthesized_output_fits_its_schema() {
         match (&output, schema.output()) {
             (
                 Synthesized::Iterator { items, concatenate },
-                OutputSchema::Iterator {
-                    item,
-                    concatenate: c,
-                },
+                OutputSchema::Iterator { item, concatenate: c },
             ) => {
                 assert_eq!(concatenate, c, "{}", path.display());
                 assert!(!items.is_empty(), "{}: empty iterator", path.display());
-                assert!(
-                    items.iter().all(|v| item.accepts(v)),
-                    "{}: {items:?}",
-                    path.display()
-                );
+                assert!(items.iter().all(|v| item.accepts(v)), "{}: {items:?}", path.display());
             }
             (Synthesized::Single(value), kind) => {
-                assert!(
-                    !kind.is_iterator(),
-                    "{}: iterator synthesised as a single value",
-                    path.display()
-                );
-                assert!(
-                    kind.accepts(value),
-                    "{}: {value} does not fit {kind:?}",
-                    path.display()
-                );
+                assert!(!kind.is_iterator(), "{}: iterator synthesised as a single value", path.display());
+                assert!(kind.accepts(value), "{}: {value} does not fit {kind:?}", path.display());
             }
             (other, kind) => panic!("{}: {other:?} for {kind:?}", path.display()),
         }
         let value = output.clone().into_output();
-        assert!(
-            schema.output().accepts(&value),
-            "{}: {value}",
-            path.display()
-        );
+        assert!(schema.output().accepts(&value), "{}: {value}", path.display());
         // Every file URL in the output came from the callback.
         let text = value.to_string();
         assert_eq!(
@@ -119,11 +85,7 @@ fn every_synthesized_output_fits_its_schema() {
             "{}",
             path.display()
         );
-        assert!(
-            hints.iter().all(|h| h.path.starts_with("output")),
-            "{}: {hints:?}",
-            path.display()
-        );
+        assert!(hints.iter().all(|h| h.path.starts_with("output")), "{}: {hints:?}", path.display());
         // Deterministic for (input, seed).
         let (again, again_hints) = synthesize(&schema, &input, 42);
         assert_eq!(again, output, "{}", path.display());
@@ -145,12 +107,7 @@ fn file_outputs_get_extensions_from_names_and_formats() {
     // whisper: object properties named srt_file / txt_file.
     let whisper = support::schema("soykertje__whisper.json");
     let (_, hints) = synthesize(&whisper, &whisper.example_input(), 1);
-    let by_path = |p: &str| {
-        hints
-            .iter()
-            .find(|h| h.path == p)
-            .and_then(|h| h.extension.clone())
-    };
+    let by_path = |p: &str| hints.iter().find(|h| h.path == p).and_then(|h| h.extension.clone());
     assert_eq!(by_path("output.srt_file").as_deref(), Some("srt"));
     assert_eq!(by_path("output.txt_file").as_deref(), Some("txt"));
 
@@ -168,10 +125,7 @@ fn file_outputs_get_extensions_from_names_and_formats() {
 }
 
 fn by_path_of(hints: &[FileHint], path: &str) -> Option<String> {
-    hints
-        .iter()
-        .find(|h| h.path == path)
-        .and_then(|h| h.extension.clone())
+    hints.iter().find(|h| h.path == path).and_then(|h| h.extension.clone())
 }
 
 #[test]

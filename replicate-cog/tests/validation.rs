@@ -6,9 +6,7 @@ use replicate_cog::{CogSchema, InvalidField};
 use serde_json::{Value, json};
 
 fn problems(schema: &CogSchema, input: Value) -> Vec<InvalidField> {
-    schema
-        .validate_input(&input)
-        .expect_err("input should be rejected")
+    schema.validate_input(&input).expect_err("input should be rejected")
 }
 
 fn only(schema: &CogSchema, input: Value) -> InvalidField {
@@ -21,10 +19,7 @@ fn only(schema: &CogSchema, input: Value) -> InvalidField {
 fn flux_schnell_requires_its_prompt() {
     let flux = support::schema("black-forest-labs__flux-schnell.json");
     let p = only(&flux, json!({}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("required", "input.prompt")
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("required", "input.prompt"));
     assert_eq!(p.description, "prompt is required");
     assert_eq!(flux.validate_input(&json!({"prompt": "a cat"})), Ok(()));
 }
@@ -33,53 +28,26 @@ fn flux_schnell_requires_its_prompt() {
 fn sdxl_bounds_name_field_value_and_bound() {
     let sdxl = support::schema("stability-ai__sdxl.json");
     let p = only(&sdxl, json!({"num_outputs": 5}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("maximum", "input.num_outputs")
-    );
-    assert_eq!(
-        p.description,
-        "num_outputs must be less than or equal to 4, got 5"
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("maximum", "input.num_outputs"));
+    assert_eq!(p.description, "num_outputs must be less than or equal to 4, got 5");
     let p = only(&sdxl, json!({"num_outputs": 0}));
     assert_eq!(p.r#type, "minimum");
-    assert_eq!(
-        p.description,
-        "num_outputs must be greater than or equal to 1, got 0"
-    );
+    assert_eq!(p.description, "num_outputs must be greater than or equal to 1, got 0");
     let p = only(&sdxl, json!({"lora_scale": 1.5}));
     assert_eq!(p.r#type, "maximum");
-    assert_eq!(
-        p.description,
-        "lora_scale must be less than or equal to 1, got 1.5"
-    );
+    assert_eq!(p.description, "lora_scale must be less than or equal to 1, got 1.5");
     // Bounds are inclusive.
-    assert_eq!(
-        sdxl.validate_input(&json!({"num_outputs": 4, "lora_scale": 0})),
-        Ok(())
-    );
+    assert_eq!(sdxl.validate_input(&json!({"num_outputs": 4, "lora_scale": 0})), Ok(()));
 }
 
 #[test]
 fn sdxl_types_are_checked() {
     let sdxl = support::schema("stability-ai__sdxl.json");
     let p = only(&sdxl, json!({"num_outputs": 2.5}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("invalid_type", "input.num_outputs")
-    );
-    assert_eq!(
-        p.description,
-        "num_outputs must be an integer, got the number 2.5"
-    );
-    assert_eq!(
-        only(&sdxl, json!({"num_outputs": "2"})).r#type,
-        "invalid_type"
-    );
-    assert_eq!(
-        only(&sdxl, json!({"apply_watermark": "yes"})).r#type,
-        "invalid_type"
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("invalid_type", "input.num_outputs"));
+    assert_eq!(p.description, "num_outputs must be an integer, got the number 2.5");
+    assert_eq!(only(&sdxl, json!({"num_outputs": "2"})).r#type, "invalid_type");
+    assert_eq!(only(&sdxl, json!({"apply_watermark": "yes"})).r#type, "invalid_type");
     assert_eq!(only(&sdxl, json!({"prompt": 3})).r#type, "invalid_type");
     assert_eq!(only(&sdxl, json!({"image": false})).r#type, "invalid_type");
     // Integral floats are integers; numbers accept integers; files accept any string.
@@ -87,36 +55,18 @@ fn sdxl_types_are_checked() {
                     "mask": "https://example.com/mask.png"});
     assert_eq!(sdxl.validate_input(&ok), Ok(()));
     // Optional fields accept null.
-    assert_eq!(
-        sdxl.validate_input(&json!({"seed": null, "image": null})),
-        Ok(())
-    );
+    assert_eq!(sdxl.validate_input(&json!({"seed": null, "image": null})), Ok(()));
 }
 
 #[test]
 fn sdxl_choices_and_extra_properties() {
     let sdxl = support::schema("stability-ai__sdxl.json");
     let p = only(&sdxl, json!({"scheduler": "EULER"}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("enum", "input.scheduler")
-    );
-    assert!(
-        p.description
-            .starts_with("scheduler must be one of \"DDIM\", "),
-        "{}",
-        p.description
-    );
-    assert!(
-        p.description.ends_with(", got \"EULER\""),
-        "{}",
-        p.description
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("enum", "input.scheduler"));
+    assert!(p.description.starts_with("scheduler must be one of \"DDIM\", "), "{}", p.description);
+    assert!(p.description.ends_with(", got \"EULER\""), "{}", p.description);
     let p = only(&sdxl, json!({"steps": 10}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("additional_property_not_allowed", "input.steps")
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("additional_property_not_allowed", "input.steps"));
     assert!(p.description.contains("steps"));
     // Integer choices (stable-diffusion's width) compare numerically.
     let sd = support::schema("stability-ai__stable-diffusion.json");
@@ -128,14 +78,9 @@ fn sdxl_choices_and_extra_properties() {
 #[test]
 fn all_problems_are_reported_and_serialize_as_replicate_does() {
     let flux = support::schema("black-forest-labs__flux-schnell.json");
-    let all = problems(
-        &flux,
-        json!({"num_outputs": 9, "aspect_ratio": "7:5", "go_fast": 1, "colour": "red"}),
-    );
-    let mut kinds: Vec<(&str, &str)> = all
-        .iter()
-        .map(|p| (p.r#type.as_str(), p.field.as_str()))
-        .collect();
+    let all =
+        problems(&flux, json!({"num_outputs": 9, "aspect_ratio": "7:5", "go_fast": 1, "colour": "red"}));
+    let mut kinds: Vec<(&str, &str)> = all.iter().map(|p| (p.r#type.as_str(), p.field.as_str())).collect();
     kinds.sort();
     assert_eq!(
         kinds,
@@ -158,10 +103,7 @@ fn all_problems_are_reported_and_serialize_as_replicate_does() {
 fn the_input_must_be_an_object() {
     let flux = support::schema("black-forest-labs__flux-schnell.json");
     let p = only(&flux, json!(["a cat"]));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("invalid_type", "input")
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("invalid_type", "input"));
 }
 
 #[test]
@@ -169,19 +111,9 @@ fn string_lengths_and_patterns() {
     // majesty-diffusion declares maxLength 230 on latent_prompt.
     let majesty = support::schema("nightmareai__majesty-diffusion.json");
     let p = only(&majesty, json!({"latent_prompt": "x".repeat(231)}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("max_length", "input.latent_prompt")
-    );
-    assert!(
-        p.description.contains("at most 230 characters"),
-        "{}",
-        p.description
-    );
-    assert_eq!(
-        majesty.validate_input(&json!({"latent_prompt": "é".repeat(230)})),
-        Ok(())
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("max_length", "input.latent_prompt"));
+    assert!(p.description.contains("at most 230 characters"), "{}", p.description);
+    assert_eq!(majesty.validate_input(&json!({"latent_prompt": "é".repeat(230)})), Ok(()));
 
     // No recorded schema has minLength or pattern: a synthetic one.
     let schema = CogSchema::from_openapi(
@@ -197,31 +129,18 @@ fn string_lengths_and_patterns() {
     )
     .unwrap();
     let p = only(&schema, json!({"code": "ab"}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("min_length", "input.code")
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("min_length", "input.code"));
     let p = only(&schema, json!({"code": "ABCD"}));
     assert_eq!(p.r#type, "pattern");
-    assert!(
-        p.description.contains("^[a-z]+$") && p.description.contains("ABCD"),
-        "{}",
-        p.description
-    );
+    assert!(p.description.contains("^[a-z]+$") && p.description.contains("ABCD"), "{}", p.description);
     // Secrets never appear in messages.
     let p = only(&schema, json!({"token": "hunter2"}));
     assert_eq!(p.r#type, "min_length");
     assert!(!p.description.contains("hunter2"), "{}", p.description);
     // Arrays: element types and item counts.
     let p = only(&schema, json!({"tags": [1, "two"]}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("invalid_type", "input.tags.1")
-    );
-    assert_eq!(
-        only(&schema, json!({"tags": [1, 2, 3]})).r#type,
-        "max_items"
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("invalid_type", "input.tags.1"));
+    assert_eq!(only(&schema, json!({"tags": [1, 2, 3]})).r#type, "max_items");
     assert_eq!(
         schema.validate_input(&json!({"code": "abc", "token": "correct horse", "tags": [0, 7]})),
         Ok(())
@@ -233,10 +152,7 @@ fn pydantic_ge_le_count_as_bounds() {
     let lcm = support::schema("fofr__latent-consistency-model.json");
     let steps = lcm.input("num_inference_steps").unwrap();
     assert_eq!((steps.minimum, steps.maximum), (Some(1.0), Some(50.0)));
-    assert_eq!(
-        only(&lcm, json!({"num_inference_steps": 51})).r#type,
-        "maximum"
-    );
+    assert_eq!(only(&lcm, json!({"num_inference_steps": 51})).r#type, "maximum");
 }
 
 #[test]
@@ -257,32 +173,17 @@ fn nullable_and_null_defaults_make_fields_optional() {
         assert!(field.nullable && !field.required, "{name}: {field:?}");
     }
     assert!(schema.input("d").unwrap().required);
-    assert_eq!(
-        schema.validate_input(&json!({"a": null, "b": null, "c": null, "d": "x"})),
-        Ok(())
-    );
+    assert_eq!(schema.validate_input(&json!({"a": null, "b": null, "c": null, "d": "x"})), Ok(()));
     let p = only(&schema, json!({"d": null}));
-    assert_eq!(
-        (p.r#type.as_str(), p.field.as_str()),
-        ("invalid_type", "input.d")
-    );
-    assert_eq!(
-        only(&schema, json!({"c": "1", "d": "x"})).r#type,
-        "invalid_type"
-    );
+    assert_eq!((p.r#type.as_str(), p.field.as_str()), ("invalid_type", "input.d"));
+    assert_eq!(only(&schema, json!({"c": "1", "d": "x"})).r#type, "invalid_type");
 }
 
 #[test]
 fn string_members_of_an_integer_enum_match_numbers() {
     // fusedream declares `type: integer, enum: ["512", "256"], default: 512`.
     let fusedream = support::schema("gnobitab__fusedream.json");
-    assert_eq!(
-        fusedream.validate_input(&json!({"model_size": 512})),
-        Ok(())
-    );
-    assert_eq!(
-        fusedream.validate_input(&json!({"model_size": "256"})),
-        Ok(())
-    );
+    assert_eq!(fusedream.validate_input(&json!({"model_size": 512})), Ok(()));
+    assert_eq!(fusedream.validate_input(&json!({"model_size": "256"})), Ok(()));
     assert_eq!(only(&fusedream, json!({"model_size": 1024})).r#type, "enum");
 }

@@ -12,10 +12,7 @@ pub const SCHEMA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/
 /// Every `*.json` of the schema directory and its `corpus/`, sorted.
 pub fn all_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for dir in [
-        PathBuf::from(SCHEMA_DIR),
-        Path::new(SCHEMA_DIR).join("corpus"),
-    ] {
+    for dir in [PathBuf::from(SCHEMA_DIR), Path::new(SCHEMA_DIR).join("corpus")] {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "json") {
@@ -34,11 +31,7 @@ pub fn read_version(path: &Path) -> Value {
 /// A version by its file name, looked up in the schema directory, then in `corpus/`.
 pub fn version(name: &str) -> Value {
     let direct = Path::new(SCHEMA_DIR).join(name);
-    let path = if direct.exists() {
-        direct
-    } else {
-        Path::new(SCHEMA_DIR).join("corpus").join(name)
-    };
+    let path = if direct.exists() { direct } else { Path::new(SCHEMA_DIR).join("corpus").join(name) };
     read_version(&path)
 }
 
