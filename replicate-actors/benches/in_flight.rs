@@ -1,1 +1,316 @@
-fn main() {}
+//! Many predictions in flight through the supervisor, against the emulator in a child process (so the
+//! figures are the client's alone): peak RSS (VmHWM), requests per prediction (the emulator's counts),
+//! and how soon completion is noticed (median of now − `completed_at`).
+//!
+//! `cargo bench -p replicate-actors --features webhooks --bench in_flight -- [--n 10000] [--seconds 10]
+//!  [--only webhooks|poll|stream] [--python PATH_TO_PYTHON]`
+//!
+//! Scenarios: `webhooks` (N slow predictions at once, deliveries of start and completed), `poll` (N/50
+//! slow predictions, polling only), `stream` (N/10 token streams of about the same length, SSE), and
+//! with `--python`, the official Python SDK (`AsyncReplicate`, one task per prediction, its own polling)
+//! on the webhooks scenario's workload.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use replicate_actors::Supervisor;
+use replicate_core::Replicate;
+use replicate_core::types::WebhookEvent;
+use serde_json::{Value, json};
+
+const ROLE: &str = "ACTORS_BENCH_ROLE";
+
+fn main() {
+    match std::env::var(ROLE).as_deref() {
+        Ok("emulator") => emulator_role(),
+        Ok("client") => client_role(),
+        _ => orchestrate(),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => fail(&format!("tokio runtime: {e}")),
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("in_flight bench: {message}");
+    std::process::exit(1)
+}
+
+/// Serves an emulator until killed, printing its base URL first.
+fn emulator_role() {
+    runtime().block_on(async {
+        let scale = std::env::var("BENCH_TIME_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+        let emu = match replicate_emulator::Emulator::builder().time_scale(scale).start().await {
+            Ok(emu) => emu,
+            Err(e) => fail(&format!("emulator: {e:?}")),
+        };
+        println!("{}", emu.base_url());
+        std::future::pending::<()>().await;
+    })
+}
+
+fn vm_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS(.ffffff)Z` to unix microseconds.
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut frac = 0i64;
+    if s.as_bytes().get(19) == Some(&b'.') {
+        let digits: String = s[20..].chars().take_while(char::is_ascii_digit).take(6).collect();
+        frac = format!("{digits:0<6}").parse().ok()?;
+    }
+    // Days from civil (Howard Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1_000_000) + frac)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values[((values.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// One scenario in this process: prints a `RESULT {json}` line.
+fn client_role() {
+    let mode = std::env::var("BENCH_MODE").unwrap_or_default();
+    let n: usize = std::env::var("BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let seconds: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10.0);
+    let base = std::env::var("BENCH_BASE_URL").unwrap_or_default();
+    runtime().block_on(async move {
+        let client = match Replicate::builder().bearer_token("r8_bench").base_url(&base).build() {
+            Ok(c) => c,
+            Err(e) => fail(&format!("client: {e}")),
+        };
+        let mut builder = Supervisor::builder(client)
+            .max_in_flight(n)
+            .creates_per_minute(10_000_000.0)
+            .others_per_minute(10_000_000.0);
+        builder = match mode.as_str() {
+            "webhooks" => builder
+                .serve_webhooks(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .webhook_events([WebhookEvent::Start, WebhookEvent::Completed]),
+            "poll" => builder.use_stream(false),
+            _ => builder,
+        };
+        let supervisor = match builder.build().await {
+            Ok(s) => s,
+            Err(e) => fail(&format!("supervisor: {e}")),
+        };
+        let rss_before = vm_kib("VmRSS:");
+        let (model, input) = if mode == "stream" {
+            let tokens = (seconds * 10.0).round() as u64;
+            ("emulator/stream-text", json!({"prompt": "bench", "max_tokens": tokens, "token_delay": 0.1}))
+        } else {
+            ("emulator/slow", json!({"seconds": seconds}))
+        };
+        let started = Instant::now();
+        let waits = FuturesUnordered::new();
+        for _ in 0..n {
+            let handle = match supervisor.run(model, input.clone()).await {
+                Ok(h) => h,
+                Err(e) => fail(&format!("run: {e}")),
+            };
+            waits.push(async move {
+                let result = handle.wait().await;
+                (now_micros(), result)
+            });
+        }
+        let submitted = started.elapsed();
+        let sampler = {
+            let supervisor = supervisor.clone();
+            tokio::spawn(async move {
+                let mut peak = 0;
+                let mut trace = Vec::new();
+                let mut next_trace = Instant::now();
+                loop {
+                    peak = peak.max(supervisor.stats().in_flight);
+                    if Instant::now() >= next_trace {
+                        trace.push(vm_kib("VmRSS:") / 1024);
+                        next_trace += Duration::from_secs(1);
+                    }
+                    if supervisor.stats().in_flight == 0 && supervisor.stats().queued == 0 {
+                        return (peak, trace);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+        };
+        let results: Vec<_> = waits.collect().await;
+        let elapsed = started.elapsed();
+        let (peak_in_flight, rss_trace) = sampler.await.unwrap_or_default();
+        let mut latencies = Vec::with_capacity(n);
+        let mut failures = 0;
+        for (seen, result) in results {
+            match result {
+                Ok(p) => {
+                    if let Some(done) = p.completed_at.as_deref().and_then(parse_rfc3339) {
+                        latencies.push((seen - done) as f64 / 1000.0);
+                    }
+                }
+                Err(_) => failures += 1,
+            }
+        }
+        let med = median(&mut latencies);
+        let stats = supervisor.stats();
+        let result = json!({
+            "mode": mode, "n": n, "failures": failures,
+            "submit_s": submitted.as_secs_f64(), "elapsed_s": elapsed.as_secs_f64(),
+            "peak_in_flight": peak_in_flight,
+            "rss_before_mib": rss_before as f64 / 1024.0,
+            "peak_rss_mib": vm_kib("VmHWM:") as f64 / 1024.0,
+            "latency_median_ms": med, "latency_p90_ms": percentile(&latencies, 0.9),
+            "own_requests": stats.requests.total(),
+            "webhooks_received": stats.webhooks.received,
+            "rss_mib_each_second": rss_trace,
+        });
+        println!("RESULT {result}");
+    })
+}
+
+struct EmulatorChild {
+    child: Child,
+    base_url: String,
+}
+
+impl Drop for EmulatorChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_emulator(exe: &std::path::Path, time_scale: f64) -> EmulatorChild {
+    let mut child = Command::new(exe)
+        .env(ROLE, "emulator")
+        .env("BENCH_TIME_SCALE", time_scale.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| fail(&format!("spawn emulator: {e}")));
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    EmulatorChild { child, base_url: line.trim().to_owned() }
+}
+
+/// Requests the emulator received for predictions (creates, gets, cancels, streams).
+fn prediction_requests(base_url: &str) -> u64 {
+    let origin = base_url.trim_end_matches("/v1");
+    let stats: Value = runtime().block_on(async {
+        let response = replicate_core::reqwest::get(format!("{origin}/_emulator/stats")).await;
+        match response {
+            Ok(r) => r.json().await.unwrap_or(Value::Null),
+            Err(_) => Value::Null,
+        }
+    });
+    stats["routes"]
+        .as_object()
+        .map(|routes| {
+            routes
+                .iter()
+                .filter(|(route, _)| route.contains("predictions") || route.contains("/streams/"))
+                .filter_map(|(_, n)| n.as_u64())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn run_scenario(exe: &std::path::Path, mode: &str, n: usize, seconds: f64) -> Option<Value> {
+    let emu = start_emulator(exe, 1.0);
+    let output = Command::new(exe)
+        .env(ROLE, "client")
+        .env("BENCH_MODE", mode)
+        .env("BENCH_N", n.to_string())
+        .env("BENCH_SECONDS", seconds.to_string())
+        .env("BENCH_BASE_URL", &emu.base_url)
+        .stderr(Stdio::inherit())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().find_map(|l| l.strip_prefix("RESULT "))?;
+    let mut result: Value = serde_json::from_str(line).ok()?;
+    let requests = prediction_requests(&emu.base_url);
+    result["requests_per_prediction"] = json!(requests as f64 / n as f64);
+    Some(result)
+}
+
+fn run_python(exe: &std::path::Path, python: &str, n: usize, seconds: f64) -> Option<Value> {
+    let emu = start_emulator(exe, 1.0);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python_sdk.py");
+    let output = Command::new(python)
+        .arg(script)
+        .arg(&emu.base_url)
+        .arg(n.to_string())
+        .arg(seconds.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut result: Value = serde_json::from_str(text.lines().last()?).ok()?;
+    let requests = prediction_requests(&emu.base_url);
+    result["requests_per_prediction"] = json!(requests as f64 / n as f64);
+    result["mode"] = json!("python-sdk");
+    Some(result)
+}
+
+fn orchestrate() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let n: usize = value("--n").and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let seconds: f64 = value("--seconds").and_then(|v| v.parse().ok()).unwrap_or(10.0);
+    let only = value("--only");
+    let python = value("--python");
+    let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
+    let scenarios = [("webhooks", n), ("poll", (n / 50).max(1)), ("stream", (n / 10).max(1))];
+    println!("{seconds}-second predictions; the emulator runs in a child process at time scale 1");
+    for (mode, count) in scenarios {
+        if only.as_deref().is_some_and(|o| o != mode) {
+            continue;
+        }
+        match run_scenario(&exe, mode, count, seconds) {
+            Some(r) => println!("{r}"),
+            None => println!("{{\"mode\": \"{mode}\", \"error\": \"no result\"}}"),
+        }
+    }
+    if let Some(python) = python {
+        match run_python(&exe, &python, n, seconds) {
+            Some(r) => println!("{r}"),
+            None => println!("{{\"mode\": \"python-sdk\", \"error\": \"no result\"}}"),
+        }
+    }
+}

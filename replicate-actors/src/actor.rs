@@ -104,7 +104,7 @@ impl Actor for PredictionActor {
 impl PredictionActor {
     /// Starts the driver that follows the created prediction (once per incarnation).
     fn follow(&mut self) {
-        if self.driver.is_some() {
+        if self.driver.is_some() || self.shared.webhooks_on() {
             return;
         }
         let task = driver::follow(self.shared.clone(), self.tracker.clone(), self.me.clone());
@@ -152,6 +152,7 @@ impl PredictionActor {
                 events.insert(0, PredictionEvent::Status(prediction.clone()));
             }
             state.latest = Some(prediction.clone());
+            state.last_seen = tokio::time::Instant::now();
         }
         self.publish(events);
         prediction.is_terminal().then_some(Ok(prediction))

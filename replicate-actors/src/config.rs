@@ -83,6 +83,10 @@ pub struct SupervisorConfig {
     /// failures of a create (500, a dropped connection, a timeout) are never retried: the prediction may
     /// exist, and a second create would run it twice.
     pub retry_create_on_503: bool,
+    /// Requests on the wire at once, at most (default 64): bounds the open connections, and so the
+    /// memory, when thousands of predictions are created or polled at the same moment. Event streams
+    /// are not counted (each holds its connection while the prediction runs).
+    pub max_concurrent_requests: usize,
     /// Attempts for one read (get/cancel) before the actor gives up on that round (it keeps following).
     pub read_attempts: u32,
 }
@@ -102,6 +106,7 @@ impl Default for SupervisorConfig {
             webhook_events: WebhookEvent::ALL.to_vec(),
             retry_create_on_503: true,
             read_attempts: 6,
+            max_concurrent_requests: 64,
         }
     }
 }

@@ -31,7 +31,12 @@ pub(crate) async fn dispatch(shared: Weak<Shared>, mut queue: mpsc::UnboundedRec
         }
         drop_one(&shared.counters.queued);
         bump(&shared.counters.in_flight);
-        tokio::spawn(create(shared, tracker));
+        // At most `max_concurrent_requests` creates are under way: a waiting create costs no task.
+        let Ok(creating) = shared.creating.clone().acquire_owned().await else { return };
+        tokio::spawn(async move {
+            create(shared, tracker).await;
+            drop(creating);
+        });
     }
 }
 
@@ -54,6 +59,7 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
         let mut state = tracker.state();
         state.latest = Some(Arc::new(prediction));
         state.created_at = Some(Instant::now());
+        state.last_seen = Instant::now();
     }
     let wanted = tracker.advance(Phase::Creating, Phase::Created);
     if wanted && let Some(actor) = &actor {
@@ -96,8 +102,9 @@ async fn tell_or_finish<M>(
     }
 }
 
-/// Follows a created prediction for one incarnation of its actor: with webhooks, a slow safety poll;
-/// else its event stream when it has one, then adaptive polling.
+/// Follows a created prediction for one incarnation of its actor when webhooks are off: its event
+/// stream when it has one, then adaptive polling. (With webhooks, no task per prediction: the
+/// [`safety_polls`] sweep covers them all.)
 pub(crate) async fn follow(shared: Arc<Shared>, tracker: Arc<Tracker>, me: ActorRef<PredictionActor>) {
     let Some(id) = tracker.id.get().cloned() else { return };
     let (created_at, stream_url, resumed_stream) = {
@@ -108,15 +115,6 @@ pub(crate) async fn follow(shared: Arc<Shared>, tracker: Arc<Tracker>, me: Actor
         let url = state.latest.as_ref().and_then(|p| p.urls.stream.clone());
         (state.created_at.unwrap_or_else(Instant::now), url, resumed)
     };
-    if shared.webhooks_on() {
-        let every = shared.config.safety_poll;
-        loop {
-            tokio::time::sleep(every).await;
-            if !poll_once(&shared, &tracker, &me, &id).await {
-                return;
-            }
-        }
-    }
     let mut first_delay = None;
     if shared.config.use_stream && stream_url.is_some() && !resumed_stream {
         shared.budget.others.take().await;
@@ -174,5 +172,36 @@ async fn poll_once(shared: &Shared, tracker: &Tracker, me: &ActorRef<PredictionA
         }
         // Retries are spent for this round; the next poll tries again.
         Err(_) => true,
+    }
+}
+
+/// With webhooks on: one task for all predictions polls those not heard of for `safety_poll`, in case
+/// their deliveries were lost. Ends when the supervisor is gone.
+pub(crate) async fn safety_polls(shared: Weak<Shared>) {
+    let every = match shared.upgrade() {
+        Some(shared) => shared.config.safety_poll,
+        None => return,
+    };
+    let tick = (every / 4).max(std::time::Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some(shared) = shared.upgrade() else { return };
+        let due: Vec<(String, ActorRef<PredictionActor>)> = {
+            let registry = shared.registry();
+            registry
+                .live
+                .values()
+                .filter(|t| t.phase() == Phase::Created && t.state().last_seen.elapsed() >= every)
+                .filter_map(|t| Some((t.id.get()?.clone(), t.actor.get()?.clone())))
+                .collect()
+        };
+        for (id, actor) in due {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                if let Ok(prediction) = shared.read(Read::Get, &id).await {
+                    let _ = actor.tell(Observed(prediction)).await;
+                }
+            });
+        }
     }
 }

@@ -31,6 +31,10 @@ pub(crate) struct Shared {
     pub(crate) budget: Budget,
     pub(crate) counters: Counters,
     pub(crate) slots: Arc<Semaphore>,
+    /// Requests (creates, gets, cancels) on the wire at once, at most: bounds open connections.
+    pub(crate) wire: Semaphore,
+    /// Creates under way at once, at most (the same bound as `wire`).
+    pub(crate) creating: Arc<Semaphore>,
     pub(crate) queue: mpsc::UnboundedSender<Arc<Tracker>>,
     pub(crate) closed: AtomicBool,
     pub(crate) next_key: AtomicU64,
@@ -114,6 +118,7 @@ impl Shared {
         let mut attempt = 0;
         loop {
             self.budget.others.take().await;
+            let permit = self.wire.acquire().await;
             let result = match read {
                 Read::Get => {
                     bump(&self.counters.gets);
@@ -124,6 +129,7 @@ impl Shared {
                     self.client.predictions().cancel(id).await
                 }
             };
+            drop(permit);
             let error = match result {
                 Ok(prediction) => return Ok(prediction),
                 Err(e) => e,
@@ -185,7 +191,10 @@ impl Shared {
                 Some(after) => request.cancel_after(after),
                 None => request,
             };
-            let error = match request.await {
+            let permit = self.wire.acquire().await;
+            let result = request.await;
+            drop(permit);
+            let error = match result {
                 Ok(prediction) => return Ok(prediction),
                 Err(e) => e,
             };

@@ -152,6 +152,12 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Requests on the wire at once, at most (default 64; see [`SupervisorConfig`]).
+    pub fn max_concurrent_requests(mut self, n: usize) -> Self {
+        self.config.max_concurrent_requests = n.max(1);
+        self
+    }
+
     /// The create budget with its burst size.
     pub fn create_rate(mut self, rate: Rate) -> Self {
         self.config.create_rate = rate;
@@ -237,6 +243,10 @@ impl SupervisorBuilder {
             client,
             budget: Budget::new(self.config.create_rate, self.config.other_rate),
             slots: Arc::new(Semaphore::new(self.config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
+            wire: Semaphore::new(self.config.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS)),
+            creating: Arc::new(Semaphore::new(
+                self.config.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS),
+            )),
             config: self.config,
             counters: Default::default(),
             queue,
@@ -247,6 +257,9 @@ impl SupervisorBuilder {
             on_unknown: self.on_unknown,
         });
         tokio::spawn(driver::dispatch(Arc::downgrade(&shared), queue_rx));
+        if shared.webhooks_on() {
+            tokio::spawn(driver::safety_polls(Arc::downgrade(&shared)));
+        }
         let root = SupervisorActor::spawn_with_mailbox(
             SupervisorArgs { shared: Arc::downgrade(&shared) },
             mailbox::unbounded(),

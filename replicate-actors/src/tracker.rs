@@ -72,8 +72,10 @@ pub(crate) struct Tracker {
 }
 
 /// The mutable part of a tracker.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TrackerState {
+    /// When the prediction was last heard of (the safety poll goes by it).
+    pub(crate) last_seen: Instant,
     pub(crate) latest: Option<Arc<Prediction>>,
     /// When the prediction was created (polling schedules count from here).
     pub(crate) created_at: Option<Instant>,
@@ -115,7 +117,17 @@ impl Tracker {
             starts: AtomicU32::new(0),
             done: watch::Sender::new(None),
             created: watch::Sender::new(false),
-            inner: Mutex::new(TrackerState { counted: Counted::Queued, ..TrackerState::default() }),
+            inner: Mutex::new(TrackerState {
+                last_seen: Instant::now(),
+                latest: None,
+                created_at: None,
+                subscribers: Vec::new(),
+                outputs_sent: 0,
+                logs_sent: 0,
+                streaming: false,
+                permit: None,
+                counted: Counted::Queued,
+            }),
         }
     }
 

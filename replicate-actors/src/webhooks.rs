@@ -13,11 +13,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::routing::post;
 use replicate_core::types::Prediction;
 use replicate_core::webhooks::{WebhookSecret, WebhookVerifier};
-use tokio::sync::oneshot;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::actor::Observed;
 use crate::shared::{Route, Shared};
@@ -29,6 +32,11 @@ pub const WEBHOOK_PATH: &str = "/webhooks/replicate";
 
 /// `webhook-id`s remembered to drop repeated deliveries.
 const SEEN_MEMORY: usize = 200_000;
+
+/// Connections the served receiver holds open at once, at most: further deliveries wait in the
+/// listen backlog. With `Connection: close` on every answer, this bounds the receiver's memory when
+/// thousands of predictions finish at the same moment.
+const MAX_CONNECTIONS: usize = 512;
 
 /// How long a delivery for an unknown prediction waits for a create still on its way (a `start` delivery
 /// can arrive before the create's answer).
@@ -87,7 +95,7 @@ pub(crate) async fn prepare(builder: &mut SupervisorBuilder) -> Result<Prepared,
     }
     let listener = match options.serve {
         Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            let listener = bind(addr).map_err(|e| {
                 replicate_core::Error::InvalidRequest(format!("cannot listen for webhooks on {addr}: {e}"))
             })?;
             if builder.config.webhook_url.is_none() {
@@ -113,6 +121,19 @@ pub(crate) async fn prepare(builder: &mut SupervisorBuilder) -> Result<Prepared,
     }
     Ok(Prepared { verifier: Some(verifier), listener })
 }
+
+/// A listener with a deep backlog: deliveries waiting for a connection slot queue in the kernel
+/// instead of being refused (which would cost the sender a one-second SYN retry).
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket =
+        if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// The listen backlog asked for (the kernel caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 16_384;
 
 /// The receiver's state.
 pub(crate) struct Receiver {
@@ -173,6 +194,7 @@ pub(crate) async fn attach(
     if let Some(listener) = prepared.listener {
         let (tx, rx) = oneshot::channel();
         let app = router(receiver);
+        let listener = Limited { listener, slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)) };
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -202,14 +224,24 @@ impl Supervisor {
     }
 }
 
-/// One delivery: 401 for a bad signature or timestamp (nothing changes), 200 otherwise.
-async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+/// One delivery: 401 for a bad signature or timestamp (nothing changes), 200 otherwise. The connection
+/// is closed after the answer: deliveries come in bursts, and idle keep-alive connections would hold
+/// memory for each.
+async fn receive(
+    State(receiver): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, [(HeaderName, &'static str); 1]) {
+    (handle(&receiver, &headers, &body).await, [(CONNECTION, "close")])
+}
+
+async fn handle(receiver: &Receiver, headers: &HeaderMap, body: &Bytes) -> StatusCode {
     let counters = &receiver.shared.counters;
-    if receiver.verifier.verify(&headers, &body).is_err() {
+    if receiver.verifier.verify(headers, body).is_err() {
         bump(&counters.webhooks_rejected);
         return StatusCode::UNAUTHORIZED;
     }
-    let Ok(prediction) = serde_json::from_slice::<Prediction>(&body) else {
+    let Ok(prediction) = serde_json::from_slice::<Prediction>(body) else {
         return StatusCode::BAD_REQUEST;
     };
     // `verify` succeeded, so the header is there.
@@ -247,5 +279,74 @@ async fn route(shared: &Shared, prediction: Prediction) {
                 }
             }
         }
+    }
+}
+
+/// A listener that holds at most a fixed number of connections open.
+struct Limited {
+    listener: TcpListener,
+    slots: Arc<Semaphore>,
+}
+
+impl axum::serve::Listener for Limited {
+    type Io = Permitted;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Permitted, SocketAddr) {
+        loop {
+            let Ok(permit) = self.slots.clone().acquire_owned().await else {
+                // The semaphore is never closed; wait for the next connection anyway.
+                continue;
+            };
+            match self.listener.accept().await {
+                Ok((io, addr)) => return (Permitted { io, _permit: permit }, addr),
+                // Out of file descriptors and the like: pause rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+/// A connection holding its slot until it closes.
+struct Permitted {
+    io: TcpStream,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsyncRead for Permitted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Permitted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
