@@ -1,13 +1,15 @@
 //! `#[replicate::model("owner/name")]`: typed Rust from a model version's cached Cog schema.
 //!
-//! ```ignore
+//! ```no_run
 //! #[replicate::model("black-forest-labs/flux-schnell")]   // optional: version = "<64-hex id>"
 //! pub struct FluxSchnell;
 //!
+//! # async fn demo(client: replicate::Replicate) -> replicate::Result<()> {
 //! let input = FluxSchnellInput::new("an astronaut riding a horse")
 //!     .aspect_ratio(FluxSchnellAspectRatio::V16_9)
 //!     .num_outputs(2);
 //! let images: Vec<replicate::FileOutput> = FluxSchnell::run(&client, &input).await?;
+//! # Ok(()) }
 //! ```
 //!
 //! The attribute keeps the unit struct and adds, next to it, `{Model}Input` (a struct), `{Model}Output`

@@ -319,22 +319,25 @@ fn a_valid_cache_file_expands_with_docs_and_tracking() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Writes the expansion of each of the 12 shared models to `$REPLICATE_MACROS_EXPANSION_DIR` (for the
-/// line counts of `bench/check-time.sh`).
+/// Writes the expansion of each of the 12 shared models to `$REPLICATE_MACROS_EXPANSION_DIR` (default: a
+/// temporary folder; `bench/check-time.sh` counts their lines) and checks each is a parsable Rust file.
 #[test]
-#[ignore = "writes files for the benchmark script"]
 fn write_expansions() {
     let dir = std::env::var_os("REPLICATE_MACROS_EXPANSION_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("replicate-macros-expansions"));
     std::fs::create_dir_all(&dir).unwrap();
+    let mut written = 0;
     for entry in std::fs::read_dir(shared("")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
             let version = read(&path);
             let (tokens, _) = generate(&version, "Model", &target("acme/model", Some("v"))).unwrap();
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            syn::parse2::<syn::File>(tokens.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
             std::fs::write(dir.join(format!("{name}.rs")), tokens.to_string()).unwrap();
+            written += 1;
         }
     }
+    assert_eq!(written, 12, "one expansion per shared model");
 }
