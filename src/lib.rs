@@ -1,17 +1,4 @@
-//! `replicate`: a typed, async Rust SDK for [Replicate](https://replicate.com).
-//!
-//! - [`Replicate`]: the client, with every operation of the API grouped as in the official SDKs.
-//! - [`Replicate::run`], [`Replicate::stream`], [`Replicate::use_model`]: run models with file inputs
-//!   and outputs; module-level [`run`] and [`stream`] use a client from the environment.
-//! - [`TypedModel`] and [`model`]: models with Rust input and output types.
-//! - `actors` (feature `actors`): a supervisor that keeps thousands of predictions in flight.
-//!
-//! ```no_run
-//! # async fn demo() -> replicate::Result<()> {
-//! let output = replicate::run("replicate/hello-world", serde_json::json!({"text": "Alice"})).await?;
-//! println!("{output}");
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub use replicate_core::*;
