@@ -3,7 +3,7 @@
 //! and how soon completion is noticed (median of now − `completed_at`).
 //!
 //! `cargo bench -p replicate-actors --features webhooks --bench in_flight -- [--n 10000] [--seconds 10]
-//!  [--only webhooks|poll|stream] [--python PATH_TO_PYTHON]`
+//!  [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N]]`
 //!
 //! Scenarios: `webhooks` (N slow predictions at once, deliveries of start and completed), `poll` (N/50
 //! slow predictions, polling only), `stream` (N/10 token streams of about the same length, SSE), and
@@ -295,6 +295,7 @@ fn orchestrate() {
     let seconds: f64 = value("--seconds").and_then(|v| v.parse().ok()).unwrap_or(10.0);
     let only = value("--only");
     let python = value("--python");
+    let python_n: usize = value("--python-n").and_then(|v| v.parse().ok()).unwrap_or(n);
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
     let scenarios = [("webhooks", n), ("poll", (n / 50).max(1)), ("stream", (n / 10).max(1))];
     println!("{seconds}-second predictions; the emulator runs in a child process at time scale 1");
@@ -308,7 +309,7 @@ fn orchestrate() {
         }
     }
     if let Some(python) = python {
-        match run_python(&exe, &python, n, seconds) {
+        match run_python(&exe, &python, python_n, seconds) {
             Some(r) => println!("{r}"),
             None => println!("{{\"mode\": \"python-sdk\", \"error\": \"no result\"}}"),
         }
