@@ -246,7 +246,6 @@ pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
         Err(_) => bump(&c.errored),
     }
     shared.registry().forget(tracker.key, tracker.id.get().map(String::as_str));
-    tracker.created.send_replace(true);
     shared.changed.notify_waiters();
 }
 

@@ -66,7 +66,6 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
         shared.registry().by_id.insert(id.clone(), actor.clone());
         shared.changed.notify_waiters();
     }
-    tracker.created.send_replace(true);
     if !wanted {
         // The run ended (a deadline) while the create was on its way: the prediction must not run on.
         shared.registry().forget(tracker.key, Some(&id));

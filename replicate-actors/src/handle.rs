@@ -41,13 +41,22 @@ impl PredictionHandle {
 
     /// Waits until the prediction is created and returns its id; the error if it never will be.
     pub async fn created(&self) -> Result<String, ActorError> {
-        let mut rx = self.tracker.created.subscribe();
-        let _ = rx.wait_for(|known| *known).await;
-        match (self.tracker.id.get(), self.tracker.outcome()) {
-            (Some(id), _) => Ok(id.clone()),
-            (None, Some(Err(e))) => Err(e),
-            (None, _) => Err(ActorError::Stopped),
+        if let Some(id) = self.id() {
+            return Ok(id.to_owned());
         }
+        // The first status event comes with the creation (or is the current state).
+        let mut events = self.events().await;
+        while let Some(event) = events.next().await {
+            match event {
+                PredictionEvent::Status(prediction) => return Ok(prediction.id.clone()),
+                PredictionEvent::Completed(Ok(prediction)) => return Ok(prediction.id.clone()),
+                PredictionEvent::Completed(Err(e)) => {
+                    return self.id().map(str::to_owned).ok_or(e);
+                }
+                _ => {}
+            }
+        }
+        self.id().map(str::to_owned).ok_or(ActorError::Stopped)
     }
 
     /// The run's events: first its current state, then every change, ending with

@@ -175,7 +175,8 @@ impl Shared {
         loop {
             self.budget.creates.take().await;
             bump(&self.counters.creates);
-            let mut body = CreatePrediction::new(spec.input.clone());
+            let input = spec.input.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
+            let mut body = CreatePrediction::new(input);
             if let Some(url) = &self.config.webhook_url {
                 body = body.webhook(url.clone()).webhook_events_filter(self.config.webhook_events.clone());
             }
@@ -195,7 +196,10 @@ impl Shared {
             let result = request.await;
             drop(permit);
             let error = match result {
-                Ok(prediction) => return Ok(prediction),
+                Ok(prediction) => {
+                    spec.input.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    return Ok(prediction);
+                }
                 Err(e) => e,
             };
             attempt += 1;

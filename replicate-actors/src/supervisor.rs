@@ -323,7 +323,12 @@ impl IntoFuture for RunRequest {
                     message,
                 }))
             })?;
-            let spec = RunSpec { model, input, cancel_after: self.cancel_after, deadline: self.deadline };
+            let spec = RunSpec {
+                model,
+                input: Mutex::new(Some(input)),
+                cancel_after: self.cancel_after,
+                deadline: self.deadline,
+            };
             self.supervisor.submit(spec).await
         })
     }

@@ -17,10 +17,11 @@ use crate::actor::PredictionActor;
 use crate::events::{Outcome, PredictionEvent};
 
 /// What one run creates.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct RunSpec {
     pub(crate) model: ModelRef,
-    pub(crate) input: Value,
+    /// The input until the create succeeds (then dropped: the prediction carries it).
+    pub(crate) input: Mutex<Option<Value>>,
     pub(crate) cancel_after: Option<Duration>,
     pub(crate) deadline: Option<Duration>,
 }
@@ -66,8 +67,6 @@ pub(crate) struct Tracker {
     /// Incarnations of the actor started so far.
     pub(crate) starts: AtomicU32,
     pub(crate) done: watch::Sender<Option<Outcome>>,
-    /// Signalled when the id is known or the run ended.
-    pub(crate) created: watch::Sender<bool>,
     pub(crate) inner: Mutex<TrackerState>,
 }
 
@@ -116,7 +115,6 @@ impl Tracker {
             actor: OnceLock::new(),
             starts: AtomicU32::new(0),
             done: watch::Sender::new(None),
-            created: watch::Sender::new(false),
             inner: Mutex::new(TrackerState {
                 last_seen: Instant::now(),
                 latest: None,
