@@ -3,7 +3,10 @@
 //! and how soon completion is noticed (median of now − `completed_at`).
 //!
 //! `cargo bench -p replicate-actors --features webhooks --bench in_flight -- [--n 10000] [--seconds 10]
-//!  [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N]]`
+//!  [--spread S] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N]]`
+//!
+//! `--spread S` spreads the slow predictions' durations evenly over `seconds .. seconds + S`, so that
+//! completions do not all land in the same instant (without it, 10,000 end within about 100 ms).
 //!
 //! Scenarios: `webhooks` (N slow predictions at once, deliveries of start and completed), `poll` (N/50
 //! slow predictions, polling only), `stream` (N/10 token streams of about the same length, SSE), and
@@ -111,6 +114,7 @@ fn client_role() {
     let n: usize = std::env::var("BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     let seconds: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10.0);
     let base = std::env::var("BENCH_BASE_URL").unwrap_or_default();
+    let spread: f64 = std::env::var("BENCH_SPREAD").ok().and_then(|s| s.parse().ok()).unwrap_or(0.0);
     runtime().block_on(async move {
         let client = match Replicate::builder().bearer_token("r8_bench").base_url(&base).build() {
             Ok(c) => c,
@@ -140,8 +144,14 @@ fn client_role() {
         };
         let started = Instant::now();
         let waits = FuturesUnordered::new();
-        for _ in 0..n {
-            let handle = match supervisor.run(model, input.clone()).await {
+        for i in 0..n {
+            let mut input = input.clone();
+            if spread > 0.0 && mode != "stream" {
+                // Durations spread evenly over [seconds, seconds + spread): completions do not all
+                // land in the same instant.
+                input["seconds"] = json!(seconds + spread * (i % 1000) as f64 / 1000.0);
+            }
+            let handle = match supervisor.run(model, input).await {
                 Ok(h) => h,
                 Err(e) => fail(&format!("run: {e}")),
             };
@@ -250,13 +260,14 @@ fn prediction_requests(base_url: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn run_scenario(exe: &std::path::Path, mode: &str, n: usize, seconds: f64) -> Option<Value> {
+fn run_scenario(exe: &std::path::Path, mode: &str, n: usize, seconds: f64, spread: f64) -> Option<Value> {
     let emu = start_emulator(exe, 1.0);
     let output = Command::new(exe)
         .env(ROLE, "client")
         .env("BENCH_MODE", mode)
         .env("BENCH_N", n.to_string())
         .env("BENCH_SECONDS", seconds.to_string())
+        .env("BENCH_SPREAD", spread.to_string())
         .env("BENCH_BASE_URL", &emu.base_url)
         .stderr(Stdio::inherit())
         .output()
@@ -294,6 +305,7 @@ fn orchestrate() {
     let n: usize = value("--n").and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let seconds: f64 = value("--seconds").and_then(|v| v.parse().ok()).unwrap_or(10.0);
     let only = value("--only");
+    let spread: f64 = value("--spread").and_then(|v| v.parse().ok()).unwrap_or(0.0);
     let python = value("--python");
     let python_n: usize = value("--python-n").and_then(|v| v.parse().ok()).unwrap_or(n);
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
@@ -303,7 +315,7 @@ fn orchestrate() {
         if only.as_deref().is_some_and(|o| o != mode) {
             continue;
         }
-        match run_scenario(&exe, mode, count, seconds) {
+        match run_scenario(&exe, mode, count, seconds, spread) {
             Some(r) => println!("{r}"),
             None => println!("{{\"mode\": \"{mode}\", \"error\": \"no result\"}}"),
         }
