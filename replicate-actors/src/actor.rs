@@ -207,20 +207,12 @@ fn new_outputs(output: &Value, sent: usize, terminal: bool) -> (Vec<String>, usi
 /// Ends a run: records the outcome, tells waiters and subscribers, frees its slot, counts it and
 /// forgets its id. Does nothing if the run already ended.
 pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
-    let mut first = false;
-    tracker.done.send_if_modified(|slot| {
-        if slot.is_some() {
-            return false;
-        }
-        *slot = Some(outcome.clone());
-        first = true;
-        true
-    });
-    if !first {
+    if tracker.finished.swap(true, Ordering::AcqRel) {
         return;
     }
     tracker.finish_phase();
-    let subscribers = {
+    // Counters and registry first: whoever is woken by the outcome sees them settled.
+    {
         let mut state = tracker.state();
         state.permit = None;
         match std::mem::replace(&mut state.counted, Counted::Nothing) {
@@ -228,10 +220,6 @@ pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
             Counted::InFlight => drop_one(&shared.counters.in_flight),
             Counted::Nothing => {}
         }
-        std::mem::take(&mut state.subscribers)
-    };
-    for tx in subscribers {
-        let _ = tx.send(PredictionEvent::Completed(outcome.clone()));
     }
     let c = &shared.counters;
     match &outcome {
@@ -246,6 +234,16 @@ pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
         Err(_) => bump(&c.errored),
     }
     shared.registry().forget(tracker.key, tracker.id.get().map(String::as_str));
+    // The outcome is set under the state's lock, where `subscribe` looks for it: every subscriber
+    // either finds it or is in the list taken here.
+    let subscribers = {
+        let mut state = tracker.state();
+        tracker.done.send_replace(Some(outcome.clone()));
+        std::mem::take(&mut state.subscribers)
+    };
+    for tx in subscribers {
+        let _ = tx.send(PredictionEvent::Completed(outcome.clone()));
+    }
     shared.changed.notify_waiters();
 }
 
@@ -373,7 +371,7 @@ impl Message<DeadlineReached> for PredictionActor {
         if self.tracker.outcome().is_some() {
             return;
         }
-        self.tracker.cancel_requested.store(true, Ordering::Release);
+        self.tracker.request_cancel();
         match self.tracker.id.get().cloned() {
             None => self.end(Err(ActorError::DeadlineExceeded { id: None, canceled: false }), ctx),
             Some(id) => {
@@ -434,7 +432,7 @@ impl Message<Cancel> for PredictionActor {
         if self.tracker.outcome().is_some() {
             return;
         }
-        self.tracker.cancel_requested.store(true, Ordering::Release);
+        self.tracker.request_cancel();
         if self.tracker.advance(Phase::Queued, Phase::Done) {
             // Never created: it never will be.
             finish(&self.shared, &self.tracker, Err(ActorError::Canceled(None)));

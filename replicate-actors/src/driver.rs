@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::actor::{self, CreateFailed, Created, Observed, PredictionActor, StreamLost, Streamed};
 use crate::events::ActorError;
-use crate::shared::{Read, Shared};
+use crate::shared::{CreateError, Read, Shared};
 use crate::stats::{bump, drop_one};
 use crate::tracker::{Counted, Phase, Tracker};
 
@@ -47,7 +47,10 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
     let prediction = match result {
         Ok(prediction) => prediction,
         Err(error) => {
-            let error = ActorError::Api(Arc::new(error));
+            let error = match error {
+                CreateError::Api(error) => ActorError::Api(Arc::new(error)),
+                CreateError::Abandoned => ActorError::Canceled(None),
+            };
             tell_or_finish(&shared, &tracker, actor, CreateFailed(error.clone()), Err(error)).await;
             return;
         }

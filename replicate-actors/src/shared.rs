@@ -168,12 +168,14 @@ impl Shared {
     }
 
     /// Creates the prediction of a run, once. Retries only answers that say the server did not take the
-    /// request: 429, and 503 when configured.
-    pub(crate) async fn create(&self, tracker: &Tracker) -> Result<Prediction, Error> {
+    /// request: 429, and 503 when configured. A cancel that comes while the create waits (for the
+    /// budget, a connection, or a retry) abandons it: nothing was sent, so nothing runs.
+    pub(crate) async fn create(&self, tracker: &Tracker) -> Result<Prediction, CreateError> {
         let spec = &tracker.spec;
         let mut attempt = 0;
         loop {
-            self.budget.creates.take().await;
+            unless_canceled(tracker, self.budget.creates.take()).await.ok_or(CreateError::Abandoned)?;
+            let permit = unless_canceled(tracker, self.wire.acquire()).await.ok_or(CreateError::Abandoned)?;
             bump(&self.counters.creates);
             let input = spec.input.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
             let mut body = CreatePrediction::new(input);
@@ -192,7 +194,7 @@ impl Shared {
                 Some(after) => request.cancel_after(after),
                 None => request,
             };
-            let permit = self.wire.acquire().await;
+            // Once sent, the create is seen through, even if canceled meanwhile: it may have arrived.
             let result = request.await;
             drop(permit);
             let error = match result {
@@ -207,10 +209,33 @@ impl Shared {
                 || (self.config.retry_create_on_503 && error.status().is_some_and(|s| s.as_u16() == 503));
             let wait = self.after_failure(&self.budget.creates, &error, attempt);
             if !refused || attempt >= 30 {
-                return Err(error);
+                return Err(CreateError::Api(error));
             }
-            tokio::time::sleep(wait).await;
+            unless_canceled(tracker, tokio::time::sleep(wait)).await.ok_or(CreateError::Abandoned)?;
         }
+    }
+}
+
+/// Why a create did not produce a prediction.
+#[derive(Debug)]
+pub(crate) enum CreateError {
+    /// The API refused or failed it.
+    Api(Error),
+    /// Canceled before it was sent.
+    Abandoned,
+}
+
+/// Runs `work` unless the run is (or gets) canceled first.
+async fn unless_canceled<F: std::future::Future>(tracker: &Tracker, work: F) -> Option<F::Output> {
+    let notified = tracker.cancel_signal.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    if tracker.cancel_requested.load(std::sync::atomic::Ordering::Acquire) {
+        return None;
+    }
+    tokio::select! {
+        out = work => Some(out),
+        () = notified => None,
     }
 }
 

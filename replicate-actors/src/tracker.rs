@@ -59,6 +59,10 @@ pub(crate) struct Tracker {
     pub(crate) spec: RunSpec,
     phase: AtomicU8,
     pub(crate) cancel_requested: AtomicBool,
+    /// Set once by whoever ends the run.
+    pub(crate) finished: AtomicBool,
+    /// Wakes a create waiting for the budget when the run is canceled.
+    pub(crate) cancel_signal: tokio::sync::Notify,
     /// When the run was submitted (local deadlines count from here).
     pub(crate) submitted: Instant,
     /// The prediction id once created (set once, before anything else learns of the prediction).
@@ -110,6 +114,8 @@ impl Tracker {
             spec,
             phase: AtomicU8::new(Phase::Queued as u8),
             cancel_requested: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            cancel_signal: tokio::sync::Notify::new(),
             submitted: Instant::now(),
             id: OnceLock::new(),
             actor: OnceLock::new(),
@@ -127,6 +133,12 @@ impl Tracker {
                 counted: Counted::Queued,
             }),
         }
+    }
+
+    /// Marks the run canceled and wakes a create waiting to be sent.
+    pub(crate) fn request_cancel(&self) {
+        self.cancel_requested.store(true, Ordering::Release);
+        self.cancel_signal.notify_waiters();
     }
 
     pub(crate) fn phase(&self) -> Phase {
