@@ -336,6 +336,12 @@ impl crate::Predictions<'_, Replicate> {
         follow::until_terminal(self.client, prediction, follow).await
     }
 
+    /// The events of a prediction you already hold (say, from a create): its stream when it has one, else
+    /// polling; no extra request to look it up.
+    pub fn stream_from(&self, prediction: &Prediction) -> BoxStream<StreamEvent> {
+        follow::events(self.client, prediction, PollPolicy::default())
+    }
+
     /// The events of an existing prediction, by its stream or by polling.
     pub fn stream(&self, id: &str) -> BoxStream<StreamEvent> {
         let client = self.client.clone();
