@@ -44,6 +44,9 @@ pub struct Faults {
     pub webhook_reorder: f64,
     /// Delay a webhook delivery (by 0.25 to 2 s, time-scaled; later deliveries wait behind it).
     pub webhook_delay: f64,
+    /// Inject 500/503 and dropped connections only into GET requests (429 still hits every request):
+    /// the faults a client may safely retry, as in "5 % 503 on GETs".
+    pub server_faults_on_gets_only: bool,
 }
 
 impl Faults {
@@ -56,12 +59,17 @@ impl Faults {
             || self.drop_after > 0.0
     }
 
-    /// Parses `name=p,name=p` (names as the field names, e.g. `error_500=0.1,sse_cut=0.5`).
+    /// Parses `name=p,name=p` (names as the field names, e.g. `error_500=0.1,sse_cut=0.5`; `gets_only=1`
+    /// sets [`Faults::server_faults_on_gets_only`]).
     pub fn parse(spec: &str) -> Result<Faults, String> {
         let mut f = Faults::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) =
                 part.split_once('=').ok_or_else(|| format!("fault `{part}` is not name=probability"))?;
+            if name.trim() == "gets_only" {
+                f.server_faults_on_gets_only = matches!(value.trim(), "1" | "true" | "yes");
+                continue;
+            }
             let p: f64 =
                 value.trim().parse().map_err(|_| format!("fault `{name}`: `{value}` is not a number"))?;
             if !(0.0..=1.0).contains(&p) {

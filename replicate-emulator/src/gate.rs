@@ -88,14 +88,16 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
     let mut drop_after = false;
     if f.any_request_fault() {
         let fault = |p| state.chance(p);
-        let injected = if fault(f.drop_before) {
+        let server_fault = !f.server_faults_on_gets_only || req.method() == axum::http::Method::GET;
+        let server = |p| if server_fault { p } else { 0.0 };
+        let injected = if fault(server(f.drop_before)) {
             Some(dropped())
-        } else if fault(f.error_500) {
+        } else if fault(server(f.error_500)) {
             Some(
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "Injected fault")
                     .into_response(),
             )
-        } else if fault(f.error_503) {
+        } else if fault(server(f.error_503)) {
             Some(
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", "Injected fault")
                     .into_response(),
@@ -103,7 +105,7 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         } else if fault(f.error_429) {
             Some(Problem::rate_limited(1).into_response())
         } else {
-            drop_after = fault(f.drop_after);
+            drop_after = fault(server(f.drop_after));
             None
         };
         if let Some(r) = injected {
