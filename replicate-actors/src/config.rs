@@ -79,9 +79,10 @@ pub struct SupervisorConfig {
     pub webhook_url: Option<String>,
     /// Which events the API delivers to the webhook (default all four).
     pub webhook_events: Vec<WebhookEvent>,
-    /// Retry a create answered 503 (the server did not take it) as well as 429 (default on). Other
-    /// failures of a create (500, a dropped connection, a timeout) are never retried: the prediction may
-    /// exist, and a second create would run it twice.
+    /// Also retry a create answered 503 (default **off**; unsafe opt-in). Only a 429 says for certain
+    /// that the request was refused; a 503 may come from a proxy or load balancer after the API took the
+    /// create, so retrying it can create (and bill) the prediction twice. Other failures of a create (500,
+    /// a dropped connection, a timeout) are never retried, whatever this says.
     pub retry_create_on_503: bool,
     /// Requests on the wire at once, at most (default 64): bounds the open connections, and so the
     /// memory, when thousands of predictions are created or polled at the same moment. Event streams
@@ -104,7 +105,7 @@ impl Default for SupervisorConfig {
             deadline: None,
             webhook_url: None,
             webhook_events: WebhookEvent::ALL.to_vec(),
-            retry_create_on_503: true,
+            retry_create_on_503: false,
             read_attempts: 6,
             max_concurrent_requests: 64,
         }

@@ -167,8 +167,9 @@ impl Shared {
         backoff(attempt)
     }
 
-    /// Creates the prediction of a run, once. Retries only answers that say the server did not take the
-    /// request: 429, and 503 when configured. A cancel that comes while the create waits (for the
+    /// Creates the prediction of a run, once. Retries only an answer that says the server did not take
+    /// the request, a 429 (and a 503 when the unsafe `retry_create_on_503` is on); a 5xx, a timeout or
+    /// a dropped connection ends the run, since the prediction may exist. A cancel that comes while the create waits (for the
     /// budget, a connection, or a retry) abandons it: nothing was sent, so nothing runs.
     pub(crate) async fn create(&self, tracker: &Tracker) -> Result<Prediction, CreateError> {
         let spec = &tracker.spec;

@@ -63,7 +63,7 @@ pub struct Stats {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestCounts {
-    /// `POST` creates (each attempt, including ones refused with 429/503).
+    /// `POST` creates (each attempt, including ones refused with 429).
     pub creates: u64,
     /// `GET /predictions/{id}`.
     pub gets: u64,

@@ -219,7 +219,9 @@ impl SupervisorBuilder {
         self
     }
 
-    /// Whether a create answered 503 is tried again (default on; see [`SupervisorConfig`]).
+    /// Whether a create answered 503 is tried again (default off). **Unsafe**: a 503 may be sent after
+    /// the API took the create, and a second create then runs (and bills) the prediction twice. Only
+    /// turn it on when duplicates are acceptable; see [`SupervisorConfig::retry_create_on_503`].
     pub fn retry_create_on_503(mut self, on: bool) -> Self {
         self.config.retry_create_on_503 = on;
         self

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use replicate_actors::{ActorError, PredictionEvent, ShutdownMode, Supervisor};
 use replicate_core::types::PredictionStatus;
 use replicate_core::{Replicate, TypedModel};
-use replicate_emulator::{Emulator, EmulatorHandle};
+use replicate_emulator::{Emulator, EmulatorHandle, Faults};
 use serde_json::json;
 
 async fn emulator(time_scale: f64) -> EmulatorHandle {
@@ -75,6 +75,23 @@ async fn an_actor_killed_before_its_create_answers_still_creates_once() {
         assert_eq!(prediction.output, json!(format!("hello n{i}")));
     }
     assert_eq!(emu.stats().predictions_created, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_503_is_not_sent_again_by_default() {
+    // Every request answered 503: the create may have been taken, so it must not be repeated.
+    let faults = Faults { error_503: 1.0, ..Faults::default() };
+    let emu = Emulator::builder().faults(faults).time_scale(0.01).start().await.unwrap();
+    let sup = supervisor(&emu).await;
+    assert!(!sup.config().retry_create_on_503, "off by default");
+    let run = sup.run("replicate/hello-world", json!({"text": "once"})).await.unwrap();
+    match run.wait().await {
+        Err(ActorError::Api(e)) => assert_eq!(e.status().map(|s| s.as_u16()), Some(503), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    let stats = sup.stats();
+    assert_eq!(stats.requests.creates, 1, "{stats:?}");
+    assert_eq!((stats.errored, stats.in_flight), (1, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

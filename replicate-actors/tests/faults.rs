@@ -1,6 +1,7 @@
-//! 1,000 predictions through supervisors against an emulator injecting faults: 5 % 503s, 2 % 429s, cut
-//! event streams, duplicated and reordered webhook deliveries. Every prediction must end with its
-//! correct output, and the emulator must have created exactly 1,000.
+//! 1,000 predictions through supervisors against an emulator injecting faults: 5 % 503s on GETs, 2 % 429s
+//! (on every request, creates included), cut event streams, duplicated and reordered webhook deliveries.
+//! Every prediction must end with its correct output, and the emulator must have created exactly 1,000,
+//! with no create retried after a 503 (creates are only retried after a 429, which is safe).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -45,6 +46,9 @@ async fn a_thousand_predictions_survive_the_faults_exactly_once() {
         sse_cut: 0.3,
         webhook_duplicate: 0.1,
         webhook_reorder: 0.1,
+        // 5xx only on GETs: a create is never retried after a 5xx (it may have been taken), so a 503 on
+        // a create would end its run with the error, as it should.
+        server_faults_on_gets_only: true,
         ..Faults::default()
     };
     let emu = Emulator::builder().faults(faults).seed(7).time_scale(0.02).start().await.unwrap();
@@ -110,5 +114,10 @@ async fn a_thousand_predictions_survive_the_faults_exactly_once() {
     assert_eq!((w.in_flight, w.queued, s.in_flight, s.queued), (0, 0, 0, 0));
     assert!(w.webhooks.duplicates > 0, "duplicates were seen and dropped: {w:?}");
     assert!(w.requests.rate_limited + s.requests.rate_limited > 0, "429s were met: {w:?} {s:?}");
+    let extra_creates = w.requests.creates + s.requests.creates - 1000;
+    assert!(
+        extra_creates <= w.requests.rate_limited + s.requests.rate_limited,
+        "creates are only repeated after a 429: {w:?} {s:?}"
+    );
     println!("webhooks: {w:?}\nstreams: {s:?}\nemulator: {emulator:?}");
 }
