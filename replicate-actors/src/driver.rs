@@ -109,20 +109,21 @@ async fn tell_or_finish<M>(
 /// [`safety_polls`] sweep covers them all.)
 pub(crate) async fn follow(shared: Arc<Shared>, tracker: Arc<Tracker>, me: ActorRef<PredictionActor>) {
     let Some(id) = tracker.id.get().cloned() else { return };
-    let (created_at, stream_url, resumed_stream) = {
+    let (created_at, streamable, resumed_stream) = {
         let mut state = tracker.state();
         let resumed = state.streaming;
         // A restarted actor does not reopen the stream (its events would be published twice).
         state.streaming = false;
-        let url = state.latest.as_ref().and_then(|p| p.urls.stream.clone());
-        (state.created_at.unwrap_or_else(Instant::now), url, resumed)
+        let streamable = state.latest.clone().filter(|p| p.urls.stream.is_some());
+        (state.created_at.unwrap_or_else(Instant::now), streamable, resumed)
     };
     let mut first_delay = None;
-    if shared.config.use_stream && stream_url.is_some() && !resumed_stream {
+    if let Some(prediction) = streamable.filter(|_| shared.config.use_stream && !resumed_stream) {
         shared.budget.others.take().await;
         bump(&shared.counters.streams);
-        bump(&shared.counters.gets);
-        let mut events = shared.client.predictions().stream(&id);
+        // The prediction as created carries its stream URL: no GET before connecting.
+        let mut events = shared.client.predictions().stream_from(&prediction);
+        drop(prediction);
         let mut done = false;
         while let Some(event) = events.next().await {
             match event {

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use kameo::actor::ActorRef;
-use replicate_core::TypedModel;
 use replicate_core::types::Prediction;
-use serde_json::Value;
+use replicate_core::{Replicate, TypedModel};
 use tokio::sync::mpsc;
 
 use crate::actor::{self, Cancel, GetState, PredictionActor, Subscribe, Wait};
@@ -136,12 +135,14 @@ impl futures_util::Stream for EventStream {
 /// A run of a [`TypedModel`]: [`wait`](Self::wait) gives its typed output.
 pub struct TypedHandle<M: TypedModel> {
     inner: PredictionHandle,
+    /// Binds the output's files (their downloads go through it).
+    client: Replicate,
     model: PhantomData<fn() -> M>,
 }
 
 impl<M: TypedModel> Clone for TypedHandle<M> {
     fn clone(&self) -> Self {
-        TypedHandle { inner: self.inner.clone(), model: PhantomData }
+        TypedHandle { inner: self.inner.clone(), client: self.client.clone(), model: PhantomData }
     }
 }
 
@@ -152,8 +153,8 @@ impl<M: TypedModel> std::fmt::Debug for TypedHandle<M> {
 }
 
 impl<M: TypedModel> TypedHandle<M> {
-    pub(crate) fn new(inner: PredictionHandle) -> Self {
-        TypedHandle { inner, model: PhantomData }
+    pub(crate) fn new(inner: PredictionHandle, client: Replicate) -> Self {
+        TypedHandle { inner, client, model: PhantomData }
     }
 
     /// The untyped handle (id, events, cancel).
@@ -161,33 +162,23 @@ impl<M: TypedModel> TypedHandle<M> {
         &self.inner
     }
 
-    /// Waits for the end and decodes the output as `M::Output`.
+    /// Waits for the end and decodes the output as `M::Output`, as [`replicate_core::typed::run`] does
+    /// (shaped by `M::SCHEMA`: a token stream joined into one string; [`FileOutput`]s bound to the
+    /// supervisor's client). An output that does not fit is [`ActorError::Output`].
+    ///
+    /// [`FileOutput`]: replicate_core::FileOutput
     pub async fn wait(&self) -> Result<M::Output, ActorError> {
         let prediction = self.inner.wait().await?;
-        decode::<M>(&prediction)
+        replicate_core::typed::decode_output::<M>(&self.client, &prediction).map_err(|e| match e {
+            replicate_core::Error::Decode { message, .. } => {
+                ActorError::Output { id: prediction.id.clone(), message }
+            }
+            other => ActorError::Api(Arc::new(other)),
+        })
     }
 
     /// Cancels the run (idempotent).
     pub async fn cancel(&self) {
         self.inner.cancel().await;
     }
-}
-
-/// The typed output of a succeeded prediction. A token stream (an array of strings) decodes into a
-/// `String` output joined.
-pub(crate) fn decode<M: TypedModel>(prediction: &Prediction) -> Result<M::Output, ActorError> {
-    let output = prediction.output.clone();
-    let first = match serde_json::from_value::<M::Output>(output.clone()) {
-        Ok(value) => return Ok(value),
-        Err(e) => e,
-    };
-    if let Value::Array(items) = &output
-        && items.iter().all(Value::is_string)
-    {
-        let joined: String = items.iter().filter_map(Value::as_str).collect();
-        if let Ok(value) = serde_json::from_value::<M::Output>(Value::String(joined)) {
-            return Ok(value);
-        }
-    }
-    Err(ActorError::Output { id: prediction.id.clone(), message: first.to_string() })
 }

@@ -27,6 +27,8 @@ pub type UnknownDelivery = Arc<dyn Fn(Prediction) + Send + Sync>;
 pub(crate) struct Shared {
     /// The client, without its own retries: the actors retry from the shared budget.
     pub(crate) client: Replicate,
+    /// The client as the user configured it (with its retries): typed outputs' files fetch through it.
+    pub(crate) user_client: Replicate,
     pub(crate) config: SupervisorConfig,
     pub(crate) budget: Budget,
     pub(crate) counters: Counters,

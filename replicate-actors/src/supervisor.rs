@@ -243,6 +243,7 @@ impl SupervisorBuilder {
         let (queue, queue_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             client,
+            user_client: self.client,
             budget: Budget::new(self.config.create_rate, self.config.other_rate),
             slots: Arc::new(Semaphore::new(self.config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
             wire: Semaphore::new(self.config.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS)),
@@ -365,7 +366,9 @@ impl Supervisor {
         }
     }
 
-    /// Runs a typed model: the input is checked first; [`TypedHandle::wait`] gives the typed output.
+    /// Runs a typed model: the input is checked first; [`TypedHandle::wait`] gives the typed output,
+    /// decoded as [`replicate_core::typed::run`] decodes it (shaped by `M::SCHEMA`: a token stream joined
+    /// into one string; its files fetch through this supervisor's client).
     pub async fn run_typed<M: TypedModel>(&self, input: &M::Input) -> Result<TypedHandle<M>, ActorError> {
         M::validate(input).map_err(|e| ActorError::Api(Arc::new(e)))?;
         let reference = match M::VERSION {
@@ -373,7 +376,7 @@ impl Supervisor {
             None => M::MODEL.to_owned(),
         };
         let handle = self.run(reference.as_str(), input).await?;
-        Ok(TypedHandle::new(handle))
+        Ok(TypedHandle::new(handle, self.shared.user_client.clone()))
     }
 
     async fn submit(&self, spec: RunSpec) -> Result<PredictionHandle, ActorError> {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use replicate_actors::{ActorError, PredictionEvent, ShutdownMode, Supervisor};
 use replicate_core::types::PredictionStatus;
-use replicate_core::{Replicate, TypedModel};
+use replicate_core::{FileOutput, Replicate, TypedModel};
 use replicate_emulator::{Emulator, EmulatorHandle, Faults};
 use serde_json::json;
 
@@ -228,6 +228,9 @@ async fn events_stream_the_tokens_and_a_late_subscriber_gets_the_state_first() {
     let joined: String = prediction.output.as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
     assert_eq!(text, joined);
     assert_eq!(sup.stats().requests.streams, 1);
+    // The create, the stream (no GET before it: the created prediction has the stream URL), the final GET.
+    assert_eq!(sup.stats().requests.total(), 3, "{:?}", sup.stats());
+    assert_eq!(emu.stats().requests, 3, "every request counted");
 
     let mut late = run.events().await;
     assert!(
@@ -264,7 +267,9 @@ impl TypedModel for Hello {
     type Output = String;
     const MODEL: &'static str = "replicate/hello-world";
     const VERSION: Option<&'static str> = None;
-    const SCHEMA: &'static str = "{}";
+    const SCHEMA: &'static str = r#"{"id": "v1", "openapi_schema": {"components": {"schemas": {
+        "Input": {"type": "object", "properties": {"text": {"type": "string"}}},
+        "Output": {"type": "string"}}}}}"#;
 }
 
 struct Tokens;
@@ -280,7 +285,39 @@ impl TypedModel for Tokens {
     type Output = String;
     const MODEL: &'static str = "emulator/stream-text";
     const VERSION: Option<&'static str> = None;
-    const SCHEMA: &'static str = "{}";
+    const SCHEMA: &'static str = r#"{"id": "v1", "openapi_schema": {"components": {"schemas": {
+        "Input": {"type": "object", "properties": {"prompt": {"type": "string"}, "max_tokens": {"type": "integer"}}},
+        "Output": {"type": "array", "items": {"type": "string"},
+                   "x-cog-array-type": "iterator", "x-cog-array-display": "concatenate"}}}}}"#;
+}
+
+struct Images;
+
+#[derive(serde::Serialize)]
+struct ImagesInput {
+    prompt: String,
+    num_outputs: u32,
+}
+
+impl TypedModel for Images {
+    type Input = ImagesInput;
+    type Output = Vec<FileOutput>;
+    const MODEL: &'static str = "black-forest-labs/flux-schnell";
+    const VERSION: Option<&'static str> = None;
+    const SCHEMA: &'static str = r#"{"id": "v1", "openapi_schema": {"components": {"schemas": {
+        "Input": {"type": "object", "properties": {"prompt": {"type": "string"}, "num_outputs": {"type": "integer"}}},
+        "Output": {"type": "array", "items": {"type": "string", "format": "uri"}}}}}}"#;
+}
+
+/// A model whose output is not what its type says.
+struct Mistyped;
+
+impl TypedModel for Mistyped {
+    type Input = HelloInput;
+    type Output = u64;
+    const MODEL: &'static str = "replicate/hello-world";
+    const VERSION: Option<&'static str> = None;
+    const SCHEMA: &'static str = Hello::SCHEMA;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,6 +330,22 @@ async fn a_typed_model_yields_its_typed_output() {
 
     let run = sup.run_typed::<Tokens>(&TokensInput { prompt: "x".into(), max_tokens: 3 }).await.unwrap();
     assert_eq!(run.wait().await.unwrap(), "Here is a");
+
+    // Files come bound to the client: they download through it.
+    let run = sup.run_typed::<Images>(&ImagesInput { prompt: "x".into(), num_outputs: 2 }).await.unwrap();
+    let files = run.wait().await.unwrap();
+    assert_eq!(files.len(), 2);
+    let bytes = files[1].bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"), "{:?}", &bytes[..bytes.len().min(8)]);
+
+    let run = sup.run_typed::<Mistyped>(&HelloInput { text: "x".into() }).await.unwrap();
+    match run.wait().await {
+        Err(ActorError::Output { id, message }) => {
+            assert_eq!(Some(id.as_str()), run.handle().id());
+            assert!(message.contains("output type"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
