@@ -16,14 +16,14 @@ use kameo::message::{Context, Message};
 use replicate_core::StreamEvent;
 use replicate_core::types::{Prediction, PredictionStatus};
 use serde_json::Value;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::driver;
 use crate::events::{ActorError, Outcome, PredictionEvent};
 use crate::shared::{Read, Shared};
 use crate::stats::{bump, drop_one};
-use crate::tracker::{Counted, Phase, Tracker};
+use crate::tracker::{Counted, Phase, Tracker, kept};
 
 /// What a prediction actor is started (and restarted) with.
 #[derive(Clone)]
@@ -122,10 +122,10 @@ impl PredictionActor {
     /// Takes in a prediction as seen by a poll, a webhook or a cancel, unless it would move the
     /// prediction backwards.
     fn observe(&mut self, prediction: Prediction) -> Option<Outcome> {
-        if self.tracker.outcome().is_some() {
+        if self.tracker.has_ended() {
             return None;
         }
-        let prediction = Arc::new(prediction);
+        let prediction = Arc::new(kept(prediction));
         let mut events = Vec::new();
         {
             let mut state = self.tracker.state();
@@ -238,13 +238,17 @@ pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
     // either finds it or is in the list taken here.
     let subscribers = {
         let mut state = tracker.state();
-        tracker.done.send_replace(Some(outcome.clone()));
+        tracker.set_outcome(outcome.clone());
         std::mem::take(&mut state.subscribers)
     };
     for tx in subscribers {
         let _ = tx.send(PredictionEvent::Completed(outcome.clone()));
     }
     shared.changed.notify_waiters();
+    let parent = tracker.state().parent.take();
+    if let Some(parent) = parent {
+        shared.parents.child_ended(parent);
+    }
 }
 
 impl PredictionActor {
@@ -285,7 +289,7 @@ pub(crate) struct DeadlineCanceled {
     canceled: bool,
 }
 
-/// Ask: a receiver that holds the outcome once the prediction ends.
+/// Ask: an [`OutcomeWaiter`], which gives the outcome once the prediction ends.
 #[derive(Debug)]
 pub struct Wait;
 
@@ -304,7 +308,7 @@ pub struct GetState;
 impl Message<Created> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, _: Created, _ctx: &mut Context<Self, ()>) {
-        if self.tracker.outcome().is_some() {
+        if self.tracker.has_ended() {
             return;
         }
         if let Some(latest) = self.tracker.latest() {
@@ -336,7 +340,7 @@ impl Message<Observed> for PredictionActor {
 impl Message<Streamed> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: Streamed, _ctx: &mut Context<Self, ()>) {
-        if self.tracker.outcome().is_some() {
+        if self.tracker.has_ended() {
             return;
         }
         let event = {
@@ -368,7 +372,7 @@ impl Message<StreamLost> for PredictionActor {
 impl Message<DeadlineReached> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, _: DeadlineReached, ctx: &mut Context<Self, ()>) {
-        if self.tracker.outcome().is_some() {
+        if self.tracker.has_ended() {
             return;
         }
         self.tracker.request_cancel();
@@ -395,9 +399,47 @@ impl Message<DeadlineCanceled> for PredictionActor {
 }
 
 impl Message<Wait> for PredictionActor {
-    type Reply = watch::Receiver<Option<Outcome>>;
+    type Reply = OutcomeWaiter;
     async fn handle(&mut self, _: Wait, _ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        self.tracker.done.subscribe()
+        OutcomeWaiter { tracker: self.tracker.clone() }
+    }
+}
+
+/// The answer to [`Wait`]: awaiting it gives the run's [`Outcome`] once the prediction ends.
+pub struct OutcomeWaiter {
+    tracker: Arc<Tracker>,
+}
+
+impl std::fmt::Debug for OutcomeWaiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutcomeWaiter").field("run", &self.tracker.key).finish()
+    }
+}
+
+impl kameo::Reply for OutcomeWaiter {
+    type Ok = Self;
+    type Error = Infallible;
+    type Value = Self;
+
+    fn to_result(self) -> Result<Self, Infallible> {
+        Ok(self)
+    }
+
+    fn into_any_err(self) -> Option<Box<dyn kameo::reply::ReplyError>> {
+        None
+    }
+
+    fn into_value(self) -> Self {
+        self
+    }
+}
+
+impl std::future::IntoFuture for OutcomeWaiter {
+    type Output = Outcome;
+    type IntoFuture = replicate_core::BoxFuture<'static, Outcome>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.tracker.wait_outcome().await })
     }
 }
 
@@ -429,7 +471,7 @@ pub(crate) fn subscribe(tracker: &Tracker) -> mpsc::UnboundedReceiver<Prediction
 impl Message<Cancel> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, _: Cancel, ctx: &mut Context<Self, ()>) {
-        if self.tracker.outcome().is_some() {
+        if self.tracker.has_ended() {
             return;
         }
         self.tracker.request_cancel();

@@ -13,7 +13,7 @@ use crate::actor::{self, CreateFailed, Created, Observed, PredictionActor, Strea
 use crate::events::ActorError;
 use crate::shared::{CreateError, Read, Shared};
 use crate::stats::{bump, drop_one};
-use crate::tracker::{Counted, Phase, Tracker};
+use crate::tracker::{Counted, Phase, Tracker, kept};
 
 /// Hands out slots under the concurrency limit in the order runs were submitted, and starts each
 /// run's create. Ends when the supervisor is gone.
@@ -60,7 +60,7 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
     let terminal = prediction.is_terminal().then(|| prediction.clone());
     {
         let mut state = tracker.state();
-        state.latest = Some(Arc::new(prediction));
+        state.latest = Some(Arc::new(kept(prediction)));
         state.created_at = Some(Instant::now());
         state.last_seen = Instant::now();
     }

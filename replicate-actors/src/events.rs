@@ -14,6 +14,8 @@ pub enum PredictionEvent {
     /// Waiting for a slot under the concurrency limit; not created yet.
     Queued,
     /// The prediction as now known: sent on creation, on each status change, and first to a late subscriber.
+    /// While it runs, its `input` is `null` (not kept twice in memory: the caller has it); the terminal
+    /// prediction carries it again.
     Status(Arc<Prediction>),
     /// A new chunk of output (a token of a text stream, a file URL, or one item of an iterator).
     Output(String),

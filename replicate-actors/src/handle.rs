@@ -10,7 +10,7 @@ use replicate_core::types::Prediction;
 use replicate_core::{Replicate, TypedModel};
 use tokio::sync::mpsc;
 
-use crate::actor::{self, Cancel, GetState, PredictionActor, Subscribe, Wait};
+use crate::actor::{self, Cancel, GetState, PredictionActor, Subscribe};
 use crate::events::{ActorError, Outcome, PredictionEvent, to_result};
 use crate::tracker::Tracker;
 
@@ -70,16 +70,11 @@ impl PredictionHandle {
     }
 
     /// How the prediction ended: the terminal prediction whatever its status, or the error that left none.
+    ///
+    /// Waits on the run's shared state (what [`Wait`](crate::Wait) answers with) without a message to
+    /// the actor, so a waiter costs no mailbox traffic and stays small.
     pub async fn outcome(&self) -> Outcome {
-        let mut rx = match self.actor.ask(Wait).await {
-            Ok(rx) => rx,
-            Err(_) => self.tracker.done.subscribe(),
-        };
-        let outcome = match rx.wait_for(Option::is_some).await {
-            Ok(outcome) => outcome.clone(),
-            Err(_) => None,
-        };
-        outcome.or_else(|| self.tracker.outcome()).unwrap_or(Err(ActorError::Stopped))
+        self.tracker.wait_outcome().await
     }
 
     /// Waits for the end: the prediction if it succeeded, else why not ([`ActorError::Failed`],
@@ -93,7 +88,8 @@ impl PredictionHandle {
         let _ = self.actor.ask(Cancel).await;
     }
 
-    /// The prediction as last seen (`None` before it is created).
+    /// The prediction as last seen (`None` before it is created); while it runs, without its `input`
+    /// (see [`PredictionEvent::Status`]).
     pub async fn state(&self) -> Option<Arc<Prediction>> {
         match self.actor.ask(GetState).await {
             Ok(state) => state,
@@ -103,7 +99,7 @@ impl PredictionHandle {
 
     /// Whether the run has ended.
     pub fn is_finished(&self) -> bool {
-        self.tracker.outcome().is_some()
+        self.tracker.has_ended()
     }
 
     /// The actor owning the prediction (for supervision, or to send it [`Cancel`]).

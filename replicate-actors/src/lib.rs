@@ -37,6 +37,7 @@ mod config;
 mod driver;
 mod events;
 mod handle;
+mod parents;
 mod shared;
 mod stats;
 mod supervisor;
@@ -44,7 +45,7 @@ mod tracker;
 #[cfg(feature = "webhooks")]
 mod webhooks;
 
-pub use actor::{ActorArgs, Cancel, GetState, PredictionActor, Subscribe, Wait};
+pub use actor::{ActorArgs, Cancel, GetState, OutcomeWaiter, PredictionActor, Subscribe, Wait};
 pub use budget::Rate;
 pub use config::{PollSchedule, SupervisorConfig};
 pub use events::{ActorError, Outcome, PredictionEvent};

@@ -2,6 +2,7 @@
 //! registries of runs and of predictions.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use crate::actor::PredictionActor;
 use crate::budget::{Budget, TokenBucket};
 use crate::config::SupervisorConfig;
 use crate::stats::{Counters, bump};
-use crate::tracker::Tracker;
+use crate::tracker::{CreateSpec, Tracker};
 
 /// Ids of finished predictions remembered, so late deliveries for them are ignored rather than handed to
 /// the unknown-prediction callback.
@@ -41,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) closed: AtomicBool,
     pub(crate) next_key: AtomicU64,
     pub(crate) registry: Mutex<Registry>,
+    /// The kameo supervisors parenting the prediction actors, a batch each.
+    pub(crate) parents: crate::parents::Parents,
     /// Signalled when a prediction id is registered or a run ends.
     pub(crate) changed: Notify,
     #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
@@ -58,8 +61,10 @@ impl std::fmt::Debug for Shared {
 pub(crate) struct Registry {
     pub(crate) live: HashMap<u64, Arc<Tracker>>,
     pub(crate) by_id: HashMap<String, ActorRef<PredictionActor>>,
-    finished: HashSet<String>,
-    finished_order: VecDeque<String>,
+    /// Finished prediction ids, as 64-bit hashes keyed per process (16 bytes each, not two strings).
+    finished: HashSet<u64>,
+    finished_order: VecDeque<u64>,
+    keys: std::hash::RandomState,
 }
 
 /// Where a webhook delivery goes.
@@ -75,7 +80,7 @@ impl Registry {
     pub(crate) fn route(&self, id: &str) -> Route {
         if let Some(actor) = self.by_id.get(id) {
             Route::Actor(actor.clone())
-        } else if self.finished.contains(id) {
+        } else if self.finished.contains(&self.keys.hash_one(id)) {
             Route::Finished
         } else {
             Route::Unknown
@@ -86,8 +91,9 @@ impl Registry {
         self.live.remove(&key);
         if let Some(id) = id {
             self.by_id.remove(id);
-            if self.finished.insert(id.to_owned()) {
-                self.finished_order.push_back(id.to_owned());
+            let key = self.keys.hash_one(id);
+            if self.finished.insert(key) {
+                self.finished_order.push_back(key);
             }
             while self.finished_order.len() > FINISHED_MEMORY {
                 if let Some(old) = self.finished_order.pop_front() {
@@ -180,12 +186,14 @@ impl Shared {
             unless_canceled(tracker, self.budget.creates.take()).await.ok_or(CreateError::Abandoned)?;
             let permit = unless_canceled(tracker, self.wire.acquire()).await.ok_or(CreateError::Abandoned)?;
             bump(&self.counters.creates);
-            let input = spec.input.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
+            let Some(CreateSpec { model, input, cancel_after }) = spec.to_create() else {
+                return Err(CreateError::Abandoned);
+            };
             let mut body = CreatePrediction::new(input);
             if let Some(url) = &self.config.webhook_url {
                 body = body.webhook(url.clone()).webhook_events_filter(self.config.webhook_events.clone());
             }
-            let request = match &spec.model {
+            let request = match &model {
                 ModelRef::Model { owner, name } => {
                     self.client.models().predictions().create(&format!("{owner}/{name}"), body)
                 }
@@ -193,7 +201,7 @@ impl Shared {
                     self.client.predictions().create(body.version(version.clone()))
                 }
             };
-            let request = match spec.cancel_after.or(self.config.cancel_after) {
+            let request = match cancel_after.or(self.config.cancel_after) {
                 Some(after) => request.cancel_after(after),
                 None => request,
             };
@@ -202,7 +210,7 @@ impl Shared {
             drop(permit);
             let error = match result {
                 Ok(prediction) => {
-                    spec.input.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    spec.created();
                     return Ok(prediction);
                 }
                 Err(e) => e,

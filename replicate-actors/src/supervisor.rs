@@ -23,7 +23,7 @@ use crate::events::ActorError;
 use crate::handle::{PredictionHandle, TypedHandle};
 use crate::shared::{Registry, Shared, UnknownDelivery};
 use crate::stats::{Stats, bump};
-use crate::tracker::{RunSpec, Tracker};
+use crate::tracker::{CreateSpec, RunSpec, Tracker};
 
 /// How [`Supervisor::shutdown`] treats predictions still running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl std::fmt::Debug for SupervisorActor {
 /// What the [`SupervisorActor`] is started with.
 #[derive(Clone)]
 pub struct SupervisorArgs {
-    shared: Weak<Shared>,
+    pub(crate) shared: Weak<Shared>,
 }
 
 impl std::fmt::Debug for SupervisorArgs {
@@ -105,7 +105,6 @@ impl Actor for SupervisorActor {
 #[derive(Clone)]
 pub struct Supervisor {
     pub(crate) shared: Arc<Shared>,
-    root: ActorRef<SupervisorActor>,
     #[cfg(feature = "webhooks")]
     pub(crate) receiver: Option<Arc<crate::webhooks::Receiver>>,
     #[cfg(feature = "webhooks")]
@@ -256,6 +255,7 @@ impl SupervisorBuilder {
             closed: AtomicBool::new(false),
             next_key: AtomicU64::new(1),
             registry: Mutex::new(Registry::default()),
+            parents: Default::default(),
             changed: Notify::new(),
             on_unknown: self.on_unknown,
         });
@@ -263,14 +263,9 @@ impl SupervisorBuilder {
         if shared.webhooks_on() {
             tokio::spawn(driver::safety_polls(Arc::downgrade(&shared)));
         }
-        let root = SupervisorActor::spawn_with_mailbox(
-            SupervisorArgs { shared: Arc::downgrade(&shared) },
-            mailbox::unbounded(),
-        );
         #[allow(unused_mut)]
         let mut supervisor = Supervisor {
             shared,
-            root,
             #[cfg(feature = "webhooks")]
             receiver: None,
             #[cfg(feature = "webhooks")]
@@ -326,12 +321,8 @@ impl IntoFuture for RunRequest {
                     message,
                 }))
             })?;
-            let spec = RunSpec {
-                model,
-                input: Mutex::new(Some(input)),
-                cancel_after: self.cancel_after,
-                deadline: self.deadline,
-            };
+            let spec =
+                RunSpec::new(CreateSpec { model, input, cancel_after: self.cancel_after }, self.deadline);
             self.supervisor.submit(spec).await
         })
     }
@@ -389,7 +380,9 @@ impl Supervisor {
         bump(&shared.counters.queued);
         shared.registry().live.insert(key, tracker.clone());
         let args = ActorArgs { shared: shared.clone(), tracker: tracker.clone() };
-        let actor = PredictionActor::supervise(&self.root, args)
+        let parent = shared.parents.take(Arc::downgrade(shared));
+        tracker.state().parent = Some(parent.clone());
+        let actor = PredictionActor::supervise(&parent.actor, args)
             .restart_policy(RestartPolicy::Transient)
             .restart_limit(10, Duration::from_secs(10))
             .spawn_with_mailbox(mailbox::unbounded())
@@ -427,8 +420,7 @@ impl Supervisor {
             self.cancel_all().await;
         }
         self.wait_idle().await;
-        let _ = self.root.stop_gracefully().await;
-        self.root.wait_for_shutdown().await;
+        self.shared.parents.stop_all().await;
         #[cfg(feature = "webhooks")]
         if let Some(server) = &self.server {
             server.stop();

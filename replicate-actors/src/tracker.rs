@@ -10,7 +10,7 @@ use kameo::actor::ActorRef;
 use replicate_core::ModelRef;
 use replicate_core::types::Prediction;
 use serde_json::Value;
-use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::Instant;
 
 use crate::actor::PredictionActor;
@@ -19,11 +19,33 @@ use crate::events::{Outcome, PredictionEvent};
 /// What one run creates.
 #[derive(Debug)]
 pub(crate) struct RunSpec {
-    pub(crate) model: ModelRef,
-    /// The input until the create succeeds (then dropped: the prediction carries it).
-    pub(crate) input: Mutex<Option<Value>>,
-    pub(crate) cancel_after: Option<Duration>,
+    /// What the create sends, until it succeeds (then dropped: the prediction carries it).
+    pub(crate) create: Mutex<Option<Box<CreateSpec>>>,
     pub(crate) deadline: Option<Duration>,
+}
+
+/// The body of a run's create, kept only until the prediction exists.
+#[derive(Debug, Clone)]
+pub(crate) struct CreateSpec {
+    pub(crate) model: ModelRef,
+    pub(crate) input: Value,
+    pub(crate) cancel_after: Option<Duration>,
+}
+
+impl RunSpec {
+    pub(crate) fn new(create: CreateSpec, deadline: Option<Duration>) -> Self {
+        RunSpec { create: Mutex::new(Some(Box::new(create))), deadline }
+    }
+
+    /// A copy of what to create (`None` once created).
+    pub(crate) fn to_create(&self) -> Option<CreateSpec> {
+        self.create.lock().unwrap_or_else(|p| p.into_inner()).as_deref().cloned()
+    }
+
+    /// Drops what the create needed: the prediction exists.
+    pub(crate) fn created(&self) {
+        self.create.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
 }
 
 /// Where the create of a prediction stands.
@@ -70,7 +92,10 @@ pub(crate) struct Tracker {
     pub(crate) actor: OnceLock<ActorRef<PredictionActor>>,
     /// Incarnations of the actor started so far.
     pub(crate) starts: AtomicU32,
-    pub(crate) done: watch::Sender<Option<Outcome>>,
+    /// How the run ended, set once (under the state's lock) by [`finish`](crate::actor::finish).
+    ended: OnceLock<Outcome>,
+    /// Wakes whoever waits for the end (a `Notify` rather than a watch channel: no allocation per run).
+    ended_signal: tokio::sync::Notify,
     pub(crate) inner: Mutex<TrackerState>,
 }
 
@@ -93,6 +118,8 @@ pub(crate) struct TrackerState {
     pub(crate) permit: Option<OwnedSemaphorePermit>,
     /// Which gauge of the statistics counts this run.
     pub(crate) counted: Counted,
+    /// The kameo supervisor parenting the actor, told when the run ends.
+    pub(crate) parent: Option<Arc<crate::parents::Parent>>,
 }
 
 /// Which gauge counts a run: changed only under the tracker's lock, so each run leaves its gauge once.
@@ -120,7 +147,8 @@ impl Tracker {
             id: OnceLock::new(),
             actor: OnceLock::new(),
             starts: AtomicU32::new(0),
-            done: watch::Sender::new(None),
+            ended: OnceLock::new(),
+            ended_signal: tokio::sync::Notify::new(),
             inner: Mutex::new(TrackerState {
                 last_seen: Instant::now(),
                 latest: None,
@@ -131,6 +159,7 @@ impl Tracker {
                 streaming: false,
                 permit: None,
                 counted: Counted::Queued,
+                parent: None,
             }),
         }
     }
@@ -160,10 +189,44 @@ impl Tracker {
     }
 
     pub(crate) fn outcome(&self) -> Option<Outcome> {
-        self.done.borrow().clone()
+        self.ended.get().cloned()
+    }
+
+    /// Whether the run has ended.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended.get().is_some()
+    }
+
+    /// Records the outcome (the first one wins) and wakes the waiters.
+    pub(crate) fn set_outcome(&self, outcome: Outcome) {
+        let _ = self.ended.set(outcome);
+        self.ended_signal.notify_waiters();
+    }
+
+    /// Waits for the outcome.
+    pub(crate) async fn wait_outcome(&self) -> Outcome {
+        loop {
+            let notified = self.ended_signal.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(outcome) = self.ended.get() {
+                return outcome.clone();
+            }
+            notified.await;
+        }
     }
 
     pub(crate) fn latest(&self) -> Option<Arc<Prediction>> {
         self.state().latest.clone()
     }
+}
+
+/// The prediction as a tracker keeps it while it runs: without its input (the caller has it; the
+/// prediction as created and as delivered echoes it, and even a small JSON object costs over 600
+/// bytes). A terminal prediction, the outcome, keeps everything.
+pub(crate) fn kept(mut prediction: Prediction) -> Prediction {
+    if !prediction.is_terminal() {
+        prediction.input = Value::Null;
+    }
+    prediction
 }
