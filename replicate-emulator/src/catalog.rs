@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use crate::clock::{Ts, now_micros};
 use crate::lifecycle::RunContext;
-use crate::schema::CogSchema;
 
 /// The future a model handler returns: the final output or an error message.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
@@ -29,48 +28,63 @@ pub struct Version {
     pub cog_version: Option<String>,
     /// The version's `openapi_schema`.
     pub openapi_schema: Value,
-    /// Parsed Input/Output schema (iterator/file/secret facts).
-    pub schema: CogSchema,
-    /// The shared Cog schema model, when the schema parses (validation and synthesis).
+    /// The parsed Cog schema (validation, defaults, secrets, output kind and synthesis); `None` when the
+    /// `openapi_schema` is not a usable Cog schema, in which case inputs are taken as they come.
     pub cog: Option<replicate_cog::CogSchema>,
 }
 
 impl Version {
     /// A version from its parts.
     pub fn new(id: impl Into<Arc<str>>, cog_version: Option<String>, openapi_schema: Value) -> Self {
-        let mut schema = CogSchema::from_openapi(&openapi_schema);
-        if replicate_cog::legacy_array_iterator(cog_version.as_deref()) {
-            schema = schema.legacy_arrays_are_iterators();
-        }
         let cog = replicate_cog::CogSchema::from_openapi(&openapi_schema, cog_version.as_deref()).ok();
-        if let Some(c) = &cog {
-            schema.iterator = c.output().is_iterator();
-            schema.concatenate = c.output().is_concatenate();
-        }
-        Version { id: id.into(), created: now_micros(), cog_version, openapi_schema, schema, cog }
+        Version { id: id.into(), created: now_micros(), cog_version, openapi_schema, cog }
     }
 
     /// Validates an input; on success returns it with defaults applied.
     pub fn validate(&self, input: &Value) -> Result<Value, Vec<crate::problem::InvalidField>> {
-        match &self.cog {
-            Some(cog) => match cog.validate_input(input) {
-                Ok(()) => {
-                    let mut v = cog.with_defaults(input);
-                    if let Some(o) = v.as_object_mut() {
-                        o.retain(|_, x| !x.is_null());
-                    }
-                    Ok(v)
+        let Some(cog) = &self.cog else { return Ok(input.clone()) };
+        match cog.validate_input(input) {
+            Ok(()) => {
+                let mut v = cog.with_defaults(input);
+                if let Some(o) = v.as_object_mut() {
+                    o.retain(|_, x| !x.is_null());
                 }
-                Err(fields) => Err(fields
-                    .into_iter()
-                    .map(|f| crate::problem::InvalidField {
-                        kind: f.r#type,
-                        field: f.field,
-                        description: f.description,
-                    })
-                    .collect()),
-            },
-            None => self.schema.validate(input),
+                Ok(v)
+            }
+            Err(fields) => Err(fields
+                .into_iter()
+                .map(|f| crate::problem::InvalidField {
+                    kind: f.r#type,
+                    field: f.field,
+                    description: f.description,
+                })
+                .collect()),
+        }
+    }
+
+    /// The input as stored: secret fields (`x-cog-secret`) replaced by asterisks.
+    pub fn redact(&self, input: &Value) -> Value {
+        let mut v = input.clone();
+        let (Some(cog), Some(o)) = (&self.cog, v.as_object_mut()) else { return v };
+        for f in cog.inputs().iter().filter(|f| matches!(f.ty, replicate_cog::InputType::Secret)) {
+            if let Some(slot) = o.get_mut(&f.name)
+                && !slot.is_null()
+            {
+                *slot = Value::String("**********".into());
+            }
+        }
+        v
+    }
+
+    /// How the output streams: `None` for a single value, files (a stream under `/v1/files/...`) or items.
+    pub fn stream_kind(&self) -> Option<crate::record::StreamKind> {
+        use replicate_cog::OutputSchema;
+        match self.cog.as_ref()?.output() {
+            OutputSchema::Iterator { item, .. } if matches!(**item, OutputSchema::File) => {
+                Some(crate::record::StreamKind::Files)
+            }
+            OutputSchema::Iterator { .. } => Some(crate::record::StreamKind::Items),
+            _ => None,
         }
     }
 
@@ -280,5 +294,46 @@ impl ModelSpec {
     /// The version id the model will have.
     pub fn current_version_id(&self) -> Option<String> {
         self.model.latest().map(|v| v.id.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version() -> Version {
+        Version::new(
+            "v1",
+            Some("0.9.4".into()),
+            crate::builtin::cog_schema(
+                json!({
+                    "prompt": {"type": "string", "x-order": 0, "maxLength": 5},
+                    "width": {"type": "integer", "x-order": 1, "default": 8, "minimum": 1, "maximum": 10},
+                    "key": {"type": "string", "format": "password", "x-cog-secret": true, "x-order": 2}
+                }),
+                &["prompt"],
+                json!({"type": "array", "items": {"type": "string", "format": "uri"}, "x-cog-array-type": "iterator"}),
+                json!({}),
+            ),
+        )
+    }
+
+    #[test]
+    fn validates_applies_defaults_and_redacts_secrets() {
+        let v = version();
+        assert_eq!(v.validate(&json!({"prompt": "hi"})).unwrap()["width"], 8);
+        let kinds: Vec<String> =
+            v.validate(&json!({"width": 11})).unwrap_err().into_iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, ["required", "maximum"]);
+        let stored = v.redact(&json!({"prompt": "p", "key": "sekrit"}));
+        assert_eq!((stored["prompt"].as_str(), stored["key"].as_str()), (Some("p"), Some("**********")));
+        assert_eq!(v.stream_kind(), Some(crate::record::StreamKind::Files));
+    }
+
+    #[test]
+    fn an_unusable_schema_takes_inputs_as_they_come() {
+        let v = Version::new("v2", None, json!({"not": "a cog schema"}));
+        assert_eq!(v.validate(&json!({"x": 1})).unwrap(), json!({"x": 1}));
+        assert_eq!(v.stream_kind(), None);
     }
 }

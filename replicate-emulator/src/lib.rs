@@ -33,7 +33,6 @@ mod problem;
 mod record;
 mod retention;
 mod routes;
-mod schema;
 mod sse;
 mod state;
 mod stats;

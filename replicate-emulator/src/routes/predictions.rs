@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use crate::catalog::{Model, Version};
 use crate::clock::{now_micros, parse_rfc3339};
 use crate::problem::{ApiResult, Problem};
-use crate::record::{Cell, Kind, Record, StreamKind};
+use crate::record::{Cell, Kind, Record};
 use crate::state::AppState;
 use crate::{lifecycle, synth, webhooks};
 
@@ -124,9 +124,8 @@ pub async fn create_for(
     body: CreateBody,
 ) -> ApiResult<Response> {
     let input = body.input.unwrap_or_else(|| json!({}));
-    let schema = &target.version.schema;
     let validated = target.version.validate(&input).map_err(Problem::invalid_input)?;
-    let stored = if schema.has_secrets() { schema.redact(&input) } else { input };
+    let stored = target.version.redact(&input);
     let filter =
         webhooks::parse_filter(body.webhook_events_filter.as_deref()).map_err(Problem::unprocessable)?;
     let deadline = match headers.get("cancel-after") {
@@ -143,8 +142,8 @@ pub async fn create_for(
     };
     let model_key: Arc<str> = Arc::from(target.model.key());
     let mut rec = Record::new(model_key, target.reported.clone(), stored);
-    if schema.iterator {
-        rec.stream = if schema.outputs_files() { StreamKind::Files } else { StreamKind::Items };
+    if let Some(kind) = target.version.stream_kind() {
+        rec.stream = kind;
     }
     rec.stream_flag = body.stream == Some(true);
     rec.deadline = deadline;
