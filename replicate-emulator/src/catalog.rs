@@ -141,6 +141,30 @@ pub struct Model {
 }
 
 impl Model {
+    /// A public, unofficial model with one version and no handler (outputs synthesised from its schema).
+    pub fn new(owner: &str, name: &str, version: Version) -> Self {
+        Model {
+            owner: owner.into(),
+            name: name.into(),
+            description: None,
+            visibility: "public".into(),
+            official: false,
+            hardware: "cpu".into(),
+            github_url: None,
+            paper_url: None,
+            license_url: None,
+            cover_image_url: None,
+            readme: None,
+            created: now_micros(),
+            versions: vec![Arc::new(version)],
+            run_count: Arc::new(AtomicU64::new(0)),
+            handler: None,
+            setup_seconds: 0.05,
+            default_example: None,
+            tags: Vec::new(),
+        }
+    }
+
     /// `owner/name`.
     pub fn key(&self) -> String {
         format!("{}/{}", self.owner, self.name)
@@ -232,28 +256,7 @@ impl ModelSpec {
         let handler: Handler = Arc::new(move |input, ctx| Box::pin(handler(input, ctx)));
         let version =
             Version::new(crate::ids::version_id_for(owner_name), Some("0.9.4".into()), openapi_schema);
-        ModelSpec {
-            model: Model {
-                owner: owner.to_string(),
-                name: name.to_string(),
-                description: None,
-                visibility: "public".into(),
-                official: false,
-                hardware: "cpu".into(),
-                github_url: None,
-                paper_url: None,
-                license_url: None,
-                cover_image_url: None,
-                readme: None,
-                created: now_micros(),
-                versions: vec![Arc::new(version)],
-                run_count: Arc::new(AtomicU64::new(0)),
-                handler: Some(handler),
-                setup_seconds: 0.05,
-                default_example: None,
-                tags: Vec::new(),
-            },
-        }
+        ModelSpec { model: Model { handler: Some(handler), ..Model::new(owner, name, version) } }
     }
 
     /// Sets the description.

@@ -6,13 +6,10 @@
 //! the last one is the latest); a version id seen twice is loaded once.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use serde_json::Value;
 
 use crate::catalog::{Model, Version};
-use crate::clock::now_micros;
 
 /// A model built from one version file.
 pub fn model_from_version(owner: &str, name: &str, doc: &Value) -> Result<Model, String> {
@@ -24,24 +21,10 @@ pub fn model_from_version(owner: &str, name: &str, doc: &Value) -> Result<Model,
     let cog = doc.get("cog_version").and_then(Value::as_str).map(str::to_string);
     let version = Version::new(id, cog, schema);
     Ok(Model {
-        owner: owner.into(),
-        name: name.into(),
         description: Some(format!("{owner}/{name} (emulated from its Cog schema)")),
-        visibility: "public".into(),
-        official: false,
         hardware: "gpu-t4".into(),
-        github_url: None,
-        paper_url: None,
-        license_url: None,
-        cover_image_url: None,
-        readme: None,
-        created: now_micros(),
-        versions: vec![Arc::new(version)],
-        run_count: Arc::new(AtomicU64::new(0)),
-        handler: None,
         setup_seconds: 0.3,
-        default_example: None,
-        tags: Vec::new(),
+        ..Model::new(owner, name, version)
     })
 }
 
