@@ -23,7 +23,7 @@ use crate::driver;
 use crate::events::{ActorError, Outcome, PredictionEvent};
 use crate::shared::{Read, Shared};
 use crate::stats::{bump, drop_one};
-use crate::tracker::{Counted, Phase, Tracker, kept};
+use crate::tracker::{Counted, Phase, Progress, Seen, Tracker, kept, latest_of};
 
 /// What a prediction actor is started (and restarted) with.
 #[derive(Clone)]
@@ -126,15 +126,16 @@ impl PredictionActor {
             return None;
         }
         let prediction = Arc::new(kept(prediction));
+        let progress = Progress::of(&prediction);
         let mut events = Vec::new();
         {
             let mut state = self.tracker.state();
             if let Some(current) = &state.latest
-                && regresses(current, &prediction)
+                && current.progress.regressed_by(&progress)
             {
                 return None;
             }
-            let status_changed = state.latest.as_ref().is_none_or(|c| c.status != prediction.status);
+            let status_changed = state.latest.as_ref().is_none_or(|c| c.progress.status != progress.status);
             if !state.streaming {
                 let (outputs, sent) =
                     new_outputs(&prediction.output, state.outputs_sent, prediction.is_terminal());
@@ -151,7 +152,10 @@ impl PredictionActor {
             if status_changed {
                 events.insert(0, PredictionEvent::Status(prediction.clone()));
             }
-            state.latest = Some(prediction.clone());
+            // A final prediction goes into the outcome instead.
+            if !prediction.is_terminal() {
+                state.latest = Some(Seen::new(&prediction));
+            }
             state.last_seen = tokio::time::Instant::now();
         }
         self.publish(events);
@@ -168,25 +172,6 @@ impl PredictionActor {
             }
         });
     }
-}
-
-/// Whether `next` would move the prediction backwards from `current` (a stale or reordered delivery).
-fn regresses(current: &Prediction, next: &Prediction) -> bool {
-    let rank = |s: PredictionStatus| match s {
-        PredictionStatus::Starting => 0,
-        PredictionStatus::Processing | PredictionStatus::Unknown => 1,
-        _ => 2,
-    };
-    let (a, b) = (rank(current.status), rank(next.status));
-    if current.is_terminal() || b < a {
-        return true;
-    }
-    if b == a {
-        let len = |v: &Value| v.as_array().map_or(0, Vec::len);
-        let logs = |p: &Prediction| p.logs.as_deref().map_or(0, str::len);
-        return len(&next.output) < len(&current.output) || logs(next) < logs(current);
-    }
-    false
 }
 
 /// Output items beyond the `sent` already published: new items of a growing array, or (once terminal)
@@ -233,12 +218,13 @@ pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
         Err(ActorError::Canceled(_)) => bump(&c.canceled),
         Err(_) => bump(&c.errored),
     }
-    shared.registry().forget(tracker.key, tracker.id.get().map(String::as_str));
+    shared.registry().forget(tracker.key, tracker.id.get().map(|id| &**id));
     // The outcome is set under the state's lock, where `subscribe` looks for it: every subscriber
     // either finds it or is in the list taken here.
     let subscribers = {
         let mut state = tracker.state();
         tracker.set_outcome(outcome.clone());
+        state.latest = None;
         std::mem::take(&mut state.subscribers)
     };
     for tx in subscribers {
@@ -393,7 +379,7 @@ impl Message<DeadlineReached> for PredictionActor {
 impl Message<DeadlineCanceled> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: DeadlineCanceled, ctx: &mut Context<Self, ()>) {
-        let id = self.tracker.id.get().cloned();
+        let id = self.tracker.id.get().map(|id| id.to_string());
         self.end(Err(ActorError::DeadlineExceeded { id, canceled: msg.canceled }), ctx);
     }
 }
@@ -454,8 +440,8 @@ impl Message<Subscribe> for PredictionActor {
 pub(crate) fn subscribe(tracker: &Tracker) -> mpsc::UnboundedReceiver<PredictionEvent> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut state = tracker.state();
-    let first = match &state.latest {
-        Some(latest) => PredictionEvent::Status(latest.clone()),
+    let first = match latest_of(tracker, &state) {
+        Some(latest) => PredictionEvent::Status(latest),
         None => PredictionEvent::Queued,
     };
     let _ = tx.send(first);
@@ -498,28 +484,6 @@ impl Message<GetState> for PredictionActor {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn prediction(status: &str, output: Value, logs: &str) -> Prediction {
-        serde_json::from_value(json!({
-            "id": "p1", "version": "v", "input": {}, "output": output, "logs": logs, "error": null,
-            "status": status, "created_at": "2025-01-01T00:00:00Z", "urls": {"get": "x", "cancel": "y", "web": "z"}
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn older_deliveries_are_regressions() {
-        let processing = prediction("processing", json!(["a", "b"]), "l1\nl2\n");
-        let earlier = prediction("processing", json!(["a"]), "l1\n");
-        let starting = prediction("starting", Value::Null, "");
-        let done = prediction("succeeded", json!(["a", "b", "c"]), "l1\nl2\n");
-        assert!(regresses(&processing, &earlier));
-        assert!(regresses(&processing, &starting));
-        assert!(!regresses(&processing, &done));
-        assert!(regresses(&done, &processing), "nothing moves a terminal prediction");
-        assert!(regresses(&done, &done), "a repeat of the terminal state is ignored too");
-        assert!(!regresses(&earlier, &processing));
-    }
 
     #[test]
     fn outputs_are_published_once() {

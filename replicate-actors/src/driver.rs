@@ -13,7 +13,7 @@ use crate::actor::{self, CreateFailed, Created, Observed, PredictionActor, Strea
 use crate::events::ActorError;
 use crate::shared::{CreateError, Read, Shared};
 use crate::stats::{bump, drop_one};
-use crate::tracker::{Counted, Phase, Tracker, kept};
+use crate::tracker::{Counted, Phase, Seen, Tracker, kept};
 
 /// Hands out slots under the concurrency limit in the order runs were submitted, and starts each
 /// run's create. Ends when the supervisor is gone.
@@ -55,12 +55,16 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
             return;
         }
     };
-    let id = prediction.id.clone();
+    let id: Arc<str> = Arc::from(prediction.id.as_str());
     let _ = tracker.id.set(id.clone());
-    let terminal = prediction.is_terminal().then(|| prediction.clone());
+    // A prediction final already is observed as such below (kept as the outcome, not as running).
+    let (seen, terminal) = match prediction.is_terminal() {
+        true => (None, Some(prediction)),
+        false => (Some(Seen::new(&kept(prediction))), None),
+    };
     {
         let mut state = tracker.state();
-        state.latest = Some(Arc::new(kept(prediction)));
+        state.latest = seen;
         state.created_at = Some(Instant::now());
         state.last_seen = Instant::now();
     }
@@ -114,7 +118,7 @@ pub(crate) async fn follow(shared: Arc<Shared>, tracker: Arc<Tracker>, me: Actor
         let resumed = state.streaming;
         // A restarted actor does not reopen the stream (its events would be published twice).
         state.streaming = false;
-        let streamable = state.latest.clone().filter(|p| p.urls.stream.is_some());
+        let streamable = state.latest.as_ref().and_then(Seen::prediction).filter(|p| p.urls.stream.is_some());
         (state.created_at.unwrap_or_else(Instant::now), streamable, resumed)
     };
     let mut first_delay = None;
@@ -189,7 +193,7 @@ pub(crate) async fn safety_polls(shared: Weak<Shared>) {
     loop {
         tokio::time::sleep(tick).await;
         let Some(shared) = shared.upgrade() else { return };
-        let due: Vec<(String, ActorRef<PredictionActor>)> = {
+        let due: Vec<(Arc<str>, ActorRef<PredictionActor>)> = {
             let registry = shared.registry();
             registry
                 .live

@@ -35,7 +35,7 @@ impl PredictionHandle {
 
     /// The prediction id, once created.
     pub fn id(&self) -> Option<&str> {
-        self.tracker.id.get().map(String::as_str)
+        self.tracker.id.get().map(|id| &**id)
     }
 
     /// Waits until the prediction is created and returns its id; the error if it never will be.

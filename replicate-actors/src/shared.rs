@@ -48,6 +48,8 @@ pub(crate) struct Shared {
     pub(crate) changed: Notify,
     #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
     pub(crate) on_unknown: Option<UnknownDelivery>,
+    /// The model of the latest run: runs of one model share it rather than each keeping its own.
+    pub(crate) last_model: Mutex<Option<Arc<ModelRef>>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -60,7 +62,8 @@ impl std::fmt::Debug for Shared {
 #[derive(Default)]
 pub(crate) struct Registry {
     pub(crate) live: HashMap<u64, Arc<Tracker>>,
-    pub(crate) by_id: HashMap<String, ActorRef<PredictionActor>>,
+    /// Keyed by the tracker's own copy of the id.
+    pub(crate) by_id: HashMap<Arc<str>, ActorRef<PredictionActor>>,
     /// Finished prediction ids, as 64-bit hashes keyed per process (16 bytes each, not two strings).
     finished: HashSet<u64>,
     finished_order: VecDeque<u64>,
@@ -112,6 +115,15 @@ pub(crate) enum Read {
 }
 
 impl Shared {
+    /// `model`, shared with earlier runs of the same model.
+    pub(crate) fn model(&self, model: ModelRef) -> Arc<ModelRef> {
+        let mut last = self.last_model.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some(shared) if **shared == model => shared.clone(),
+            _ => last.insert(Arc::new(model)).clone(),
+        }
+    }
+
     pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -189,11 +201,14 @@ impl Shared {
             let Some(CreateSpec { model, input, cancel_after }) = spec.to_create() else {
                 return Err(CreateError::Abandoned);
             };
+            let input = serde_json::from_str(&input).map_err(|e| {
+                CreateError::Api(Error::InvalidInput { field: "input".to_owned(), message: e.to_string() })
+            })?;
             let mut body = CreatePrediction::new(input);
             if let Some(url) = &self.config.webhook_url {
                 body = body.webhook(url.clone()).webhook_events_filter(self.config.webhook_events.clone());
             }
-            let request = match &model {
+            let request = match &*model {
                 ModelRef::Model { owner, name } => {
                     self.client.models().predictions().create(&format!("{owner}/{name}"), body)
                 }

@@ -258,6 +258,7 @@ impl SupervisorBuilder {
             parents: Default::default(),
             changed: Notify::new(),
             on_unknown: self.on_unknown,
+            last_model: Mutex::new(None),
         });
         tokio::spawn(driver::dispatch(Arc::downgrade(&shared), queue_rx));
         if shared.webhooks_on() {
@@ -282,7 +283,8 @@ impl SupervisorBuilder {
 pub struct RunRequest {
     supervisor: Supervisor,
     model: Result<replicate_core::ModelRef, replicate_core::Error>,
-    input: Result<serde_json::Value, String>,
+    /// The input as compact JSON text: a queued run holds one small allocation, not a tree of them.
+    input: Result<Box<str>, String>,
     cancel_after: Option<Duration>,
     deadline: Option<Duration>,
 }
@@ -321,6 +323,7 @@ impl IntoFuture for RunRequest {
                     message,
                 }))
             })?;
+            let model = self.supervisor.shared.model(model);
             let spec =
                 RunSpec::new(CreateSpec { model, input, cancel_after: self.cancel_after }, self.deadline);
             self.supervisor.submit(spec).await
@@ -343,8 +346,8 @@ impl Supervisor {
     /// Runs a model (`owner/name`, `owner/name:<version>` or a version id): awaiting the request submits
     /// it and returns its handle at once; the prediction is created when a slot and the budget allow.
     pub fn run(&self, model: impl IntoModelRef, input: impl Serialize) -> RunRequest {
-        let input = match serde_json::to_value(input) {
-            Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+        let input = match serde_json::to_string(&input) {
+            Ok(text) if text.starts_with('{') => Ok(text.into_boxed_str()),
             Ok(other) => Err(format!("a model's input must be a JSON object, not {other}")),
             Err(e) => Err(e.to_string()),
         };
