@@ -3,7 +3,7 @@
 //! and how soon completion is noticed (median of now − `completed_at`).
 //!
 //! `cargo bench -p replicate-actors --features webhooks --bench in_flight -- [--n 10000] [--seconds 10]
-//!  [--spread S] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N]]`
+//!  [--spread S] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N] [--python-limit S]]`
 //!
 //! `--spread S` spreads the slow predictions' durations evenly over `seconds .. seconds + S`, so that
 //! completions do not all land in the same instant (without it, 10,000 end within about 100 ms).
@@ -11,7 +11,8 @@
 //! Scenarios: `webhooks` (N slow predictions at once, deliveries of start and completed), `poll` (N/50
 //! slow predictions, polling only), `stream` (N/10 token streams of about the same length, SSE), and
 //! with `--python`, the official Python SDK (`AsyncReplicate`, one task per prediction, its own polling)
-//! on the webhooks scenario's workload.
+//! on the webhooks scenario's workload (`--python-limit S` stops it after S seconds and reports how far
+//! it got).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -282,7 +283,13 @@ fn run_scenario(exe: &std::path::Path, mode: &str, n: usize, seconds: f64, sprea
     Some(result)
 }
 
-fn run_python(exe: &std::path::Path, python: &str, n: usize, seconds: f64) -> Option<Value> {
+fn run_python(
+    exe: &std::path::Path,
+    python: &str,
+    n: usize,
+    seconds: f64,
+    limit: Option<f64>,
+) -> Option<Value> {
     let emu = start_emulator(exe, 1.0);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python_sdk.py");
     let output = Command::new(python)
@@ -290,6 +297,7 @@ fn run_python(exe: &std::path::Path, python: &str, n: usize, seconds: f64) -> Op
         .arg(&emu.base_url)
         .arg(n.to_string())
         .arg(seconds.to_string())
+        .args(limit.map(|l| l.to_string()))
         .stderr(Stdio::inherit())
         .output()
         .ok()?;
@@ -310,6 +318,7 @@ fn orchestrate() {
     let spread: f64 = value("--spread").and_then(|v| v.parse().ok()).unwrap_or(0.0);
     let python = value("--python");
     let python_n: usize = value("--python-n").and_then(|v| v.parse().ok()).unwrap_or(n);
+    let python_limit: Option<f64> = value("--python-limit").and_then(|v| v.parse().ok());
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
     let scenarios = [("webhooks", n), ("poll", (n / 50).max(1)), ("stream", (n / 10).max(1))];
     println!("{seconds}-second predictions; the emulator runs in a child process at time scale 1");
@@ -323,7 +332,7 @@ fn orchestrate() {
         }
     }
     if let Some(python) = python {
-        match run_python(&exe, &python, python_n, seconds) {
+        match run_python(&exe, &python, python_n, seconds, python_limit) {
             Some(r) => println!("{r}"),
             None => println!("{{\"mode\": \"python-sdk\", \"error\": \"no result\"}}"),
         }
