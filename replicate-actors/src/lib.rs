@@ -38,6 +38,7 @@ mod driver;
 mod events;
 mod handle;
 mod parents;
+mod recent;
 mod shared;
 mod stats;
 mod supervisor;

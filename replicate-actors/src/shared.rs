@@ -1,8 +1,7 @@
 //! What every actor of a supervisor shares: the client, the settings, the budget, the counters and the
 //! registries of runs and of predictions.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::BuildHasher;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -15,12 +14,13 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use crate::actor::PredictionActor;
 use crate::budget::{Budget, TokenBucket};
 use crate::config::SupervisorConfig;
+use crate::recent::RecentIds;
 use crate::stats::{Counters, bump};
 use crate::tracker::{CreateSpec, Tracker};
 
-/// Ids of finished predictions remembered, so late deliveries for them are ignored rather than handed to
-/// the unknown-prediction callback.
-const FINISHED_MEMORY: usize = 200_000;
+/// Ids of finished predictions remembered (100,000 to 200,000 of the latest), so late deliveries for
+/// them are ignored rather than handed to the unknown-prediction callback.
+const FINISHED_MEMORY: usize = 100_000;
 
 /// A callback for verified webhook deliveries about predictions this supervisor does not own.
 pub type UnknownDelivery = Arc<dyn Fn(Prediction) + Send + Sync>;
@@ -59,15 +59,18 @@ impl std::fmt::Debug for Shared {
 }
 
 /// Runs not yet finished, and predictions by id.
-#[derive(Default)]
 pub(crate) struct Registry {
     pub(crate) live: HashMap<u64, Arc<Tracker>>,
     /// Keyed by the tracker's own copy of the id.
     pub(crate) by_id: HashMap<Arc<str>, ActorRef<PredictionActor>>,
-    /// Finished prediction ids, as 64-bit hashes keyed per process (16 bytes each, not two strings).
-    finished: HashSet<u64>,
-    finished_order: VecDeque<u64>,
-    keys: std::hash::RandomState,
+    /// Ids of finished predictions.
+    finished: RecentIds,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry { live: HashMap::new(), by_id: HashMap::new(), finished: RecentIds::new(FINISHED_MEMORY) }
+    }
 }
 
 /// Where a webhook delivery goes.
@@ -83,7 +86,7 @@ impl Registry {
     pub(crate) fn route(&self, id: &str) -> Route {
         if let Some(actor) = self.by_id.get(id) {
             Route::Actor(actor.clone())
-        } else if self.finished.contains(&self.keys.hash_one(id)) {
+        } else if self.finished.contains(id) {
             Route::Finished
         } else {
             Route::Unknown
@@ -94,15 +97,7 @@ impl Registry {
         self.live.remove(&key);
         if let Some(id) = id {
             self.by_id.remove(id);
-            let key = self.keys.hash_one(id);
-            if self.finished.insert(key) {
-                self.finished_order.push_back(key);
-            }
-            while self.finished_order.len() > FINISHED_MEMORY {
-                if let Some(old) = self.finished_order.pop_front() {
-                    self.finished.remove(&old);
-                }
-            }
+            self.finished.insert(id);
         }
     }
 }

@@ -5,7 +5,6 @@
 //! with [`SupervisorBuilder::webhook_url`]), or let the supervisor serve it with
 //! [`SupervisorBuilder::serve_webhooks`].
 
-use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::actor::Observed;
+use crate::recent::RecentIds;
 use crate::shared::{Route, Shared};
 use crate::stats::bump;
 use crate::supervisor::{Supervisor, SupervisorBuilder};
@@ -30,8 +30,8 @@ use crate::supervisor::{Supervisor, SupervisorBuilder};
 /// The path the served receiver answers on.
 pub const WEBHOOK_PATH: &str = "/webhooks/replicate";
 
-/// `webhook-id`s remembered to drop repeated deliveries.
-const SEEN_MEMORY: usize = 200_000;
+/// `webhook-id`s remembered to drop repeated deliveries (100,000 to 200,000 of the latest).
+const SEEN_MEMORY: usize = 100_000;
 
 /// Connections the served receiver holds open at once, at most: further deliveries wait in the
 /// listen backlog. With `Connection: close` on every answer, this bounds the receiver's memory when
@@ -139,34 +139,7 @@ const LISTEN_BACKLOG: u32 = 16_384;
 pub(crate) struct Receiver {
     shared: Arc<Shared>,
     verifier: WebhookVerifier,
-    seen: Mutex<Seen>,
-}
-
-/// The `webhook-id`s seen lately, kept as 64-bit hashes (keyed per process, so not predictable from
-/// outside): 16 bytes an id instead of two copies of the string.
-#[derive(Default)]
-struct Seen {
-    keys: std::hash::RandomState,
-    ids: HashSet<u64>,
-    order: VecDeque<u64>,
-}
-
-impl Seen {
-    /// Records `id`; false when it was seen before.
-    fn first_time(&mut self, id: &str) -> bool {
-        use std::hash::BuildHasher;
-        let key = self.keys.hash_one(id);
-        if !self.ids.insert(key) {
-            return false;
-        }
-        self.order.push_back(key);
-        while self.order.len() > SEEN_MEMORY {
-            if let Some(old) = self.order.pop_front() {
-                self.ids.remove(&old);
-            }
-        }
-        true
-    }
+    seen: Mutex<RecentIds>,
 }
 
 /// A receiver served by the supervisor.
@@ -193,8 +166,11 @@ pub(crate) async fn attach(
     prepared: Prepared,
 ) -> Result<(), replicate_core::Error> {
     let Some(verifier) = prepared.verifier else { return Ok(()) };
-    let receiver =
-        Arc::new(Receiver { shared: supervisor.shared.clone(), verifier, seen: Default::default() });
+    let receiver = Arc::new(Receiver {
+        shared: supervisor.shared.clone(),
+        verifier,
+        seen: Mutex::new(RecentIds::new(SEEN_MEMORY)),
+    });
     supervisor.receiver = Some(receiver.clone());
     if let Some(listener) = prepared.listener {
         let (tx, rx) = oneshot::channel();
@@ -251,7 +227,7 @@ async fn handle(receiver: &Receiver, headers: &HeaderMap, body: &Bytes) -> Statu
     };
     // `verify` succeeded, so the header is there.
     let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let first = receiver.seen.lock().unwrap_or_else(|p| p.into_inner()).first_time(id);
+    let first = receiver.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
     if !first {
         bump(&counters.webhooks_duplicate);
         return StatusCode::OK;
