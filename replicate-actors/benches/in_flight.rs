@@ -3,12 +3,13 @@
 //! and how soon completion is noticed (median of now − `completed_at`).
 //!
 //! `cargo bench -p replicate-actors --features webhooks --bench in_flight -- [--n 10000] [--seconds 10]
-//!  [--spread S] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N] [--python-limit S]]`
+//!  [--spread S] [--events start-completed|all] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N] [--python-limit S]]`
 //!
 //! `--spread S` spreads the slow predictions' durations evenly over `seconds .. seconds + S`, so that
 //! completions do not all land in the same instant (without it, 10,000 end within about 100 ms).
 //!
-//! Scenarios: `webhooks` (N slow predictions at once, deliveries of start and completed), `poll` (N/50
+//! Scenarios: `webhooks` (N slow predictions at once, deliveries of start and completed, or with
+//! `--events all` of all four events, the supervisor's default), `poll` (N/50
 //! slow predictions, polling only), `stream` (N/10 token streams of about the same length, SSE), and
 //! with `--python`, the official Python SDK (`AsyncReplicate`, one task per prediction, its own polling)
 //! on the webhooks scenario's workload (`--python-limit S` stops it after S seconds and reports how far
@@ -126,9 +127,12 @@ fn client_role() {
             .creates_per_minute(10_000_000.0)
             .others_per_minute(10_000_000.0);
         builder = match mode.as_str() {
-            "webhooks" => builder
-                .serve_webhooks(SocketAddr::from(([127, 0, 0, 1], 0)))
-                .webhook_events([WebhookEvent::Start, WebhookEvent::Completed]),
+            "webhooks" => builder.serve_webhooks(SocketAddr::from(([127, 0, 0, 1], 0))).webhook_events(
+                match std::env::var("BENCH_EVENTS").as_deref() {
+                    Ok("all") => WebhookEvent::ALL.to_vec(),
+                    _ => vec![WebhookEvent::Start, WebhookEvent::Completed],
+                },
+            ),
             "poll" => builder.use_stream(false),
             _ => builder,
         };
@@ -263,7 +267,14 @@ fn prediction_requests(base_url: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn run_scenario(exe: &std::path::Path, mode: &str, n: usize, seconds: f64, spread: f64) -> Option<Value> {
+fn run_scenario(
+    exe: &std::path::Path,
+    mode: &str,
+    n: usize,
+    seconds: f64,
+    spread: f64,
+    events: &str,
+) -> Option<Value> {
     let emu = start_emulator(exe, 1.0);
     let output = Command::new(exe)
         .env(ROLE, "client")
@@ -271,6 +282,7 @@ fn run_scenario(exe: &std::path::Path, mode: &str, n: usize, seconds: f64, sprea
         .env("BENCH_N", n.to_string())
         .env("BENCH_SECONDS", seconds.to_string())
         .env("BENCH_SPREAD", spread.to_string())
+        .env("BENCH_EVENTS", events)
         .env("BENCH_BASE_URL", &emu.base_url)
         .stderr(Stdio::inherit())
         .output()
@@ -316,6 +328,7 @@ fn orchestrate() {
     let seconds: f64 = value("--seconds").and_then(|v| v.parse().ok()).unwrap_or(10.0);
     let only = value("--only");
     let spread: f64 = value("--spread").and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let events = value("--events").unwrap_or_else(|| "start-completed".to_owned());
     let python = value("--python");
     let python_n: usize = value("--python-n").and_then(|v| v.parse().ok()).unwrap_or(n);
     let python_limit: Option<f64> = value("--python-limit").and_then(|v| v.parse().ok());
@@ -326,7 +339,7 @@ fn orchestrate() {
         if only.as_deref().is_some_and(|o| o != mode) {
             continue;
         }
-        match run_scenario(&exe, mode, count, seconds, spread) {
+        match run_scenario(&exe, mode, count, seconds, spread, &events) {
             Some(r) => println!("{r}"),
             None => println!("{{\"mode\": \"{mode}\", \"error\": \"no result\"}}"),
         }
