@@ -391,3 +391,52 @@ async fn shutdown_drains_or_cancels() {
     assert_eq!(sup.stats().canceled, 3);
     let _ = Arc::new(());
 }
+
+/// A server whose create is answered with the prediction already final (as a cached or instant model can
+/// be): the run ends with it at once, counting it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_with_a_final_prediction_ends_the_run() {
+    use axum::Json;
+    use axum::routing::{get, post};
+    let done = json!({
+        "id": "final1", "model": "acme/instant", "version": "v1", "input": {"text": "a"},
+        "output": "done at once", "logs": "", "error": null, "status": "succeeded",
+        "created_at": "2026-01-01T00:00:00Z", "completed_at": "2026-01-01T00:00:00.1Z",
+        "urls": {"get": "http://x/v1/predictions/final1", "cancel": "http://x/v1/predictions/final1/cancel"}
+    });
+    let (created, polled) = (done.clone(), done.clone());
+    let app = axum::Router::new()
+        .route(
+            "/v1/models/acme/instant/predictions",
+            post(move || {
+                let body = created.clone();
+                async move { (axum::http::StatusCode::CREATED, Json(body)) }
+            }),
+        )
+        .route(
+            "/v1/predictions/final1",
+            get(move || {
+                let body = polled.clone();
+                async move { Json(body) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = Replicate::builder().bearer_token("r8_test").base_url(&base).build().unwrap();
+    let sup = Supervisor::builder(client)
+        .poll_schedule(replicate_actors::PollSchedule::default().scaled(0.05))
+        .use_stream(false)
+        .build()
+        .await
+        .unwrap();
+    let run = sup.run("acme/instant", json!({"text": "a"})).await.unwrap();
+    let prediction = tokio::time::timeout(Duration::from_secs(5), run.wait())
+        .await
+        .expect("the run ends with the final prediction it was created with")
+        .unwrap();
+    assert_eq!(prediction.output, json!("done at once"));
+    assert_eq!(run.state().await.map(|p| p.status), Some(PredictionStatus::Succeeded));
+    assert_eq!(sup.stats().succeeded, 1);
+    assert_eq!(sup.stats().requests.creates, 1);
+}
