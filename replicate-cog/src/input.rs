@@ -26,6 +26,18 @@ pub struct InputField {
     pub nullable: bool,
     /// The default value; `None` when there is none or it is `null` (then [`nullable`](Self::nullable) is set).
     pub default: Option<Value>,
+    /// The bounds the value must keep to.
+    pub bounds: Bounds,
+    /// `format` as written (`uri`, `password`, ...).
+    pub format: Option<String>,
+    /// The property schema exactly as the OpenAPI document has it (before resolving references).
+    pub schema: Value,
+    pub(crate) regex: Option<Regex>,
+}
+
+/// The bounds an input's value must keep to, as its schema gives them (each `None` when absent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bounds {
     /// `minimum` (or pydantic's `ge`): the smallest allowed number.
     pub minimum: Option<f64>,
     /// `maximum` (or pydantic's `le`): the largest allowed number.
@@ -44,11 +56,6 @@ pub struct InputField {
     pub max_items: Option<u64>,
     /// `pattern`: a regular expression a string must contain a match of (unanchored, as in JSON Schema).
     pub pattern: Option<String>,
-    /// `format` as written (`uri`, `password`, ...).
-    pub format: Option<String>,
-    /// The property schema exactly as the OpenAPI document has it (before resolving references).
-    pub schema: Value,
-    pub(crate) regex: Option<Regex>,
 }
 
 /// The kind of value an input takes.
@@ -200,15 +207,17 @@ fn parse_field(
         required: listed_required && default.is_none() && !nullable,
         nullable,
         default,
-        minimum: number(&["minimum", "ge"]),
-        maximum: number(&["maximum", "le"]),
-        exclusive_minimum: number(&["exclusiveMinimum", "gt"]),
-        exclusive_maximum: number(&["exclusiveMaximum", "lt"]),
-        min_length: count("minLength"),
-        max_length: count("maxLength"),
-        min_items: count("minItems"),
-        max_items: count("maxItems"),
-        pattern,
+        bounds: Bounds {
+            minimum: number(&["minimum", "ge"]),
+            maximum: number(&["maximum", "le"]),
+            exclusive_minimum: number(&["exclusiveMinimum", "gt"]),
+            exclusive_maximum: number(&["exclusiveMaximum", "lt"]),
+            min_length: count("minLength"),
+            max_length: count("maxLength"),
+            min_items: count("minItems"),
+            max_items: count("maxItems"),
+            pattern,
+        },
         format: lookup("format").and_then(Value::as_str).map(str::to_owned),
         schema: schema.clone(),
         regex,

@@ -76,7 +76,7 @@ use serde_json::{Map, Value};
 pub use cog_version::legacy_array_iterator;
 pub use error::SchemaError;
 pub use file_hint::FileHint;
-pub use input::{InputField, InputType};
+pub use input::{Bounds, InputField, InputType};
 pub use output::{OutputSchema, ScalarType};
 pub use synth::Synthesized;
 pub use validate::InvalidField;
@@ -203,12 +203,12 @@ impl CogSchema {
 fn example_value(field: &InputField, ty: &InputType) -> Value {
     match ty {
         InputType::String => {
-            let min = field.min_length.unwrap_or(0) as usize;
+            let min = field.bounds.min_length.unwrap_or(0) as usize;
             let mut text = String::from("a photo of an astronaut riding a horse");
             while text.chars().count() < min {
                 text.push_str(" again");
             }
-            if let Some(max) = field.max_length {
+            if let Some(max) = field.bounds.max_length {
                 text = text.chars().take(max as usize).collect();
             }
             Value::String(text)
@@ -216,8 +216,8 @@ fn example_value(field: &InputField, ty: &InputType) -> Value {
         InputType::Secret => Value::String("example-secret".into()),
         InputType::File => Value::String("https://replicate.delivery/example/input.png".into()),
         InputType::Integer | InputType::Number => {
-            let low = field.minimum.or(field.exclusive_minimum.map(|m| m + 1.0));
-            let high = field.maximum.or(field.exclusive_maximum.map(|m| m - 1.0));
+            let low = field.bounds.minimum.or(field.bounds.exclusive_minimum.map(|m| m + 1.0));
+            let high = field.bounds.maximum.or(field.bounds.exclusive_maximum.map(|m| m - 1.0));
             let x = match (low, high) {
                 (Some(low), _) => low,
                 (None, Some(high)) => high.min(1.0),
@@ -233,7 +233,7 @@ fn example_value(field: &InputField, ty: &InputType) -> Value {
         InputType::Boolean => Value::Bool(false),
         InputType::Choice { values, .. } => values.first().cloned().unwrap_or(Value::Null),
         InputType::Array(item) => {
-            let count = field.min_items.unwrap_or(1).max(1) as usize;
+            let count = field.bounds.min_items.unwrap_or(1).max(1) as usize;
             Value::Array((0..count).map(|_| example_value(field, item)).collect())
         }
         InputType::Any => Value::String("example".into()),

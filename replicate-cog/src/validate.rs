@@ -100,13 +100,13 @@ fn check_value(
             let shown =
                 if matches!(ty, InputType::Secret) { "(secret)".to_owned() } else { value.to_string() };
             let chars = s.chars().count() as u64;
-            if let Some(min) = field.min_length.filter(|min| chars < *min) {
+            if let Some(min) = field.bounds.min_length.filter(|min| chars < *min) {
                 push(
                     "min_length",
                     format!("{label} must be at least {min} characters long, got {chars} ({shown})"),
                 );
             }
-            if let Some(max) = field.max_length.filter(|max| chars > *max) {
+            if let Some(max) = field.bounds.max_length.filter(|max| chars > *max) {
                 push(
                     "max_length",
                     format!("{label} must be at most {max} characters long, got {chars} ({shown})"),
@@ -115,7 +115,7 @@ fn check_value(
             if let Some(regex) = &field.regex
                 && !regex.is_match(s)
             {
-                let pattern = field.pattern.as_deref().unwrap_or_default();
+                let pattern = field.bounds.pattern.as_deref().unwrap_or_default();
                 push("pattern", format!("{label} must match the pattern {pattern:?}, got {shown}"));
             }
         }
@@ -129,22 +129,22 @@ fn check_value(
                 return push("invalid_type", wrong_type(ty));
             }
             let Some(x) = value.as_f64() else { return };
-            if let Some(min) = field.minimum.filter(|min| x < *min) {
+            if let Some(min) = field.bounds.minimum.filter(|min| x < *min) {
                 push(
                     "minimum",
                     format!("{label} must be greater than or equal to {}, got {value}", number(min)),
                 );
             }
-            if let Some(min) = field.exclusive_minimum.filter(|min| x <= *min) {
+            if let Some(min) = field.bounds.exclusive_minimum.filter(|min| x <= *min) {
                 push("minimum", format!("{label} must be greater than {}, got {value}", number(min)));
             }
-            if let Some(max) = field.maximum.filter(|max| x > *max) {
+            if let Some(max) = field.bounds.maximum.filter(|max| x > *max) {
                 push(
                     "maximum",
                     format!("{label} must be less than or equal to {}, got {value}", number(max)),
                 );
             }
-            if let Some(max) = field.exclusive_maximum.filter(|max| x >= *max) {
+            if let Some(max) = field.bounds.exclusive_maximum.filter(|max| x >= *max) {
                 push("maximum", format!("{label} must be less than {}, got {value}", number(max)));
             }
         }
@@ -166,10 +166,10 @@ fn check_value(
                 return push("invalid_type", wrong_type(ty));
             };
             let len = items.len() as u64;
-            if let Some(min) = field.min_items.filter(|min| len < *min) {
+            if let Some(min) = field.bounds.min_items.filter(|min| len < *min) {
                 push("min_items", format!("{label} must have at least {min} items, got {len}"));
             }
-            if let Some(max) = field.max_items.filter(|max| len > *max) {
+            if let Some(max) = field.bounds.max_items.filter(|max| len > *max) {
                 push("max_items", format!("{label} must have at most {max} items, got {len}"));
             }
             for (i, element) in items.iter().enumerate() {

@@ -159,6 +159,6 @@ fn choices_keep_component_names_and_integer_members() {
         other => panic!("{other:?}"),
     }
     assert_eq!(sdxl.input("image").unwrap().ty, InputType::File);
-    assert_eq!(sdxl.input("num_outputs").unwrap().maximum, Some(4.0));
+    assert_eq!(sdxl.input("num_outputs").unwrap().bounds.maximum, Some(4.0));
     assert!(!sdxl.input("seed").unwrap().required);
 }

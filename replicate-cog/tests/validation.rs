@@ -151,7 +151,7 @@ fn string_lengths_and_patterns() {
 fn pydantic_ge_le_count_as_bounds() {
     let lcm = support::schema("fofr__latent-consistency-model.json");
     let steps = lcm.input("num_inference_steps").unwrap();
-    assert_eq!((steps.minimum, steps.maximum), (Some(1.0), Some(50.0)));
+    assert_eq!((steps.bounds.minimum, steps.bounds.maximum), (Some(1.0), Some(50.0)));
     assert_eq!(only(&lcm, json!({"num_inference_steps": 51})).r#type, "maximum");
 }
 

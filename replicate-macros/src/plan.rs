@@ -1,7 +1,7 @@
 //! What to generate for one model version, decided from its [`CogSchema`] before any tokens are written:
 //! the Rust type of every input and output, the enums for choices and the structs for object outputs.
 
-use replicate_cog::{CogSchema, InputField, InputType, OutputSchema, ScalarType};
+use replicate_cog::{Bounds, CogSchema, InputField, InputType, OutputSchema, ScalarType};
 use serde_json::Value;
 
 use crate::naming::{self, Unique};
@@ -71,20 +71,6 @@ impl EnumPlan {
     }
 }
 
-/// Bounds of an input checked before a request.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Checks {
-    pub minimum: Option<f64>,
-    pub maximum: Option<f64>,
-    pub exclusive_minimum: Option<f64>,
-    pub exclusive_maximum: Option<f64>,
-    pub min_length: Option<u64>,
-    pub max_length: Option<u64>,
-    pub min_items: Option<u64>,
-    pub max_items: Option<u64>,
-    pub pattern: Option<String>,
-}
-
 /// One field of the input struct.
 #[derive(Debug, Clone)]
 pub(crate) struct InputFieldPlan {
@@ -99,7 +85,7 @@ pub(crate) struct InputFieldPlan {
     /// Documentation lines.
     pub docs: Vec<String>,
     /// Checks done by `validate`.
-    pub checks: Checks,
+    pub checks: Bounds,
     /// JSON Schema keys added to the field's generated schema (`default`, bounds, `pattern`).
     pub schema_keys: Vec<(&'static str, Value)>,
 }
@@ -335,16 +321,18 @@ fn input_field(field: &InputField, ident: String, ty: Ty) -> InputFieldPlan {
     let numeric = matches!(ty, Ty::Integer | Ty::Number);
     let text = matches!(ty, Ty::String);
     let list = matches!(ty, Ty::Vec(_));
-    let checks = Checks {
-        minimum: field.minimum.filter(|_| numeric),
-        maximum: field.maximum.filter(|_| numeric),
-        exclusive_minimum: field.exclusive_minimum.filter(|_| numeric),
-        exclusive_maximum: field.exclusive_maximum.filter(|_| numeric),
-        min_length: field.min_length.filter(|_| text),
-        max_length: field.max_length.filter(|_| text),
-        min_items: field.min_items.filter(|_| list),
-        max_items: field.max_items.filter(|_| list),
-        pattern: field.pattern.clone().filter(|_| text),
+    let b = &field.bounds;
+    // Only the bounds that apply to the Rust type are checked.
+    let checks = Bounds {
+        minimum: b.minimum.filter(|_| numeric),
+        maximum: b.maximum.filter(|_| numeric),
+        exclusive_minimum: b.exclusive_minimum.filter(|_| numeric),
+        exclusive_maximum: b.exclusive_maximum.filter(|_| numeric),
+        min_length: b.min_length.filter(|_| text),
+        max_length: b.max_length.filter(|_| text),
+        min_items: b.min_items.filter(|_| list),
+        max_items: b.max_items.filter(|_| list),
+        pattern: b.pattern.clone().filter(|_| text),
     };
 
     let mut docs = Vec::new();
