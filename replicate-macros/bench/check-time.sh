@@ -12,21 +12,10 @@ export CARGO_TARGET_DIR="$work/target"
 export REPLICATE_SCHEMA_DIR="$root/.replicate"
 mkdir -p "$work"
 
+# shellcheck source=scratch-crate.sh
+. "$root/replicate-macros/bench/scratch-crate.sh"
 make_crate() { # name, lib.rs body
-    mkdir -p "$work/$1/src"
-    cat > "$work/$1/Cargo.toml" <<TOML
-[package]
-name = "$1"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-replicate = { path = "$root" }
-replicate-macros = { path = "$root/replicate-macros" }
-
-[workspace]
-TOML
+    write_manifest "$work/$1" "$1"
     printf '%s\n' "$2" > "$work/$1/src/lib.rs"
 }
 

@@ -23,19 +23,9 @@ for file in "$shared"/*.json "$shared"/corpus/*.json; do
     i=$((i + 1))
     printf '#[replicate_macros::model("%s/%s")]\npub struct Model%d;\n' "$owner" "$name" "$i" >> "$lib"
 done
-cat > "$work/crate/Cargo.toml" <<TOML
-[package]
-name = "typed-corpus"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-replicate = { path = "$root" }
-replicate-macros = { path = "$root/replicate-macros" }
-
-[workspace]
-TOML
+# shellcheck source=scratch-crate.sh
+. "$root/replicate-macros/bench/scratch-crate.sh"
+write_manifest "$work/crate" typed-corpus
 cd "$work/crate"
 start=$(date +%s.%N)
 cargo check -q
