@@ -198,6 +198,13 @@ def row(what, ours, theirs, better="lower", target=None):
         met = "yes" if target(ours, ratio) else "NO"
     table.append((what, ours, theirs, ratio, met))
 
+def show(theirs, width=34, cell=12):
+    """Prints the rows collected since the last call, then empties the table."""
+    print(f"   {'':{width}} {'ours':>{cell}} {theirs:>{cell}} {'ratio':>8}  target met")
+    for what, o, t, r, met in table:
+        print(f"   {what:{width}} {fmt(o):>{cell}} {fmt(t):>{cell}} {fmt(r, '×'):>8}  {met}")
+    table.clear()
+
 print(f"\nissue 4 benchmarks: ours = replicate (this checkout), Python = replicate=={py_version}, "
       f"JS = replicate@{js_version}; {cores} cores; one run each; load average before {load_before}, "
       f"after {load_after} (other processes on the machine slow the interpreters' wall times most)\n")
@@ -210,7 +217,6 @@ for scale in (run_scale, "0"):
           f"(model time {0.2 * float(scale):.3f} s per run, so no client can finish in less than "
           f"{(n or 0) / (get(c, 'ours', 'concurrency') or 1) * 0.2 * float(scale):.2f} s); "
           f"succeeded: ours {oks[0]}, Python {oks[1]}")
-    table.clear()
     row("wall time (s)", get(c, "ours", "wall_s"), get(c, "python", "wall_s"),
         target=(lambda o, r: r is not None and r >= 10) if scale == run_scale else None)
     row("client CPU, measured window (s)", get(c, "ours", "cpu_s"), get(c, "python", "cpu_s"),
@@ -219,9 +225,7 @@ for scale in (run_scale, "0"):
     row("client max RSS (MiB)", (get(c, "ours", "max_rss_kb") or 0) / 1024, (get(c, "python", "max_rss_kb") or 0) / 1024)
     row("requests to the emulator", get(c, "ours", "requests"), get(c, "python", "requests"))
     row("emulator CPU meanwhile (s)", get(c, "ours", "emulator_cpu_s"), get(c, "python", "emulator_cpu_s"))
-    print(f"   {'':34} {'ours':>12} {'Python':>12} {'ratio':>8}  target met")
-    for what, o, t, r, met in list(table):
-        print(f"   {what:34} {fmt(o):>12} {fmt(t):>12} {fmt(r, '×'):>8}  {met}")
+    show("Python")
     print()
 
 for burst in ("1", "1000"):
@@ -229,7 +233,6 @@ for burst in ("1", "1000"):
     print(f"2. streaming {get(c, 'ours', 'tokens')} tokens from bench/tokens, instant emission, {burst} token(s) per "
           f"emulator write burst; received: ours {get(c, 'ours', 'received')} (done {get(c, 'ours', 'done')}), "
           f"JS {get(c, 'js', 'received')} (done {get(c, 'js', 'done')})")
-    table.clear()
     row("tokens per second", get(c, "ours", "tokens_per_s"), get(c, "js", "tokens_per_s"), better="higher",
         target=lambda o, r: r is not None and r >= 5)
     row("wall time, create to done (s)", get(c, "ours", "wall_s"), get(c, "js", "wall_s"))
@@ -240,15 +243,12 @@ for burst in ("1", "1000"):
     row("client max RSS (MiB)", (get(c, "ours", "max_rss_kb") or 0) / 1024, (get(c, "js", "max_rss_kb") or 0) / 1024)
     row("requests to the emulator", get(c, "ours", "requests"), get(c, "js", "requests"))
     row("emulator CPU meanwhile (s)", get(c, "ours", "emulator_cpu_s"), get(c, "js", "emulator_cpu_s"))
-    print(f"   {'':34} {'ours':>12} {'JS':>12} {'ratio':>8}  target met")
-    for what, o, t, r, met in list(table):
-        print(f"   {what:34} {fmt(o):>12} {fmt(t):>12} {fmt(r, '×'):>8}  {met}")
+    show("JS")
     print()
 
 c = "poll"
 print(f"3. a 10-second prediction (emulator/slow seconds=10, 0.5 s setup, time scale 1), poll only, no stream/webhook; "
       f"status: ours {get(c, 'ours', 'status')}, Python {get(c, 'python', 'status')} (poll interval {get(c, 'python', 'poll_interval_s')} s)")
-table.clear()
 row("requests (create + GETs)", get(c, "ours", "requests"), get(c, "python", "requests"),
     target=lambda o, r: o is not None and o <= 12)
 row("detection latency after completed_at (s)", get(c, "ours", "latency_s"), get(c, "python", "latency_s"),
@@ -256,8 +256,6 @@ row("detection latency after completed_at (s)", get(c, "ours", "latency_s"), get
 row("noticed − (create + 10 s) (s)", get(c, "ours", "latency_from_create_plus_duration_s"),
     get(c, "python", "latency_from_create_plus_duration_s"))
 row("wall time (s)", get(c, "ours", "wall_s"), get(c, "python", "wall_s"))
-print(f"   {'':40} {'ours':>10} {'Python':>10} {'ratio':>8}  target met")
-for what, o, t, r, met in list(table):
-    print(f"   {what:40} {fmt(o):>10} {fmt(t):>10} {fmt(r, '×'):>8}  {met}")
+show("Python", width=40, cell=10)
 print("\nratio: how many times better ours is (official ÷ ours for costs, ours ÷ official for throughput)")
 PY
