@@ -121,11 +121,7 @@ async fn models_dir_files_do_not_replace_built_ins_unless_asked() {
 
 #[tokio::test]
 async fn schema_models_serve_real_files_of_their_extensions() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/model-schemas");
-    if !dir.exists() {
-        eprintln!("shared model schemas not found at {}", dir.display());
-        return;
-    }
+    let dir = shared_schemas();
     let emu = Emulator::builder()
         .time_scale(0.0)
         .models_dir(&dir)

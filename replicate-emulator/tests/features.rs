@@ -383,11 +383,7 @@ async fn trainings_add_a_version_and_deployments_bump_releases() {
 
 #[tokio::test]
 async fn models_dir_versions_validate_and_synthesise() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/model-schemas");
-    if !dir.exists() {
-        eprintln!("shared model schemas not found at {}", dir.display());
-        return;
-    }
+    let dir = shared_schemas();
     let emu = Emulator::builder().time_scale(0.01).models_dir(&dir).start().await.unwrap();
     let (status, m) = get(&emu, "/models/stability-ai/sdxl").await;
     assert_eq!(status, 200);
