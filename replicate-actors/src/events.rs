@@ -69,9 +69,14 @@ pub enum ActorError {
 impl ActorError {
     /// The prediction, when the error carries one.
     pub fn prediction(&self) -> Option<&Prediction> {
+        self.shared_prediction().map(|p| &**p)
+    }
+
+    /// The prediction as the error holds it (cloning it is cloning the `Arc`).
+    pub(crate) fn shared_prediction(&self) -> Option<&Arc<Prediction>> {
         match self {
             ActorError::Failed(p) | ActorError::Aborted(p) => Some(p),
-            ActorError::Canceled(p) => p.as_deref(),
+            ActorError::Canceled(p) => p.as_ref(),
             _ => None,
         }
     }

@@ -230,7 +230,7 @@ pub(crate) fn latest_of(tracker: &Tracker, state: &TrackerState) -> Option<Arc<P
     match tracker.ended.get() {
         Some(Ok(prediction)) => Some(prediction.clone()),
         Some(Err(error)) => {
-            error.prediction().map(|p| Arc::new(p.clone())).or_else(|| state.latest.as_ref()?.prediction())
+            error.shared_prediction().cloned().or_else(|| state.latest.as_ref()?.prediction())
         }
         None => state.latest.as_ref()?.prediction(),
     }
