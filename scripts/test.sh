@@ -16,8 +16,8 @@ echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-echo "== cargo test (workspace, all features)"
-cargo test --workspace --all-features --no-fail-fast
+echo "== cargo test (workspace, all features, the ignored tests that need the tools above included)"
+cargo test --workspace --all-features --no-fail-fast -- --include-ignored
 
 if [ -x replicate-emulator/judges/run.sh ]; then
   echo "== official SDKs against the emulator"

@@ -5,7 +5,7 @@
 #![allow(missing_docs)]
 
 mod models {
-    // The 12 models of ../shared/model-schemas, typed from the workspace's `.replicate/` cache.
+    // The 12 models of fixtures/model-schemas, typed from the workspace's `.replicate/` cache.
 
     #[replicate::model("andreasjansson/llama-2-13b-embeddings")]
     pub struct Embeddings;

@@ -21,7 +21,7 @@ const API_BASE: &str = "https://api.replicate.com/v1";
 
 /// The recordings directory: `shared/` sits beside the checkout.
 fn recordings_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/api-recordings")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/api-recordings")
 }
 
 /// One recorded request/response pair, normalised over the two cassette formats found in the
@@ -570,7 +570,7 @@ fn recorded_special_cases_decode_as_expected() {
 /// object without `created_at`, plus `_model`/`_source` notes) decode as `ModelVersion`.
 #[test]
 fn every_model_schema_file_decodes_as_a_version() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/model-schemas");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/model-schemas");
     let mut paths = Vec::new();
     for dir in [root.clone(), root.join("corpus")] {
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {

@@ -80,10 +80,9 @@ else
 fi
 [[ -x "$BIN" ]] || die "emulator binary not found at $BIN"
 
-# Reference material (recordings, Cog schemas) lives next to the checkout in /work/shared.
-SHARED="${JUDGES_SHARED:-$ROOT/../shared}"
-[[ -d "$SHARED/api-recordings" ]] || SHARED="/work/shared"
-[[ -d "$SHARED/model-schemas" ]] || die "no model-schemas in $SHARED (set JUDGES_SHARED)"
+# Reference material (recordings, Cog schemas): the repository's own copies in fixtures/.
+SHARED="${JUDGES_FIXTURES:-$ROOT/fixtures}"
+[[ -d "$SHARED/model-schemas" ]] || die "no model-schemas in $SHARED (set JUDGES_FIXTURES)"
 
 # Only GOOD_TOKEN is accepted, so the judges can provoke a 401 with any other token. One real Cog
 # schema is loaded too (file input, object output); only that one, as a models-dir file named like

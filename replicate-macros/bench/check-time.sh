@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The compile-time cost of #[replicate::model]: `cargo check` of a crate declaring the 12 models of
-# ../shared/model-schemas (from the workspace's .replicate/ cache) against the same crate without them,
+# fixtures/model-schemas (from the workspace's .replicate/ cache) against the same crate without them,
 # with dependencies already built; then the generated lines for the largest schema (stability-ai/sdxl).
 #
 #   bash replicate-macros/bench/check-time.sh [runs]      (default 5 runs each; prints medians)

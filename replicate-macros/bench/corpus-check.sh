@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Compiles a crate declaring every model version of ../shared/model-schemas (the 12 and the 80 of
+# Compiles a crate declaring every model version of fixtures/model-schemas (the 12 and the 80 of
 # corpus/), laid out as a schema cache, to show that every real schema expands into code that compiles.
 #
 #   bash replicate-macros/bench/corpus-check.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-shared="${SHARED:-$root/../shared/model-schemas}"
+shared="${SCHEMAS:-$root/fixtures/model-schemas}"
 work="$root/target/bench-corpus"
 export CARGO_TARGET_DIR="$work/target"
 export REPLICATE_SCHEMA_DIR="$work/cache"

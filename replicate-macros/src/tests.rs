@@ -1,4 +1,4 @@
-//! Expansion tests over the schemas in `../shared/model-schemas` (the 12 models and the corpus).
+//! Expansion tests over the schemas in `fixtures/model-schemas` (the 12 models and the corpus).
 
 use std::path::PathBuf;
 
@@ -10,7 +10,7 @@ use crate::expand::generate;
 use crate::plan::{self, EnumKind, Ty};
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/model-schemas").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/model-schemas").join(rel)
 }
 
 fn read(path: &PathBuf) -> Value {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use replicate_cog::CogSchema;
 use serde_json::Value;
 
-pub const SCHEMA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/model-schemas");
+pub const SCHEMA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/model-schemas");
 
 /// Every `*.json` of the schema directory and its `corpus/`, sorted.
 pub fn all_files() -> Vec<PathBuf> {

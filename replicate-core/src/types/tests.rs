@@ -275,7 +275,7 @@ fn training_request_and_output_helpers() {
 
 #[test]
 fn search_decodes_the_spec_example() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/replicate-openapi.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/openapi.json");
     let text = std::fs::read_to_string(path).unwrap();
     let spec: Value = serde_json::from_str(&text).unwrap();
     let example =
@@ -326,7 +326,7 @@ fn collection_summary_drops_models() {
 
 /// The official OpenAPI spec of the Replicate API, beside the checkout.
 fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/replicate-openapi.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/openapi.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -1,10 +1,11 @@
-"""replicate==2.0.0b4 against an emulator loaded with every Cog schema of /work/shared/model-schemas
+"""replicate==2.0.0b4 against an emulator loaded with every Cog schema of fixtures/model-schemas
 (--models-dir): each model and version parses strictly as the SDK's types, and synthesised file
 outputs hold real bytes of the kind their file extension names."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -28,7 +29,7 @@ RIFF_FORMS = {"webp": b"WEBP", "wav": b"WAVE"}
 
 @pytest.fixture(scope="module")
 def schemas_client() -> Iterator[replicate.Replicate]:
-    folder = os.environ.get("JUDGES_MODEL_SCHEMAS", "/work/shared/model-schemas")
+    folder = os.environ.get("JUDGES_MODEL_SCHEMAS", str(Path(__file__).resolve().parents[3] / "fixtures" / "model-schemas"))
     proc, url = start_emulator("--models-dir", folder)
     try:
         yield replicate.Replicate(base_url=url, bearer_token="r8_any", max_retries=0, _strict_response_validation=True)

@@ -15,7 +15,7 @@ from recordings import load
 from replay import Replayer
 from shape import Spec, diff
 
-RECORDINGS = Path(os.environ.get("JUDGES_RECORDINGS", "/work/shared/api-recordings"))
+RECORDINGS = Path(os.environ.get("JUDGES_RECORDINGS", Path(__file__).resolve().parents[3] / "fixtures" / "api-recordings"))
 FILES = sorted(RECORDINGS.glob("*.yaml"))
 SPEC = Spec.load(RECORDINGS.parent / "replicate-openapi.json")
 TOKEN = "r8_shapes_judge"

@@ -1,4 +1,4 @@
-// The 12 models of ../shared/model-schemas, typed from the workspace's `.replicate/` cache.
+// The 12 models of fixtures/model-schemas, typed from the workspace's `.replicate/` cache.
 
 #[replicate_macros::model("andreasjansson/llama-2-13b-embeddings")]
 pub struct Embeddings;

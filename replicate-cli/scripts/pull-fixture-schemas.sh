@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Refreshes the workspace's schema cache (.replicate/) for the 12 models of ../shared/model-schemas:
+# Refreshes the workspace's schema cache (.replicate/) for the 12 models of fixtures/model-schemas:
 # starts the emulator loaded with those files and runs `replicate schema pull` for each model.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-shared="${SHARED:-../shared/model-schemas}"
+shared="${SCHEMAS:-fixtures/model-schemas}"
 port="${PORT:-5078}"
 cargo build -q -p replicate-emulator --bin replicate-emulator
 cargo build -q -p replicate-cli --bin replicate
