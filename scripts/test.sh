@@ -12,6 +12,15 @@ if [ ! -x .tools/node_modules/.bin/prism ]; then
 fi
 export PRISM_BIN="$PWD/.tools/node_modules/.bin/prism"
 
+# Each scripts/setup/*.sh installs (when missing) and exports what one part of the suite needs, e.g.
+# redis-server for the actors' cluster tests or Cog's virtual environments for the emulator's.
+for setup in scripts/setup/*.sh; do
+  [ -e "$setup" ] || continue
+  echo "== setup: $setup"
+  # shellcheck source=/dev/null
+  source "$setup"
+done
+
 echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
