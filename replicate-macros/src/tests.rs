@@ -10,7 +10,7 @@ use crate::expand::generate;
 use crate::plan::{self, EnumKind, Ty};
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/model-schemas").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/model-schemas").join(rel)
 }
 
 fn read(path: &PathBuf) -> Value {
@@ -277,7 +277,12 @@ fn expand_with_cache(attr: proc_macro2::TokenStream, dir: &std::path::Path) -> S
         pub struct M;
     );
     let dir = dir.to_str().unwrap();
-    crate::expand::expand_in(attr, item, std::path::Path::new("/nonexistent"), Some(dir)).to_string()
+    let location = crate::cache::Location {
+        manifest_dir: std::path::Path::new("/nonexistent"),
+        source_dir: None,
+        schema_dir: Some(dir),
+    };
+    crate::expand::expand_in(attr, item, &location).to_string()
 }
 
 #[test]

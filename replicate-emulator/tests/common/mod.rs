@@ -15,10 +15,10 @@ pub async fn start(scale: f64) -> EmulatorHandle {
     Emulator::builder().time_scale(scale).start().await.unwrap()
 }
 
-/// `fixtures/model-schemas`, the real schemas these tests load (part of the checkout's surroundings,
-/// as CI provides them): a missing folder fails the test rather than skipping it.
+/// `fixtures/model-schemas`, the real schemas these tests load (in the repository): a missing folder
+/// fails the test rather than skipping it.
 pub fn shared_schemas() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/model-schemas");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/model-schemas");
     assert!(dir.is_dir(), "shared model schemas not found at {}", dir.display());
     dir
 }
