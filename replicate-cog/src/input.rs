@@ -4,6 +4,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::SchemaError;
+use crate::output::MAX_NESTING;
 use crate::refs::Components;
 
 /// One input of a model: a property of the `Input` object.
@@ -277,10 +278,25 @@ fn classify(
     if secret(&outer_value) || secret(target) {
         return Ok(InputType::Secret);
     }
-    scalar_or_array(components, name, target)
+    scalar_or_array(components, name, target, 0)
 }
 
-fn scalar_or_array(components: Components<'_>, name: &str, schema: &Value) -> Result<InputType, SchemaError> {
+/// `depth` counts the arrays around `schema`: an `items` that refers back to its own array (directly or
+/// through `$ref`s) would otherwise recurse until the stack overflows.
+fn scalar_or_array(
+    components: Components<'_>,
+    name: &str,
+    schema: &Value,
+    depth: usize,
+) -> Result<InputType, SchemaError> {
+    if depth > MAX_NESTING {
+        return Err(invalid(
+            name,
+            format!(
+                "its arrays nest more than {MAX_NESTING} levels deep (an items schema that refers to itself?)"
+            ),
+        ));
+    }
     Ok(match type_name(schema) {
         Some("string") => match schema.get("format").and_then(Value::as_str) {
             Some("uri") => InputType::File,
@@ -300,7 +316,7 @@ fn scalar_or_array(components: Components<'_>, name: &str, schema: &Value) -> Re
                             name: component.unwrap_or(name).to_owned(),
                             values: values.clone(),
                         },
-                        None => scalar_or_array(components, name, resolved)?,
+                        None => scalar_or_array(components, name, resolved, depth + 1)?,
                     }
                 }
                 None => InputType::Any,

@@ -103,7 +103,9 @@ pub(crate) fn parse_output(
     })
 }
 
-const MAX_NESTING: usize = 64;
+/// How deep arrays and objects may nest in a schema before it is refused (a self-referencing schema
+/// would otherwise recurse until the stack overflows).
+pub(crate) const MAX_NESTING: usize = 64;
 
 fn parse(components: Components<'_>, schema: &Value, depth: usize) -> Result<OutputSchema, SchemaError> {
     if depth > MAX_NESTING {

@@ -39,3 +39,34 @@ fn malformed_documents_are_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("tensor"), "{err}");
 }
+
+/// A published model can declare an input array whose items refer back to the array itself; walking it
+/// must end in a typed error, not a stack overflow (which aborted clients, rustc and the emulator).
+#[test]
+fn self_referencing_array_items_are_refused_not_followed_forever() {
+    for items in [
+        json!({"$ref": "#/components/schemas/Loop"}),
+        json!({"allOf": [{"$ref": "#/components/schemas/Loop"}]}),
+        json!({"anyOf": [{"$ref": "#/components/schemas/Loop"}, {"type": "null"}]}),
+    ] {
+        let schema = json!({
+            "openapi": "3.0.2",
+            "components": {"schemas": {
+                "Input": {"type": "object", "properties": {"x": {"type": "array", "items": items}}},
+                "Loop": {"type": "array", "items": {"$ref": "#/components/schemas/Loop"}},
+                "Output": {"type": "string"}
+            }}
+        });
+        let err = CogSchema::from_openapi(&schema, None).unwrap_err();
+        assert!(matches!(&err, SchemaError::InvalidProperty { name, .. } if name == "x"), "{err:?}");
+        assert!(err.to_string().contains("nest"), "{err}");
+    }
+    // Deep but finite nesting is still fine.
+    let mut nested = json!({"type": "string"});
+    for _ in 0..10 {
+        nested = json!({"type": "array", "items": nested});
+    }
+    let schema =
+        CogSchema::from_openapi(&openapi(json!({"type": "object", "properties": {"x": nested}})), None);
+    assert!(schema.is_ok(), "{schema:?}");
+}
