@@ -60,20 +60,17 @@ fn is_version_id(id: &str) -> bool {
 
 /// The attribute's output: the item with added docs, then the generated code; a compile error at the
 /// offending literal when the schema cannot be found or read.
-pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+pub(crate) fn expand(attr: TokenStream, item: TokenStream, source_dir: Option<&Path>) -> TokenStream {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let schema_dir = std::env::var(cache::SCHEMA_DIR_ENV).ok();
-    expand_in(attr, item, &manifest_dir, schema_dir.as_deref())
+    let location =
+        cache::Location { manifest_dir: &manifest_dir, source_dir, schema_dir: schema_dir.as_deref() };
+    expand_in(attr, item, &location)
 }
 
-/// [`expand`] for a crate at `manifest_dir`, with `$REPLICATE_SCHEMA_DIR` given.
-pub(crate) fn expand_in(
-    attr: TokenStream,
-    item: TokenStream,
-    manifest_dir: &Path,
-    schema_dir: Option<&str>,
-) -> TokenStream {
-    match try_expand(attr, item.clone(), manifest_dir, schema_dir) {
+/// [`expand`] for a crate at the given location.
+pub(crate) fn expand_in(attr: TokenStream, item: TokenStream, location: &cache::Location<'_>) -> TokenStream {
+    match try_expand(attr, item.clone(), location) {
         Ok(tokens) => tokens,
         Err(error) => {
             let error = error.to_compile_error();
@@ -85,8 +82,7 @@ pub(crate) fn expand_in(
 fn try_expand(
     attr: TokenStream,
     item: TokenStream,
-    manifest_dir: &Path,
-    schema_dir: Option<&str>,
+    location: &cache::Location<'_>,
 ) -> syn::Result<TokenStream> {
     let args: Args = syn::parse2(attr)?;
     let mut item: DeriveInput = syn::parse2(item)?;
@@ -115,9 +111,9 @@ fn try_expand(
         None => format!("replicate schema pull {model}"),
     };
 
-    let dirs = cache::search_dirs(schema_dir, manifest_dir);
+    let dirs = location.search_dirs();
     let path = cache::find(&dirs, &owner, &name).map_err(|tried| {
-        let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        let tried: Vec<String> = tried.iter().map(|p| location.show(p)).collect();
         syn::Error::new(
             args.model.span(),
             format!(

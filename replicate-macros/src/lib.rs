@@ -102,5 +102,9 @@ use proc_macro::TokenStream;
 /// See the [crate docs](crate) for the arguments, the cache and the mapping rules.
 #[proc_macro_attribute]
 pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(attr.into(), item.into()).into()
+    // The invoking file's directory: a fallback for crates built away from their sources (trybuild's
+    // generated crates, a `CARGO_TARGET_DIR` outside the checkout), whose manifest dir has no cache.
+    let source_dir =
+        proc_macro::Span::call_site().local_file().and_then(|f| f.parent().map(std::path::Path::to_path_buf));
+    expand::expand(attr.into(), item.into(), source_dir.as_deref()).into()
 }
