@@ -1,4 +1,4 @@
-// The official JavaScript SDK's side of the issue-4 streaming benchmark (scripts/bench.sh):
+// The official JavaScript SDK's side of the SDK comparison streaming benchmark (benches/sdk-comparison.sh):
 // replicate.stream("bench/tokens", {input: {tokens, burst}}) read to its `done` event, counting output events.
 //
 //   BENCH_BASE_URL=... BENCH_TOKEN=... REPLICATE_JS=/path/to/node_modules/replicate node js_stream.cjs

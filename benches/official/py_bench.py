@@ -1,4 +1,4 @@
-"""The official Python SDK's side of the issue-4 benchmarks (scripts/bench.sh).
+"""The official Python SDK's side of the SDK comparison benchmarks (benches/sdk-comparison.sh).
 
     python py_bench.py run     2,000 hello-world runs (AsyncReplicate, asyncio.gather, semaphore of 100)
     python py_bench.py poll    a 10-second emulator/slow prediction followed as run(wait=False) does it:

@@ -1,7 +1,7 @@
-//! Our client's side of the issue-4 benchmarks (`scripts/bench.sh` runs it next to the official SDKs'
+//! Our client's side of the SDK comparison benchmarks (`benches/sdk-comparison.sh` runs it next to the official SDKs'
 //! drivers in `benches/official/`, against the same emulator process).
 //!
-//! `issue4_client <run|stream|poll>` with `BENCH_BASE_URL` (the emulator's `/v1` URL) and
+//! `sdk_comparison <run|stream|poll>` with `BENCH_BASE_URL` (the emulator's `/v1` URL) and
 //! `BENCH_TOKEN` set; prints one JSON line of figures. Without a subcommand (as `cargo bench` runs every
 //! bench target) it prints how to run the benchmarks and exits.
 //!
@@ -11,35 +11,20 @@
 //! - `poll`: a 10-second `emulator/slow` prediction followed by polling only (no stream, no webhook).
 //!
 //! CPU time is the process's user + system time over the measured window
-//! (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`, all threads).
+//! (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)` through the `nix` crate, all threads).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
+use nix::time::{ClockId, clock_gettime};
 use replicate::{Replicate, StreamEvent};
 use serde_json::json;
 
-/// `struct timespec` of 64-bit Linux.
-#[repr(C)]
-struct Timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
-unsafe extern "C" {
-    fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-}
-
-/// `CLOCK_PROCESS_CPUTIME_ID` on Linux.
-const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-
 /// The process's CPU time so far (user + system, all threads, nanosecond resolution).
 fn cpu_time() -> Duration {
-    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable `struct timespec` for the whole call.
-    let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    let ts =
+        clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID).expect("clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    Duration::from(ts)
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -174,7 +159,9 @@ async fn bench_poll() -> serde_json::Value {
 
 fn main() {
     let Some(which) = std::env::args().nth(1).filter(|a| !a.starts_with('-')) else {
-        println!("issue4_client: our client's side of scripts/bench.sh (subcommands run, stream, poll)");
+        println!(
+            "sdk_comparison: our client's side of benches/sdk-comparison.sh (subcommands run, stream, poll)"
+        );
         return;
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");

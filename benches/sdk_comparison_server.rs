@@ -1,10 +1,10 @@
-//! The emulator process of the issue-4 benchmarks (`scripts/bench.sh`): the built-in models plus
+//! The emulator process of the SDK comparison benchmarks (`benches/sdk-comparison.sh`): the built-in models plus
 //! `bench/tokens`, a streaming model that emits `tokens` output tokens with no delay, yielding to the
 //! runtime after every `burst` tokens (the stream writer sends whatever is pending in one write, so
 //! `burst` sets the size of the chunks a client reads: 1 gives small chunks as a live model does,
 //! 1000 gives ~40 KB chunks).
 //!
-//! `issue4_emulator --serve [--time-scale X]` listens on a free port, prints its base URL on one line
+//! `sdk_comparison_server --serve [--time-scale X]` listens on a free port, prints its base URL on one line
 //! and serves until killed. Without `--serve` (as `cargo bench` runs every bench target) it prints how to
 //! run the benchmarks and exits, so the server never blocks a plain `cargo bench`.
 
@@ -45,7 +45,9 @@ fn tokens_model() -> ModelSpec {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.iter().any(|a| a == "--serve") {
-        println!("issue4_emulator: the emulator process of scripts/bench.sh (run with --serve)");
+        println!(
+            "sdk_comparison_server: the emulator process of benches/sdk-comparison.sh (run with --serve)"
+        );
         return;
     }
     let time_scale = args

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The benchmarks of issue 4: our client (facade `replicate`) against the official SDKs, on the same
+# The SDK comparison benchmarks: our client (facade `replicate`) against the official SDKs, on the same
 # emulator process, same machine, one run each, side by side.
 #
-#   bash scripts/bench.sh
+#   bash benches/sdk-comparison.sh
 #
 # Builds the bench programs in release (`cargo bench --no-run`), starts the emulator
-# (benches/issue4_emulator.rs: the built-in models plus `bench/tokens`) as its own process for each
-# case, runs our client (benches/issue4_client.rs) and the official SDK's driver (benches/official/)
+# (benches/sdk_comparison_server.rs: the built-in models plus `bench/tokens`) as its own process for each
+# case, runs our client (benches/sdk_comparison.rs) and the official SDK's driver (benches/official/)
 # one after the other against it, and prints a table. Figures per client process: wall time, CPU time
 # over the measured window (clock_gettime / time.process_time / process.cpuUsage), CPU time of the whole
 # process (/usr/bin/time: includes interpreter start-up and imports), and the requests the emulator
@@ -61,7 +61,7 @@ CLK_TCK="$(getconf CLK_TCK)"
 # ------------------------------------------------------------------ build (release)
 
 log "building the bench programs (release)"
-(cd "$ROOT" && cargo bench -p replicate --no-run --bench issue4_client --bench issue4_emulator \
+(cd "$ROOT" && cargo bench -p replicate --no-run --bench sdk_comparison --bench sdk_comparison_server \
     --message-format=json-render-diagnostics >"$WORK/build.json")
 exe_of() { # $1 = bench target name
     python3 -c 'import json,sys
@@ -70,8 +70,8 @@ for line in open(sys.argv[1]):
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[2] and m.get("executable"):
         print(m["executable"])' "$WORK/build.json" "$1" | tail -n 1
 }
-CLIENT="$(exe_of issue4_client)"
-EMULATOR="$(exe_of issue4_emulator)"
+CLIENT="$(exe_of sdk_comparison)"
+EMULATOR="$(exe_of sdk_comparison_server)"
 [[ -x "$CLIENT" && -x "$EMULATOR" ]] || { log "bench executables not found"; exit 1; }
 
 # ------------------------------------------------------------------ helpers
@@ -205,7 +205,7 @@ def show(theirs, width=34, cell=12):
         print(f"   {what:{width}} {fmt(o):>{cell}} {fmt(t):>{cell}} {fmt(r, '×'):>8}  {met}")
     table.clear()
 
-print(f"\nissue 4 benchmarks: ours = replicate (this checkout), Python = replicate=={py_version}, "
+print(f"\nSDK comparison: ours = replicate (this checkout), Python = replicate=={py_version}, "
       f"JS = replicate@{js_version}; {cores} cores; one run each; load average before {load_before}, "
       f"after {load_after} (other processes on the machine slow the interpreters' wall times most)\n")
 
