@@ -2,6 +2,7 @@
 //! string, never shown by `Debug`.
 
 #[replicate::model("emulator/secret-input")]
+#[derive(Debug)]
 pub struct SecretInput;
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use replicate_emulator::Emulator;
 use serde_json::json;
 
 #[replicate_macros::model("test/constrained")]
+#[derive(Debug)]
 pub struct Constrained;
 
 fn field_of(result: replicate::Result<()>) -> String {

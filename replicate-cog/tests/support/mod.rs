@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use replicate_cog::CogSchema;
 use serde_json::Value;
 
-pub const SCHEMA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/model-schemas");
+pub(crate) const SCHEMA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/model-schemas");
 
 /// Every `*.json` of the schema directory and its `corpus/`, sorted.
-pub fn all_files() -> Vec<PathBuf> {
+pub(crate) fn all_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for dir in [PathBuf::from(SCHEMA_DIR), Path::new(SCHEMA_DIR).join("corpus")] {
         for entry in std::fs::read_dir(&dir).unwrap() {
@@ -24,17 +24,17 @@ pub fn all_files() -> Vec<PathBuf> {
     files
 }
 
-pub fn read_version(path: &Path) -> Value {
+pub(crate) fn read_version(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// A version by its file name, looked up in the schema directory, then in `corpus/`.
-pub fn version(name: &str) -> Value {
+pub(crate) fn version(name: &str) -> Value {
     let direct = Path::new(SCHEMA_DIR).join(name);
     let path = if direct.exists() { direct } else { Path::new(SCHEMA_DIR).join("corpus").join(name) };
     read_version(&path)
 }
 
-pub fn schema(name: &str) -> CogSchema {
+pub(crate) fn schema(name: &str) -> CogSchema {
     CogSchema::from_version(&version(name)).unwrap()
 }

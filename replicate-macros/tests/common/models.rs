@@ -1,40 +1,40 @@
 // The 12 models of fixtures/model-schemas, typed from the workspace's `.replicate/` cache.
 
 #[replicate_macros::model("andreasjansson/llama-2-13b-embeddings")]
-pub struct Embeddings;
+pub(crate) struct Embeddings;
 
 #[replicate_macros::model("black-forest-labs/flux-schnell")]
-pub struct FluxSchnell;
+pub(crate) struct FluxSchnell;
 
 #[replicate_macros::model("chigozienri/image-urls-to-video")]
-pub struct ImagesToVideo;
+pub(crate) struct ImagesToVideo;
 
 #[replicate_macros::model("fofr/latent-consistency-model")]
-pub struct Lcm;
+pub(crate) struct Lcm;
 
 #[replicate_macros::model("kuprel/min-dalle")]
-pub struct MinDalle;
+pub(crate) struct MinDalle;
 
 #[replicate_macros::model("lucataco/hermes-2-pro-llama-3-8b")]
-pub struct Hermes;
+pub(crate) struct Hermes;
 
 #[replicate_macros::model("meta/meta-llama-3-8b-instruct")]
-pub struct Llama3;
+pub(crate) struct Llama3;
 
 #[replicate_macros::model("pixray/text2image")]
-pub struct Pixray;
+pub(crate) struct Pixray;
 
 #[replicate_macros::model("soykertje/whisper")]
-pub struct Whisper;
+pub(crate) struct Whisper;
 
 #[replicate_macros::model(
     "stability-ai/sdxl",
     version = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
 )]
-pub struct Sdxl;
+pub(crate) struct Sdxl;
 
 #[replicate_macros::model("tomasmcm/llamaguard-7b")]
-pub struct LlamaGuard;
+pub(crate) struct LlamaGuard;
 
 #[replicate_macros::model("zsxkib/realistic-voice-cloning")]
-pub struct VoiceCloning;
+pub(crate) struct VoiceCloning;
