@@ -8,7 +8,7 @@ use replicate_emulator::{Emulator, EmulatorHandle};
 use serde_json::Value;
 
 fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/model-schemas")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/model-schemas")
 }
 
 async fn emulator() -> EmulatorHandle {

@@ -21,11 +21,13 @@ pub enum SchemaCommand {
     Pull {
         /// `owner/name` or `owner/name:<version id>`.
         model: String,
+        /// The cache directory.
         #[command(flatten)]
         dir: DirArg,
     },
     /// Lists cached models whose latest version differs from the cached one; exits 1 if any.
     Check {
+        /// The cache directory.
         #[command(flatten)]
         dir: DirArg,
     },
