@@ -47,9 +47,11 @@ impl CliError {
         Self::new(EXIT_ERROR, message)
     }
 
-    /// Prints `error: <message>` on stderr and returns the exit code.
+    /// Prints `error: <message>` on stderr (nothing for an empty message) and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        eprintln!("error: {}", self.message);
+        if !self.message.is_empty() {
+            eprintln!("error: {}", self.message);
+        }
         ExitCode::from(self.code)
     }
 

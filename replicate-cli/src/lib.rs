@@ -156,8 +156,9 @@ pub fn client(token: Option<&str>, base_url: Option<&str>) -> CliResult<Replicat
 async fn dispatch(cli: Cli) -> CliResult<()> {
     match cli.command {
         Command::Completion { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "replicate", &mut std::io::stdout());
-            return Ok(());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "replicate", &mut script);
+            return output::println_out(String::from_utf8_lossy(&script).trim_end());
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => return emulator::run(args).await,

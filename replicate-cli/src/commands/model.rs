@@ -216,14 +216,22 @@ fn describe_output(o: &replicate_cog::OutputSchema) -> String {
     use replicate_cog::OutputSchema as O;
     match o {
         O::Scalar(t) => format!("{t:?}").to_lowercase(),
-        O::File => "a file".to_owned(),
-        O::Array(item) => format!("a list of {}", describe_output(item)),
-        O::Iterator { item, concatenate: true } => format!("a stream of {} tokens", describe_output(item)),
-        O::Iterator { item, .. } => format!("a stream of {}", describe_output(item)),
+        O::File => "file".to_owned(),
+        O::Array(item) => format!("list of {}", plural(item)),
+        O::Iterator { item, concatenate: true } => format!("stream of {} tokens", describe_output(item)),
+        O::Iterator { item, .. } => format!("stream of {}", plural(item)),
         O::Object(fields) => {
             let names: Vec<&str> = fields.iter().map(|(n, _, _)| n.as_str()).collect();
-            format!("an object with {}", names.join(", "))
+            format!("object with {}", names.join(", "))
         }
         _ => "any JSON value".to_owned(),
+    }
+}
+
+fn plural(o: &replicate_cog::OutputSchema) -> String {
+    match o {
+        replicate_cog::OutputSchema::File => "files".to_owned(),
+        replicate_cog::OutputSchema::Scalar(t) => format!("{}s", format!("{t:?}").to_lowercase()),
+        other => describe_output(other),
     }
 }
