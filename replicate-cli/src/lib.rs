@@ -79,6 +79,8 @@ pub enum Command {
     /// Models: show, list, search, schema, versions, create, delete.
     #[command(subcommand, visible_alias = "models")]
     Model(model::ModelCommand),
+    /// Starts a training: the same as `replicate training create`.
+    Train(training::TrainArgs),
     /// Trainings: create, list, show, cancel.
     #[command(subcommand, visible_alias = "trainings")]
     Training(training::TrainingCommand),
@@ -91,8 +93,12 @@ pub enum Command {
     /// Hardware models can run on.
     #[command(subcommand)]
     Hardware(misc::HardwareCommand),
-    /// Shows the account the token belongs to.
-    Account,
+    /// Shows the account the token belongs to (`replicate account [current]`).
+    Account {
+        /// `current` (the default).
+        #[command(subcommand)]
+        command: Option<misc::AccountCommand>,
+    },
     /// Searches models, collections and documentation.
     Search(misc::SearchArgs),
     /// Webhook settings: `replicate webhook secret`.
@@ -179,7 +185,8 @@ async fn dispatch(cli: Cli) -> CliResult<()> {
         Command::Deployment(c) => deployment::run(&ctx, c).await,
         Command::File(c) => file::run(&ctx, c).await,
         Command::Hardware(c) => misc::hardware(&ctx, c).await,
-        Command::Account => misc::account(&ctx).await,
+        Command::Account { .. } => misc::account(&ctx).await,
+        Command::Train(args) => training::run(&ctx, training::TrainingCommand::Create(args)).await,
         Command::Search(args) => misc::search(&ctx, args).await,
         Command::Webhook(c) => misc::webhook(&ctx, c).await,
         Command::Schema(c) => schema::run(&ctx, c).await,

@@ -312,6 +312,8 @@ fn every_command_group_works() {
     let training = out.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(out.json()["input"]["steps"], json!(3));
     assert!(emu.run(&["trainings", "list"]).ok().stdout.contains(&training));
+    let out = emu.run(&["train", &model_version, "-d", "emulator/dest", "steps=1", "--json"]).ok();
+    assert_eq!(out.json()["input"]["steps"], json!(1));
     assert!(emu.run(&["training", "show", &training]).ok().stdout.contains(&training));
     let out = emu.run(&["training", "cancel", &training, "--json"]).ok();
     assert!(matches!(out.json()["status"].as_str(), Some("canceled" | "succeeded")), "{out:#?}");
@@ -336,6 +338,7 @@ fn every_command_group_works() {
     assert_eq!(emu.run(&["deployment", "run", "emulator/dep", "text=dep"]).ok().stdout, "hello dep\n");
     let out = emu.run(&["deployment", "run", "emulator/dep", "txt=dep"]);
     assert_eq!(out.code(), Some(2), "{out:#?}");
+    assert!(emu.run(&["deployment", "schema", "emulator/dep"]).ok().stdout.contains("text"));
     emu.run(&["deployment", "delete", "emulator/dep"]).ok();
     assert!(!emu.run(&["deployments", "list"]).ok().stdout.contains("emulator/dep"));
 
@@ -357,9 +360,18 @@ fn every_command_group_works() {
     let out = emu.run(&["prediction", "list", "--json"]).ok();
     assert!(out.json().as_array().is_some_and(|a| !a.is_empty()));
 
+    // the official CLI's other spellings of run
+    assert_eq!(
+        emu.run(&["prediction", "create", "replicate/hello-world", "text=a"]).ok().stdout,
+        "hello a\n"
+    );
+    assert_eq!(emu.run(&["predictions", "run", "replicate/hello-world", "text=b"]).ok().stdout, "hello b\n");
+    assert_eq!(emu.run(&["model", "run", "replicate/hello-world", "text=c"]).ok().stdout, "hello c\n");
+
     // hardware, account, search, webhook secret
     assert!(emu.run(&["hardware", "list"]).ok().stdout.contains("gpu-t4"));
     assert_eq!(emu.run(&["account", "--json"]).ok().json()["username"], "emulator");
+    assert!(emu.run(&["account", "current"]).ok().stdout.contains("emulator"));
     assert!(emu.run(&["search", "flux"]).ok().stdout.contains("black-forest-labs/flux-schnell"));
     assert_eq!(emu.run(&["webhook", "secret"]).ok().stdout.trim(), emu.handle().webhook_secret());
 

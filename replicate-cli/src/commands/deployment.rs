@@ -66,6 +66,11 @@ pub enum DeploymentCommand {
     },
     /// Runs a prediction through a deployment.
     Run(DeploymentRunArgs),
+    /// Shows the inputs and output of the version a deployment serves (`--json`: the OpenAPI schema).
+    Schema {
+        /// `owner/name`.
+        name: String,
+    },
 }
 
 /// `replicate deployment run`.
@@ -131,6 +136,21 @@ pub async fn run(ctx: &Ctx, command: DeploymentCommand) -> CliResult<()> {
             output::println_out(&format!("deleted {name}"))
         }
         DeploymentCommand::Run(args) => run_deployment(ctx, args).await,
+        DeploymentCommand::Schema { name } => {
+            let d = deployments.get(&name).await?;
+            let r = d
+                .current_release
+                .ok_or_else(|| CliError::other(format!("deployment {name} has no release")))?;
+            let v = ctx.client.models().versions().get(&r.model, &r.version).await?;
+            if ctx.json {
+                return output::print_json(&v.openapi_schema);
+            }
+            let schema =
+                CogSchema::from_version(&serde_json::to_value(&v).unwrap_or_default()).map_err(|e| {
+                    CliError::other(format!("the schema of {}:{} cannot be read: {e}", r.model, r.version))
+                })?;
+            super::model::print_schema(&schema)
+        }
     }
 }
 

@@ -25,6 +25,14 @@ pub struct SearchArgs {
     pub limit: u32,
 }
 
+/// `replicate account ...`.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Shows the account the token belongs to (the default).
+    #[command(visible_alias = "show")]
+    Current,
+}
+
 /// `replicate webhook ...`.
 #[derive(Debug, Subcommand)]
 pub enum WebhookCommand {

@@ -22,6 +22,8 @@ pub enum VisibilityArg {
 /// `replicate model ...`.
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
+    /// Runs the model: the same as `replicate run`.
+    Run(super::run::RunArgs),
     /// Shows a model.
     #[command(visible_alias = "get")]
     Show {
@@ -78,6 +80,7 @@ pub enum ModelCommand {
 pub async fn run(ctx: &Ctx, command: ModelCommand) -> CliResult<()> {
     let models = ctx.client.models();
     match command {
+        ModelCommand::Run(args) => super::run::run(ctx, args).await,
         ModelCommand::Show { model } => {
             let m = models.get(&owner_name(&model)?).await?;
             if ctx.json {
@@ -184,7 +187,7 @@ fn print_models(ctx: &Ctx, items: &[Model]) -> CliResult<()> {
     output::print_table(&["MODEL", "RUNS", "DESCRIPTION"], &rows)
 }
 
-fn print_schema(schema: &CogSchema) -> CliResult<()> {
+pub(crate) fn print_schema(schema: &CogSchema) -> CliResult<()> {
     let rows: Vec<Vec<String>> = schema
         .inputs()
         .iter()

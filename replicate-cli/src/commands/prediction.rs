@@ -14,6 +14,9 @@ use crate::output;
 /// `replicate prediction ...`.
 #[derive(Debug, Subcommand)]
 pub enum PredictionCommand {
+    /// Creates a prediction: the same as `replicate run`.
+    #[command(visible_aliases = ["new", "run"])]
+    Create(super::run::RunArgs),
     /// Lists your predictions, newest first.
     #[command(visible_alias = "ls")]
     List {
@@ -52,6 +55,7 @@ pub enum PredictionCommand {
 pub async fn run(ctx: &Ctx, command: PredictionCommand) -> CliResult<()> {
     let predictions = ctx.client.predictions();
     match command {
+        PredictionCommand::Create(args) => super::run::run(ctx, args).await,
         PredictionCommand::List { limit } => {
             let items = take(predictions.list().into_stream(), limit).await?;
             if ctx.json {

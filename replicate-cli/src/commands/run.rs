@@ -95,6 +95,9 @@ pub struct RunArgs {
     /// An HTTPS URL to receive webhook deliveries for this prediction.
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
+    /// Opens the prediction's web page in a browser and returns (like --no-wait).
+    #[arg(long, conflicts_with_all = ["json", "stream"])]
+    pub web: bool,
 }
 
 /// `replicate stream`.
@@ -128,6 +131,7 @@ pub async fn stream(ctx: &Ctx, args: StreamArgs) -> CliResult<()> {
         no_wait: false,
         stream: true,
         webhook: None,
+        web: false,
     };
     self::run(ctx, run).await
 }
@@ -151,6 +155,16 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<()> {
             return Err(CliError::new(EXIT_INTERRUPTED, "interrupted before the prediction was created"));
         }
     };
+    if args.web {
+        let url = prediction
+            .urls
+            .web
+            .clone()
+            .unwrap_or_else(|| format!("https://replicate.com/p/{}", prediction.id));
+        output::println_out(&url)?;
+        open_in_browser(&url);
+        return Ok(());
+    }
     if args.no_wait {
         if ctx.json {
             output::print_json(&prediction)?;
@@ -169,6 +183,27 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<()> {
     let mode = Mode { tokens: args.stream, logs: args.follow.logs, no_cancel: args.follow.no_cancel };
     let followed = follow(client, prediction, mode, &mut interrupt).await?;
     finish(ctx, &followed.prediction, &args.follow, concatenate, followed.streamed).await
+}
+
+/// Asks the desktop to open `url`; failing is not an error (the URL was printed).
+fn open_in_browser(url: &str) {
+    let opener: &[&str] = if cfg!(target_os = "macos") {
+        &["open"]
+    } else if cfg!(windows) {
+        &["cmd", "/C", "start", ""]
+    } else {
+        &["xdg-open"]
+    };
+    let opened = std::process::Command::new(opener[0])
+        .args(&opener[1..])
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !opened.is_ok_and(|s| s.success()) {
+        eprintln!("note: could not open a browser; the URL is above");
+    }
 }
 
 /// Reads the `key=value` pairs and the JSON input (stdin or file), and resolves `{{...}}` references
@@ -445,12 +480,13 @@ impl Progress {
         if !enabled || !output::stderr_is_tty() || prediction.is_terminal() {
             return Progress { bar: None, started };
         }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} {msg} ({elapsed})") {
             bar.set_style(style);
         }
         bar.set_prefix(prediction.id.clone());
         bar.set_message(prediction.status.to_string());
+        bar.set_draw_target(ProgressDrawTarget::stderr());
         bar.enable_steady_tick(Duration::from_millis(120));
         Progress { bar: Some(bar), started }
     }

@@ -1,6 +1,6 @@
 //! `replicate training create|list|show|cancel`.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use replicate_core::ModelRef;
 use replicate_core::types::{CreateTraining, PredictionStatus, Training};
 use serde_json::Map;
@@ -14,19 +14,8 @@ use crate::{inputs, output};
 #[derive(Debug, Subcommand)]
 pub enum TrainingCommand {
     /// Starts a training of `owner/name:<version>` that pushes a new version to --destination.
-    Create {
-        /// The trainable version: `owner/name:<version id>`.
-        model: String,
-        /// The model that receives the trained version: `owner/name`.
-        #[arg(long)]
-        destination: String,
-        /// Training inputs: `key=value` (JSON values are parsed), `key=@path` for files.
-        #[arg(value_name = "INPUT")]
-        inputs: Vec<String>,
-        /// An HTTPS URL to receive webhook deliveries.
-        #[arg(long, value_name = "URL")]
-        webhook: Option<String>,
-    },
+    #[command(visible_alias = "new")]
+    Create(TrainArgs),
     /// Lists your trainings, newest first.
     #[command(visible_alias = "ls")]
     List {
@@ -47,11 +36,27 @@ pub enum TrainingCommand {
     },
 }
 
+/// `replicate training create` (and `replicate train`).
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The trainable version: `owner/name:<version id>`.
+    pub model: String,
+    /// The model that receives the trained version: `owner/name`.
+    #[arg(long, short = 'd')]
+    pub destination: String,
+    /// Training inputs: `key=value` (JSON values are parsed), `key=@path` for files.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// An HTTPS URL to receive webhook deliveries.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+}
+
 /// Runs a training command.
 pub async fn run(ctx: &Ctx, command: TrainingCommand) -> CliResult<()> {
     let trainings = ctx.client.trainings();
     match command {
-        TrainingCommand::Create { model, destination, inputs: args, webhook } => {
+        TrainingCommand::Create(TrainArgs { model, destination, inputs: args, webhook }) => {
             let ModelRef::Version { owner, name, version } = ModelRef::parse(&model)? else {
                 return Err(CliError::usage(format!(
                     "{model:?}: a training needs a version: owner/name:<version id> (see `replicate model versions`)"
