@@ -271,6 +271,11 @@ fn auth_login_stores_the_token_for_the_owner_only() {
     cmd.env_remove("REPLICATE_API_TOKEN");
     assert_eq!(common::run(cmd, None).code(), Some(1));
 
+    let mut cmd = emu.cmd(&["auth", "status"]);
+    cmd.env_remove("REPLICATE_API_TOKEN");
+    let out = common::run(cmd, None).ok();
+    assert!(out.stdout.contains("config.json"), "the token's source is named: {out:#?}");
+
     let mut cmd = emu.cmd(&["auth", "logout"]);
     cmd.env_remove("REPLICATE_API_TOKEN");
     common::run(cmd, None).ok();
@@ -391,7 +396,7 @@ fn every_command_group_works() {
     assert!(help.contains("Exit codes") && help.contains("{{.output[0]}}"), "{help}");
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "emulator"))]
 #[test]
 fn the_emulator_subcommand_serves_until_ctrl_c() {
     let emu = Emu::start("emulator-cmd");

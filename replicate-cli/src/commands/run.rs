@@ -90,7 +90,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// Prints output tokens on stdout as they arrive (text models).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub stream: bool,
     /// An HTTPS URL to receive webhook deliveries for this prediction.
     #[arg(long, value_name = "URL")]
