@@ -113,7 +113,7 @@ pub enum Command {
     /// Starts a local Replicate (the emulator) until Ctrl-C.
     #[cfg(feature = "emulator")]
     Emulator(emulator::EmulatorArgs),
-    /// Prints a shell completion script: `replicate completion bash > ~/.local/share/bash-completion/completions/replicate`.
+    /// Prints a shell completion script (e.g. `replicate completion bash > /etc/bash_completion.d/replicate`).
     Completion {
         /// The shell.
         #[arg(value_enum)]

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use common::{Emu, eventually, spawn};
 use replicate_core::FileOutput;
 use replicate_core::types::PredictionStatus;
-use replicate_emulator::{ModelSpec, RunContext, cog_schema};
+use replicate_emulator::{HELLO_WORLD_VERSION, ModelSpec, RunContext, cog_schema};
 use serde_json::{Value, json};
 
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
@@ -44,9 +44,14 @@ fn run_coerces_inputs_by_the_schema_and_json_output_parses() {
     assert_eq!(p["input"]["prompt"], "a cat");
     assert_eq!(p["output"].as_array().map(Vec::len), Some(2));
 
-    // Plain output: the text itself.
+    // Plain output: the text itself; the three forms of model reference.
     let out = emu.run(&["run", "replicate/hello-world", "text=Rust"]).ok();
     assert_eq!(out.stdout, "hello Rust\n");
+    let pinned = format!("replicate/hello-world:{HELLO_WORLD_VERSION}");
+    assert_eq!(emu.run(&["run", &pinned, "text=pinned"]).ok().stdout, "hello pinned\n");
+    let out = emu.run(&["run", HELLO_WORLD_VERSION, "text=bare"]).ok();
+    assert_eq!(out.stdout, "hello bare\n");
+    assert!(out.stderr.contains("no model to read a schema from"), "{out:#?}");
 
     // A JSON object on stdin, overridden by key=value.
     let out = emu.run_with_stdin(&["run", "replicate/hello-world", "-"], br#"{"text": "json"}"#).ok();
@@ -152,13 +157,13 @@ fn stream_prints_tokens_in_order() {
 #[test]
 fn no_wait_returns_the_id_and_prediction_wait_follows_it() {
     let emu = Emu::start("nowait");
-    let out = emu.run(&["run", "emulator/slow", "seconds=3", "--no-wait"]).ok();
+    let out = emu.run(&["run", "emulator/slow", "seconds=15", "--no-wait"]).ok();
     let id = out.stdout.trim().to_owned();
     assert!(!id.is_empty() && !id.contains(char::is_whitespace), "{out:#?}");
     let p = emu.block_on(emu.client().predictions().get(&id)).unwrap();
     assert!(!p.is_terminal(), "--no-wait returned after the end: {:?}", p.status);
     let out = emu.run(&["prediction", "wait", &id]).ok();
-    assert_eq!(out.stdout, "slept 3 seconds\n");
+    assert_eq!(out.stdout, "slept 15 seconds\n");
     let out = emu.run(&["predictions", "show", &id, "--json"]).ok();
     assert_eq!(out.json()["status"], "succeeded");
 }
@@ -404,12 +409,15 @@ fn the_emulator_subcommand_serves_until_ctrl_c() {
     cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
     let mut child = common::Guard(Some(cmd.spawn().unwrap()));
     let stdout = child.0.as_mut().unwrap().stdout.take().unwrap();
-    let base = {
+    // The first line is the base URL; read it on a thread so that a silent process cannot hang the test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         use std::io::BufRead;
         let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
-        line.trim().to_owned()
-    };
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let base = rx.recv_timeout(common::LIMIT).expect("the emulator printed no base URL").trim().to_owned();
     assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/v1"), "{base}");
     let out = emu.run(&["--base-url", &base, "run", "replicate/hello-world", "text=local"]).ok();
     assert_eq!(out.stdout, "hello local\n");

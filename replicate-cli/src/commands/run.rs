@@ -87,7 +87,7 @@ pub struct RunArgs {
     #[arg(long, overrides_with = "no_wait")]
     pub wait: bool,
     /// Creates the prediction, prints its id and returns (`replicate prediction wait ID` follows it).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["stream", "save", "output_directory", "logs"])]
     pub no_wait: bool,
     /// Prints output tokens on stdout as they arrive (text models).
     #[arg(long, conflicts_with = "json")]
