@@ -43,8 +43,8 @@ Exit codes:
   4    the prediction or training was canceled or aborted
   130  interrupted by Ctrl-C (the prediction is canceled on the server unless --no-cancel)";
 
-/// The command line.
-#[derive(Debug, Parser)]
+/// The command line. Its `Debug` hides `--token`.
+#[derive(Parser)]
 #[command(
     name = "replicate",
     version,
@@ -121,8 +121,8 @@ pub enum Command {
     },
 }
 
-/// What every command gets: the client and the output mode.
-#[derive(Debug, Clone)]
+/// What every command gets: the client and the output mode. Its `Debug` hides the token.
+#[derive(Clone)]
 pub struct Ctx {
     /// The API client.
     pub client: Replicate,
@@ -132,6 +132,28 @@ pub struct Ctx {
     pub token_flag: Option<String>,
     /// `--base-url`, when given.
     pub base_url_flag: Option<String>,
+}
+
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .field("json", &self.json)
+            .field("command", &self.command)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("client", &self.client)
+            .field("json", &self.json)
+            .field("token_flag", &self.token_flag.as_ref().map(|_| "***"))
+            .field("base_url_flag", &self.base_url_flag)
+            .finish()
+    }
 }
 
 /// Runs a command, printing its results and errors; the exit code says how it went.
@@ -204,6 +226,19 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let cli = Cli::try_parse_from(["replicate", "--token", "r8_secret", "account"]).unwrap();
+        assert!(!format!("{cli:?}").contains("r8_secret"));
+        let ctx = Ctx {
+            client: client(Some("r8_secret"), None).unwrap(),
+            json: false,
+            token_flag: Some("r8_secret".into()),
+            base_url_flag: None,
+        };
+        assert!(!format!("{ctx:?}").contains("r8_secret"));
     }
 
     #[test]

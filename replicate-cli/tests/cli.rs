@@ -84,6 +84,8 @@ fn a_wrong_input_is_rejected_before_any_request_creates_a_prediction() {
         assert_eq!(out.stderr.trim().lines().count(), 1, "one line: {out:#?}");
         assert!(out.stdout.is_empty());
     }
+    let out = emu.run(&["run", "emulator/slow", "--cancel-after", "2"]);
+    assert_eq!(out.code(), Some(2), "{out:#?}");
     assert_eq!(emu.handle().stats().predictions_created, 0);
     // A malformed reference is a usage error too.
     assert_eq!(emu.run(&["run", "not a model"]).code(), Some(2));
@@ -369,6 +371,8 @@ fn every_command_group_works() {
     assert!(emu.run(&["prediction", "list"]).ok().stdout.contains(&id));
     let out = emu.run(&["prediction", "list", "--json"]).ok();
     assert!(out.json().as_array().is_some_and(|a| !a.is_empty()));
+    let out = emu.run(&["prediction", "list", "--created-after", "2999-01-01T00:00:00Z", "--json"]).ok();
+    assert_eq!(out.json(), json!([]));
 
     // the official CLI's other spellings of run
     assert_eq!(
@@ -424,4 +428,36 @@ fn the_emulator_subcommand_serves_until_ctrl_c() {
     interrupt(child.id());
     let status = eventually(|| child.0.as_mut().unwrap().try_wait().unwrap());
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn training_inputs_are_coerced_by_the_training_schema_and_files_uploaded() {
+    let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/model-schemas");
+    let emu = Emu::with("train", |b| b.models_dir(fixtures));
+    let sdxl = "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc";
+    emu.run(&["model", "create", "emulator/my-sdxl"]).ok();
+    std::fs::write(emu.dir.join("images.zip"), b"PK fake zip").unwrap();
+
+    let out = emu.run(&["train", sdxl, "-d", "emulator/my-sdxl", "resolution=big"]);
+    assert_eq!(out.code(), Some(2), "{out:#?}");
+    assert!(out.stderr.contains("resolution") && out.stderr.contains("an integer"), "{out:#?}");
+    assert_eq!(emu.handle().stats().trainings_created, 0);
+
+    let out = emu
+        .run(&[
+            "train",
+            sdxl,
+            "-d",
+            "emulator/my-sdxl",
+            "input_images=@images.zip",
+            "resolution=512",
+            "is_lora=false",
+            "--json",
+        ])
+        .ok();
+    let t = out.json();
+    assert_eq!(t["input"]["resolution"], json!(512));
+    assert_eq!(t["input"]["is_lora"], json!(false));
+    let url = t["input"]["input_images"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/files/", emu.base_url())), "uploaded: {url}");
 }

@@ -23,6 +23,12 @@ pub enum PredictionCommand {
         /// How many to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Only predictions created after this RFC 3339 time (e.g. 2025-01-31T00:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        created_after: Option<String>,
+        /// Only predictions created before this RFC 3339 time.
+        #[arg(long, value_name = "TIME")]
+        created_before: Option<String>,
     },
     /// Shows a prediction.
     #[command(visible_alias = "get")]
@@ -56,8 +62,15 @@ pub async fn run(ctx: &Ctx, command: PredictionCommand) -> CliResult<()> {
     let predictions = ctx.client.predictions();
     match command {
         PredictionCommand::Create(args) => super::run::run(ctx, args).await,
-        PredictionCommand::List { limit } => {
-            let items = take(predictions.list().into_stream(), limit).await?;
+        PredictionCommand::List { limit, created_after, created_before } => {
+            let mut request = predictions.list();
+            if let Some(t) = created_after {
+                request = request.created_after(t);
+            }
+            if let Some(t) = created_before {
+                request = request.created_before(t);
+            }
+            let items = take(request.into_stream(), limit).await?;
             if ctx.json {
                 return output::print_json(&items);
             }

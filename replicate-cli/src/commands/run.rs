@@ -95,6 +95,9 @@ pub struct RunArgs {
     /// An HTTPS URL to receive webhook deliveries for this prediction.
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
+    /// Has the server cancel the prediction once this many seconds have passed (at least 5).
+    #[arg(long, value_name = "SECONDS")]
+    pub cancel_after: Option<f64>,
     /// Opens the prediction's web page in a browser and returns (like --no-wait).
     #[arg(long, conflicts_with_all = ["json", "stream"])]
     pub web: bool,
@@ -131,6 +134,7 @@ pub async fn stream(ctx: &Ctx, args: StreamArgs) -> CliResult<()> {
         no_wait: false,
         stream: true,
         webhook: None,
+        cancel_after: None,
         web: false,
     };
     self::run(ctx, run).await
@@ -148,6 +152,13 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<()> {
     let mut request = client.run(model_ref, input).file_encoding(args.input.file_encoding.into()).poll_only();
     if let Some(url) = &args.webhook {
         request = request.webhook(url.clone());
+    }
+    if let Some(secs) = args.cancel_after {
+        let after = Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| *d >= Duration::from_secs(5))
+            .ok_or_else(|| CliError::usage(format!("--cancel-after {secs}: give at least 5 seconds")))?;
+        request = request.cancel_after(after);
     }
     let prediction = tokio::select! {
         created = request.start() => created?,

@@ -1,9 +1,10 @@
 //! `replicate training create|list|show|cancel`.
 
 use clap::{Args, Subcommand};
+use replicate_cog::CogSchema;
 use replicate_core::ModelRef;
 use replicate_core::types::{CreateTraining, PredictionStatus, Training};
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use super::{opt, take, upload_local_files};
 use crate::Ctx;
@@ -44,7 +45,8 @@ pub struct TrainArgs {
     /// The model that receives the trained version: `owner/name`.
     #[arg(long, short = 'd')]
     pub destination: String,
-    /// Training inputs: `key=value` (JSON values are parsed), `key=@path` for files.
+    /// Training inputs: `key=value` (coerced by the version's training schema), `key=@path` for files
+    /// (uploaded through the files API).
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// An HTTPS URL to receive webhook deliveries.
@@ -63,7 +65,9 @@ pub async fn run(ctx: &Ctx, command: TrainingCommand) -> CliResult<()> {
                 )));
             };
             let raw = inputs::parse_args(&args)?;
-            let mut input = inputs::build(None, &model, Map::new(), &raw)?;
+            let v = ctx.client.models().versions().get(&format!("{owner}/{name}"), &version).await?;
+            let schema = training_schema(&v.openapi_schema, v.cog_version.as_deref());
+            let mut input = inputs::build(schema.as_ref(), &model, Map::new(), &raw)?;
             upload_local_files(&ctx.client, &mut input).await?;
             let mut request = CreateTraining::new(destination, input);
             request.webhook = webhook;
@@ -104,6 +108,19 @@ pub async fn run(ctx: &Ctx, command: TrainingCommand) -> CliResult<()> {
             print_training(ctx, &t)
         }
     }
+}
+
+/// The schema of a version's training inputs (`components.schemas.TrainingInput`), read as a Cog input
+/// schema; `None` when the version declares none (inputs are then sent as guessed).
+pub fn training_schema(openapi: &Value, cog_version: Option<&str>) -> Option<CogSchema> {
+    let schemas = openapi.get("components")?.get("schemas")?;
+    let training = schemas.get("TrainingInput")?.clone();
+    let mut doc = openapi.clone();
+    let target = doc.get_mut("components")?.get_mut("schemas")?.as_object_mut()?;
+    target.insert("Input".to_owned(), training);
+    let output = schemas.get("TrainingOutput").cloned().unwrap_or_else(|| serde_json::json!({}));
+    target.insert("Output".to_owned(), output);
+    CogSchema::from_openapi(&doc, cog_version).ok()
 }
 
 fn print_training(ctx: &Ctx, t: &Training) -> CliResult<()> {
