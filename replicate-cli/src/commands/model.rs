@@ -3,7 +3,7 @@
 use clap::{Subcommand, ValueEnum};
 use replicate_cog::CogSchema;
 use replicate_core::ModelRef;
-use replicate_core::types::{CreateModel, Model, Visibility};
+use replicate_core::types::{CreateModel, Model, ModelSortBy, SortDirection, Visibility};
 
 use super::{opt, take};
 use crate::Ctx;
@@ -30,12 +30,18 @@ pub enum ModelCommand {
         /// `owner/name`.
         model: String,
     },
-    /// Lists public models.
+    /// Lists public models (newest version first unless sorted otherwise).
     #[command(visible_alias = "ls")]
     List {
         /// How many to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Sort by when the model was created rather than by its latest version.
+        #[arg(long)]
+        by_creation: bool,
+        /// Oldest first.
+        #[arg(long)]
+        ascending: bool,
     },
     /// Searches models.
     Search {
@@ -97,8 +103,15 @@ pub async fn run(ctx: &Ctx, command: ModelCommand) -> CliResult<()> {
                 ("github", m.github_url.clone()),
             ])
         }
-        ModelCommand::List { limit } => {
-            let items = take(models.list().into_stream(), limit).await?;
+        ModelCommand::List { limit, by_creation, ascending } => {
+            let mut request = models.list();
+            if by_creation {
+                request = request.sort_by(ModelSortBy::ModelCreatedAt);
+            }
+            if ascending {
+                request = request.sort_direction(SortDirection::Asc);
+            }
+            let items = take(request.into_stream(), limit).await?;
             print_models(ctx, &items)
         }
         ModelCommand::Search { query, limit } => {
