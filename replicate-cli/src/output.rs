@@ -56,7 +56,7 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> CliResult<()> {
             if i + 1 == cells.len() {
                 text.push_str(cell);
             } else {
-                let pad = widths[i].saturating_sub(cell.chars().count());
+                let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(cell.chars().count());
                 text.push_str(cell);
                 text.push_str(&" ".repeat(pad + 2));
             }

@@ -180,7 +180,7 @@ async fn run_deployment(ctx: &Ctx, args: DeploymentRunArgs) -> CliResult<()> {
     let mode = Mode { tokens: args.stream, logs: args.follow.logs, no_cancel: args.follow.no_cancel };
     let followed = follow(client, prediction, mode, &mut interrupt).await?;
     let concatenate = schema.as_ref().is_some_and(|s| s.output().is_concatenate());
-    finish(ctx, &followed.prediction, &args.follow, concatenate, followed.streamed).await
+    finish(ctx, &followed.prediction, &args.follow, concatenate, followed.streamed, &mut interrupt).await
 }
 
 fn print_deployment(ctx: &Ctx, d: &Deployment) -> CliResult<()> {

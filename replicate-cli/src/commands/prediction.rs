@@ -125,7 +125,7 @@ pub async fn run(ctx: &Ctx, command: PredictionCommand) -> CliResult<()> {
                     }
                 }
             };
-            finish(ctx, &followed.prediction, &args, false, false).await
+            finish(ctx, &followed.prediction, &args, false, false, &mut interrupt).await
         }
     }
 }

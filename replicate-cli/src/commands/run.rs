@@ -193,7 +193,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> CliResult<()> {
     let concatenate = schema.as_ref().is_some_and(|s| s.output().is_concatenate());
     let mode = Mode { tokens: args.stream, logs: args.follow.logs, no_cancel: args.follow.no_cancel };
     let followed = follow(client, prediction, mode, &mut interrupt).await?;
-    finish(ctx, &followed.prediction, &args.follow, concatenate, followed.streamed).await
+    finish(ctx, &followed.prediction, &args.follow, concatenate, followed.streamed, &mut interrupt).await
 }
 
 /// Asks the desktop to open `url`; failing is not an error (the URL was printed).
@@ -425,6 +425,7 @@ pub async fn finish(
     follow: &FollowArgs,
     concatenate: bool,
     streamed: bool,
+    interrupt: &mut Interrupt,
 ) -> CliResult<()> {
     let save_dir = match (&follow.output_directory, follow.save) {
         (Some(dir), _) => Some(dir.clone()),
@@ -437,7 +438,15 @@ pub async fn finish(
     match prediction.status {
         PredictionStatus::Succeeded => {
             if let Some(dir) = save_dir {
-                let paths = output::save_files(&ctx.client, &prediction.output, &dir).await?;
+                let paths = tokio::select! {
+                    saved = output::save_files(&ctx.client, &prediction.output, &dir) => saved?,
+                    () = interrupt.recv() => {
+                        return Err(CliError::new(
+                            EXIT_INTERRUPTED,
+                            format!("interrupted while saving the outputs into {}", dir.display()),
+                        ));
+                    }
+                };
                 if paths.is_empty() {
                     eprintln!("note: the output holds no files to save");
                 }
