@@ -171,6 +171,18 @@ fn no_wait_returns_the_id_and_prediction_wait_follows_it() {
 }
 
 #[test]
+fn logs_go_to_stderr_as_they_arrive_and_output_to_stdout() {
+    let emu = Emu::start("logs");
+    let out = emu.run(&["run", "emulator/slow", "seconds=3", "--logs"]).ok();
+    assert_eq!(out.stdout, "slept 3 seconds\n");
+    let ticks: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("tick")).collect();
+    assert_eq!(ticks, ["tick 1", "tick 2", "tick 3"], "{out:#?}");
+    // Without --logs (and not on a terminal) stderr stays quiet.
+    let out = emu.run(&["run", "emulator/slow", "seconds=1"]).ok();
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
 fn outputs_chain_into_the_next_run_by_reference() {
     let emu = Emu::start("chain");
     let first = emu.run(&["run", "black-forest-labs/flux-schnell", "prompt=x", "--json"]).ok();
@@ -199,7 +211,8 @@ fn failed_and_canceled_predictions_have_their_exit_codes() {
 
 #[cfg(unix)]
 fn interrupt(pid: u32) {
-    let status = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    // `kill` through sh: the builtin exists wherever sh does.
+    let status = std::process::Command::new("sh").args(["-c", &format!("kill -INT {pid}")]).status().unwrap();
     assert!(status.success());
 }
 
