@@ -151,6 +151,22 @@ fn stream_prints_tokens_in_order() {
     assert_eq!(out.stdout, "Here is a streamed answer from the Replicate emulator, one token at\n");
     let out = emu.run(&["run", "emulator/stream-text", "prompt=hi", "max_tokens=3", "--stream"]).ok();
     assert_eq!(out.stdout, "Here is a\n");
+    // A reader that goes away cancels the rest of the prediction.
+    let mut cmd =
+        emu.cmd(&["stream", "emulator/stream-text", "prompt=hi", "max_tokens=500", "token_delay=0.5"]);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = common::Guard(Some(cmd.spawn().unwrap()));
+    let mut stdout = child.0.as_mut().unwrap().stdout.take().unwrap();
+    let mut first = [0u8; 4];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"Here");
+    drop(stdout);
+    let status = common::eventually(|| child.0.as_mut().unwrap().try_wait().unwrap());
+    assert_eq!(status.code(), Some(0));
+    let list = emu.block_on(emu.client().predictions().list()).unwrap();
+    let streamed = list.results.iter().find(|p| p.input["max_tokens"] == json!(500)).unwrap();
+    assert_eq!(streamed.status, PredictionStatus::Canceled);
+
     // Without --stream the tokens are joined into one text.
     let out = emu.run(&["run", "emulator/stream-text", "prompt=hi", "max_tokens=3"]).ok();
     assert_eq!(out.stdout, "Here is a\n");

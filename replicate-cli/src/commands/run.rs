@@ -358,8 +358,14 @@ pub async fn follow(
                     Some(Ok(StreamEvent::Output(chunk))) => {
                         progress.output();
                         if mode.tokens {
-                            let mut out = std::io::stdout().lock();
-                            let _ = out.write_all(chunk.as_bytes()).and_then(|()| out.flush());
+                            let written = {
+                                let mut out = std::io::stdout().lock();
+                                out.write_all(chunk.as_bytes()).and_then(|()| out.flush())
+                            };
+                            if let Err(e) = written {
+                                progress.finish();
+                                return Err(closed_stdout(client, &id, mode.no_cancel, e).await);
+                            }
                             streamed = true;
                             last_char = chunk.chars().last().unwrap_or(last_char);
                         }
@@ -397,6 +403,19 @@ pub async fn follow(
         println!();
     }
     Ok(Followed { prediction: finished?, streamed })
+}
+
+/// Stdout failed while printing tokens. A closed pipe (`replicate stream ... | head`) means nobody reads
+/// the rest: the prediction is canceled (unless `no_cancel`) and the command ends quietly.
+async fn closed_stdout(client: &Replicate, id: &str, no_cancel: bool, e: std::io::Error) -> CliError {
+    if !no_cancel {
+        let _ = client.predictions().cancel(id).await;
+    }
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::new(crate::error::EXIT_OK, "")
+    } else {
+        CliError::other(format!("writing to stdout: {e}"))
+    }
 }
 
 async fn interrupted(client: &Replicate, id: &str, no_cancel: bool) -> CliError {
