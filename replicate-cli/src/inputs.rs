@@ -165,6 +165,7 @@ pub fn build(
                     ))
                 })?;
                 match (&field.ty, values.as_slice()) {
+                    (_, ["null"]) if field.nullable => Value::Null,
                     (InputType::Array(item), many) if many.len() > 1 => Value::Array(
                         many.iter().map(|v| coerce(key, item, v)).collect::<CliResult<Vec<_>>>()?,
                     ),
@@ -308,7 +309,8 @@ mod tests {
                 "go_fast": {"type": "boolean", "x-order": 3},
                 "aspect_ratio": {"allOf": [{"$ref": "#/components/schemas/aspect_ratio"}], "x-order": 4},
                 "image": {"type": "string", "format": "uri", "x-order": 5},
-                "seeds": {"type": "array", "items": {"type": "integer"}, "x-order": 6}
+                "seeds": {"type": "array", "items": {"type": "integer"}, "x-order": 6},
+                "seed": {"type": "integer", "nullable": true, "x-order": 7}
             }},
             "aspect_ratio": {"enum": ["1:1", "16:9"], "type": "string"},
             "Output": {"type": "string"}
@@ -341,8 +343,13 @@ mod tests {
             input,
             json!({"prompt": "42", "num_outputs": 2, "guidance": 3.5, "go_fast": false, "aspect_ratio": "16:9", "seeds": [1, 2]})
         );
-        let input = build(Some(&schema()), "a/b", Map::new(), &raw(&["prompt=x", "seeds=[3, 4]"])).unwrap();
+        let input =
+            build(Some(&schema()), "a/b", Map::new(), &raw(&["prompt=x", "seeds=[3, 4]", "seed=null"]))
+                .unwrap();
         assert_eq!(input["seeds"], json!([3, 4]));
+        assert_eq!(input["seed"], Value::Null);
+        // `null` is only a null where the schema allows one.
+        assert!(build(Some(&schema()), "a/b", Map::new(), &raw(&["prompt=x", "num_outputs=null"])).is_err());
     }
 
     #[test]
