@@ -50,7 +50,7 @@ impl CliError {
     /// Prints `error: <message>` on stderr (nothing for an empty message) and returns the exit code.
     pub fn report(&self) -> ExitCode {
         if !self.message.is_empty() {
-            eprintln!("error: {}", self.message);
+            eprintln!("error: {}", one_line(&self.message));
         }
         ExitCode::from(self.code)
     }
@@ -83,6 +83,11 @@ impl From<Error> for CliError {
         };
         CliError { code, message: describe(&e) }
     }
+}
+
+/// The lines of `text` joined by `; ` (API details sometimes hold several lines).
+pub fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
 /// The message for a client error, phrased for someone at a shell.
@@ -140,6 +145,14 @@ mod tests {
         assert!(e.message.contains("REPLICATE_API_TOKEN"), "{e}");
         assert!(!e.message.contains("builder"), "{e}");
         assert!(!e.message.contains('\n'));
+    }
+
+    #[test]
+    fn errors_print_on_one_line() {
+        assert_eq!(
+            one_line("- input.prompt: required\n- input.n: too big\n"),
+            "- input.prompt: required; - input.n: too big"
+        );
     }
 
     #[test]
