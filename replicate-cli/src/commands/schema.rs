@@ -7,12 +7,14 @@
 //! as `GET /models/{owner}/{name}/versions/{id}` returns it; an official model's file is its
 //! `latest_version` with `"_official": true` added, so the macro runs it by name.
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
 use clap::{Args, Subcommand};
 use replicate_core::Replicate;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+use crate::Ctx;
+use crate::error::{CliError, CliResult};
+use crate::output;
 
 /// `replicate schema ...`.
 #[derive(Debug, Subcommand)]
@@ -21,11 +23,13 @@ pub enum SchemaCommand {
     Pull {
         /// `owner/name` or `owner/name:<version id>`.
         model: String,
+        /// The cache directory.
         #[command(flatten)]
         dir: DirArg,
     },
     /// Lists cached models whose latest version differs from the cached one; exits 1 if any.
     Check {
+        /// The cache directory.
         #[command(flatten)]
         dir: DirArg,
     },
@@ -39,49 +43,50 @@ pub struct DirArg {
     pub dir: Option<PathBuf>,
 }
 
-/// Runs a schema command.
-pub async fn run(client: &Replicate, command: SchemaCommand) -> ExitCode {
+/// Runs a schema command; `check` fails (exit code 1) when a cached schema is stale or unreadable.
+pub async fn run(ctx: &Ctx, command: SchemaCommand) -> CliResult<()> {
+    let client = &ctx.client;
     match command {
         SchemaCommand::Pull { model, dir } => {
             let dir = cache_dir(dir.dir);
-            match pull(client, &model, &dir).await {
-                Ok(pulled) => {
-                    println!("{} version {} -> {}", pulled.model, pulled.version, pulled.path.display());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
+            let pulled = pull(client, &model, &dir).await.map_err(CliError::other)?;
+            if ctx.json {
+                return output::print_json(&serde_json::json!({
+                    "model": pulled.model, "version": pulled.version, "path": pulled.path,
+                }));
             }
+            output::println_out(&format!(
+                "{} version {} -> {}",
+                pulled.model,
+                pulled.version,
+                pulled.path.display()
+            ))
         }
         SchemaCommand::Check { dir } => {
             let dir = cache_dir(dir.dir);
-            match check(client, &dir).await {
-                Ok(report) => {
-                    for entry in &report.entries {
-                        match &entry.status {
-                            Status::Current => println!("ok     {} {}", entry.model, entry.cached),
-                            Status::Stale { latest } => println!(
-                                "stale  {} {} -> {latest} (run `replicate schema pull {}`)",
-                                entry.model, entry.cached, entry.model
-                            ),
-                            Status::Unknown(e) => println!("error  {}: {e}", entry.model),
-                        }
-                    }
-                    if report.entries.is_empty() {
-                        println!("no cached schemas in {}", dir.display());
-                    }
-                    if report.entries.iter().all(|e| matches!(e.status, Status::Current)) {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
+            let report = check(client, &dir).await.map_err(CliError::other)?;
+            for entry in &report.entries {
+                let line = match &entry.status {
+                    Status::Current => format!("ok     {} {}", entry.model, entry.cached),
+                    Status::Stale { latest } => format!(
+                        "stale  {} {} -> {latest} (run `replicate schema pull {}`)",
+                        entry.model, entry.cached, entry.model
+                    ),
+                    Status::Unknown(e) => format!("error  {}: {e}", entry.model),
+                };
+                output::println_out(&line)?;
+            }
+            if report.entries.is_empty() {
+                output::println_out(&format!("no cached schemas in {}", dir.display()))?;
+            }
+            let bad = report.entries.iter().filter(|e| !matches!(e.status, Status::Current)).count();
+            if bad == 0 {
+                Ok(())
+            } else {
+                Err(CliError::other(format!(
+                    "{bad} of {} cached schemas are stale or unreadable",
+                    report.entries.len()
+                )))
             }
         }
     }
