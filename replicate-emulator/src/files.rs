@@ -89,6 +89,38 @@ pub fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> S
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
+/// Whether a download request is signed: `None` without a `signature` parameter (the query is
+/// parsed, so `?xsignature=1` has none), else whether the signature is valid and unexpired for
+/// the file the path names. An unparsable query counts as unsigned.
+pub fn download_signature_of(state: &AppState, req: &Request) -> Option<bool> {
+    let Ok(Query(q)) = Query::<DownloadQuery>::try_from_uri(req.uri()) else {
+        return None;
+    };
+    q.signature.as_ref()?;
+    let id = req.uri().path().strip_prefix("/v1/files/").and_then(|p| p.strip_suffix("/download"))?;
+    Some(signature_valid(state, id, &q))
+}
+
+/// 403 for a download whose signature is wrong or expired.
+pub fn bad_signature() -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid or expired signature")
+}
+
+fn signature_valid(state: &AppState, id: &str, q: &DownloadQuery) -> bool {
+    let (Some(sig), Some(expiry)) = (q.signature.as_deref(), q.expiry) else {
+        return false;
+    };
+    let owner = q.owner.as_deref().unwrap_or("");
+    let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state.webhook_secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(format!("{id}:{owner}:{expiry}").as_bytes());
+    mac.verify_slice(&given).is_ok() && expiry >= now_micros() / 1_000_000
+}
+
 /// A signed download URL for a file, valid for an hour.
 pub fn signed_download_url(state: &AppState, id: &str) -> String {
     let expiry = now_micros() / 1_000_000 + 3600;
@@ -120,6 +152,7 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
     let mut filename: Option<String> = None;
     let mut ctype: Option<String> = None;
     let mut metadata = Map::new();
+    let mut form_bytes = 0usize;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -128,6 +161,9 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
         };
         let name = field.name().unwrap_or("").to_string();
         if name == "content" || name == "file" {
+            if content.is_some() {
+                return Err(Problem::unprocessable("Only one file part (content) is accepted"));
+            }
             let fname = field.file_name().map(str::to_string);
             let fct = field.content_type().map(str::to_string);
             let mut buf = Vec::new();
@@ -147,8 +183,7 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
             content = Some((Bytes::from(buf), fname, fct));
             continue;
         }
-        let text =
-            field.text().await.map_err(|e| Problem::bad_request(format!("Invalid multipart body: {e}")))?;
+        let text = field_text(field, &mut form_bytes).await?;
         match name.as_str() {
             "filename" => filename = Some(text),
             "type" | "content_type" => ctype = Some(text),
@@ -187,6 +222,40 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
         f.push(file);
     }
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Largest accepted non-file form field (`filename`, `type`, `metadata`, `metadata[k]`, ...).
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// Largest total of all non-file form fields of one upload.
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Reads a non-file field as UTF-8 text, chunk by chunk, refusing it (413) as soon as it passes
+/// [`MAX_FIELD_BYTES`] or all fields together pass [`MAX_FORM_BYTES`]: with chunked encoding no
+/// `Content-Length` bounds them beforehand.
+async fn field_text(mut field: axum::extract::multipart::Field<'_>, total: &mut usize) -> ApiResult<String> {
+    let name = field.name().unwrap_or("").chars().take(64).collect::<String>();
+    let mut buf = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(c)) => {
+                *total += c.len();
+                if buf.len() + c.len() > MAX_FIELD_BYTES || *total > MAX_FORM_BYTES {
+                    return Err(Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "Request Entity Too Large",
+                        format!(
+                            "Form field {name:?} is too large: fields other than the file may hold \
+                             {MAX_FIELD_BYTES} bytes each and {MAX_FORM_BYTES} bytes together"
+                        ),
+                    ));
+                }
+                buf.extend_from_slice(&c);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(Problem::bad_request(format!("Invalid multipart body: {e}"))),
+        }
+    }
+    String::from_utf8(buf).map_err(|_| Problem::bad_request(format!("Form field {name:?} is not UTF-8 text")))
 }
 
 /// Query of `GET /files`.
@@ -236,14 +305,10 @@ pub async fn download(
     Path(id): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> ApiResult<Response> {
-    if let Some(sig) = &q.signature {
-        let owner = q.owner.as_deref().unwrap_or("");
-        let expiry = q.expiry.unwrap_or(0);
-        let ok = download_signature(&state.webhook_secret, &id, owner, expiry) == *sig
-            && expiry >= now_micros() / 1_000_000;
-        if !ok {
-            return Err(Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid or expired signature"));
-        }
+    // The gate let this request through with a token, or with a signature it verified; a
+    // signature given beside a token must still be valid.
+    if q.signature.is_some() && !signature_valid(&state, &id, &q) {
+        return Err(bad_signature());
     }
     let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
     let mut r = Response::new(Body::from(f.bytes.clone()));

@@ -171,10 +171,9 @@ pub fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds:
 }
 
 async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, input: Value, seed: u64) {
-    let deadline = cell
-        .lock()
-        .deadline
-        .map(|us| Instant::now() + Duration::from_micros((us - now_micros()).max(0) as u64));
+    let deadline = cell.lock().deadline.and_then(|us| {
+        Instant::now().checked_add(Duration::from_micros(us.saturating_sub(now_micros()).max(0) as u64))
+    });
     let setup = shared.scaled(setup);
     if !setup.is_zero() {
         tokio::select! {

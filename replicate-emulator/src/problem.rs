@@ -124,5 +124,26 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Turns the plain-text error answers axum's extractors give on their own (bad JSON, a missing
+/// or wrong `Content-Type`, a body over the limit, an unparsable query or path) into
+/// problem+json like every other error, keeping their status and message.
+pub async fn rejections_as_problems(resp: Response) -> Response {
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return resp;
+    }
+    let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()?.parse().ok());
+    let body = axum::body::to_bytes(resp.into_body(), 16 * 1024).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_string();
+    let mut p = Problem::new(status, status.canonical_reason().unwrap_or("Error"), detail);
+    p.retry_after = retry_after;
+    p.into_response()
+}
+
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, Problem>;

@@ -71,32 +71,47 @@ fn prefer_wait(headers: &HeaderMap) -> Option<(u64, String)> {
     None
 }
 
-/// Parses `Cancel-After` (`30s`, `5m`, `1h30m`, `90`) into seconds (at least 5).
+/// The longest `Cancel-After` accepted: a week (longer values are refused with a 400).
+pub const MAX_CANCEL_AFTER_SECS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Parses `Cancel-After` (`30s`, `5m`, `1h30m`, `90`, `1.5h`) into seconds (at least 5, at most
+/// [`MAX_CANCEL_AFTER_SECS`]). Numbers are plain decimals: no sign, exponent, `inf` or `NaN`.
 pub fn parse_duration(s: &str) -> Option<f64> {
     let s = s.trim();
-    if let Ok(n) = s.parse::<f64>() {
-        return (n >= 0.0).then_some(n.max(5.0));
-    }
-    let mut total = 0.0;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        total += n * match c {
-            'h' => 3600.0,
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return None,
-        };
-    }
-    if !num.is_empty() {
+    if s.is_empty() || s.len() > 64 {
         return None;
     }
-    Some(total.max(5.0))
+    let decimal = |n: &str| -> Option<f64> {
+        let ok = !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && n.bytes().any(|b| b.is_ascii_digit());
+        ok.then(|| n.parse::<f64>().ok()).flatten().filter(|v| v.is_finite())
+    };
+    let total = if let Some(n) = decimal(s) {
+        n
+    } else {
+        let mut total = 0.0;
+        let mut num = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                num.push(c);
+                continue;
+            }
+            let n = decimal(&num)?;
+            num.clear();
+            total += n * match c {
+                'h' => 3600.0,
+                'm' => 60.0,
+                's' => 1.0,
+                _ => return None,
+            };
+        }
+        if !num.is_empty() {
+            return None;
+        }
+        total
+    };
+    (total.is_finite() && total <= MAX_CANCEL_AFTER_SECS).then_some(total.max(5.0))
 }
 
 /// Waits until the record is terminal or `timeout` passes.
@@ -130,13 +145,14 @@ pub async fn create_for(
         webhooks::parse_filter(body.webhook_events_filter.as_deref()).map_err(Problem::unprocessable)?;
     let deadline = match headers.get("cancel-after") {
         Some(v) => {
-            let secs = v
-                .to_str()
-                .ok()
-                .and_then(parse_duration)
-                .ok_or_else(|| Problem::bad_request("Invalid Cancel-After header"))?;
+            let secs = v.to_str().ok().and_then(parse_duration).ok_or_else(|| {
+                Problem::bad_request(
+                    "Invalid Cancel-After header: expected a duration such as 30s, 5m, 1h30m or \
+                         a number of seconds, at most a week",
+                )
+            })?;
             let scale = if state.cfg.time_scale > 0.0 { state.cfg.time_scale } else { 1.0 };
-            Some(now_micros() + (secs * scale * 1e6) as i64)
+            Some(now_micros().saturating_add((secs * scale * 1e6) as i64))
         }
         None => None,
     };
@@ -400,5 +416,12 @@ mod tests {
         assert_eq!(parse_duration("1s"), Some(5.0));
         assert_eq!(parse_duration("abc"), None);
         assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("1.5h"), Some(5400.0));
+        assert_eq!(parse_duration("168h"), Some(MAX_CANCEL_AFTER_SECS));
+        for hostile in
+            ["inf", "-inf", "NaN", "1e300", "99999999999999999999h", "169h", "-5", "+5", ".", "h", "5h.m", ""]
+        {
+            assert_eq!(parse_duration(hostile), None, "{hostile}");
+        }
     }
 }

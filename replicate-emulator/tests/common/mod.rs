@@ -18,7 +18,7 @@ pub async fn start(scale: f64) -> EmulatorHandle {
 /// `fixtures/model-schemas`, the real schemas these tests load (part of the checkout's surroundings,
 /// as CI provides them): a missing folder fails the test rather than skipping it.
 pub fn shared_schemas() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/model-schemas");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/model-schemas");
     assert!(dir.is_dir(), "shared model schemas not found at {}", dir.display());
     dir
 }
@@ -88,4 +88,20 @@ pub async fn receiver(fail_first: usize) -> (String, Received) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}/hook"), got)
+}
+
+/// Uploads `bytes` as `a.txt` with `token`; returns the file id.
+pub async fn upload_text_file(emu: &EmulatorHandle, token: &str, bytes: &[u8]) -> String {
+    let form = reqwest::multipart::Form::new()
+        .part("content", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("a.txt"));
+    let r = client()
+        .post(format!("{}/files", emu.base_url()))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let f: Value = r.json().await.unwrap();
+    f["id"].as_str().unwrap().to_string()
 }
