@@ -265,7 +265,7 @@ fn audio() -> ModelSpec {
 }
 
 /// All built-in models.
-pub fn all() -> Vec<ModelSpec> {
+pub(crate) fn all() -> Vec<ModelSpec> {
     vec![
         hello_world(),
         stream_text(),

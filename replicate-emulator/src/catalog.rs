@@ -19,7 +19,7 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Se
 pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>;
 
 /// One version of a model.
-pub struct Version {
+pub(crate) struct Version {
     /// 64 hex chars.
     pub id: Arc<str>,
     /// Creation time (unix µs).
@@ -35,13 +35,13 @@ pub struct Version {
 
 impl Version {
     /// A version from its parts.
-    pub fn new(id: impl Into<Arc<str>>, cog_version: Option<String>, openapi_schema: Value) -> Self {
+    pub(crate) fn new(id: impl Into<Arc<str>>, cog_version: Option<String>, openapi_schema: Value) -> Self {
         let cog = replicate_cog::CogSchema::from_openapi(&openapi_schema, cog_version.as_deref()).ok();
         Version { id: id.into(), created: now_micros(), cog_version, openapi_schema, cog }
     }
 
     /// Validates an input; on success returns it with defaults applied.
-    pub fn validate(&self, input: &Value) -> Result<Value, Vec<crate::problem::InvalidField>> {
+    pub(crate) fn validate(&self, input: &Value) -> Result<Value, Vec<crate::problem::InvalidField>> {
         let Some(cog) = &self.cog else { return Ok(input.clone()) };
         match cog.validate_input(input) {
             Ok(()) => {
@@ -63,7 +63,7 @@ impl Version {
     }
 
     /// The input as stored: secret fields (`x-cog-secret`) replaced by asterisks.
-    pub fn redact(&self, input: &Value) -> Value {
+    pub(crate) fn redact(&self, input: &Value) -> Value {
         let mut v = input.clone();
         let (Some(cog), Some(o)) = (&self.cog, v.as_object_mut()) else { return v };
         for f in cog.inputs().iter().filter(|f| matches!(f.ty, replicate_cog::InputType::Secret)) {
@@ -77,7 +77,7 @@ impl Version {
     }
 
     /// How the output streams: `None` for a single value, files (a stream under `/v1/files/...`) or items.
-    pub fn stream_kind(&self) -> Option<crate::record::StreamKind> {
+    pub(crate) fn stream_kind(&self) -> Option<crate::record::StreamKind> {
         use replicate_cog::OutputSchema;
         match self.cog.as_ref()?.output() {
             OutputSchema::Iterator { item, .. } if matches!(**item, OutputSchema::File) => {
@@ -89,7 +89,7 @@ impl Version {
     }
 
     /// JSON as `GET /models/{o}/{n}/versions/{id}` returns it.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "id": &*self.id,
             "created_at": Ts(self.created).to_string(),
@@ -101,7 +101,7 @@ impl Version {
 
 /// A model: metadata, versions and behaviour.
 #[derive(Clone)]
-pub struct Model {
+pub(crate) struct Model {
     /// Owner.
     pub owner: String,
     /// Name.
@@ -142,7 +142,7 @@ pub struct Model {
 
 impl Model {
     /// A public, unofficial model with one version and no handler (outputs synthesised from its schema).
-    pub fn new(owner: &str, name: &str, version: Version) -> Self {
+    pub(crate) fn new(owner: &str, name: &str, version: Version) -> Self {
         Model {
             owner: owner.into(),
             name: name.into(),
@@ -166,17 +166,17 @@ impl Model {
     }
 
     /// `owner/name`.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         format!("{}/{}", self.owner, self.name)
     }
 
     /// The version new predictions use by default.
-    pub fn latest(&self) -> Option<&Arc<Version>> {
+    pub(crate) fn latest(&self) -> Option<&Arc<Version>> {
         self.versions.last()
     }
 
     /// JSON as `GET /models/{o}/{n}` returns it (`default_example` filled by the caller).
-    pub fn to_json(&self, default_example: Value) -> Value {
+    pub(crate) fn to_json(&self, default_example: Value) -> Value {
         let latest = self.latest().map(|v| v.to_json()).unwrap_or(Value::Null);
         json!({
             "url": format!("https://replicate.com/{}/{}", self.owner, self.name),
@@ -199,7 +199,7 @@ impl Model {
 
 /// All models, by `owner/name`, plus an index of version ids.
 #[derive(Default)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// Models by key.
     pub models: BTreeMap<String, Arc<Model>>,
     /// Version id → model key.
@@ -208,7 +208,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// Adds or replaces a model.
-    pub fn insert(&mut self, model: Model) -> Arc<Model> {
+    pub(crate) fn insert(&mut self, model: Model) -> Arc<Model> {
         let key = model.key();
         for v in &model.versions {
             self.version_index.insert(v.id.to_string(), key.clone());
@@ -219,12 +219,12 @@ impl Catalog {
     }
 
     /// A model by owner and name.
-    pub fn get(&self, owner: &str, name: &str) -> Option<Arc<Model>> {
+    pub(crate) fn get(&self, owner: &str, name: &str) -> Option<Arc<Model>> {
         self.models.get(&format!("{owner}/{name}")).cloned()
     }
 
     /// The model that holds a version id, and the version.
-    pub fn by_version(&self, id: &str) -> Option<(Arc<Model>, Arc<Version>)> {
+    pub(crate) fn by_version(&self, id: &str) -> Option<(Arc<Model>, Arc<Version>)> {
         let key = self.version_index.get(id)?;
         let model = self.models.get(key)?.clone();
         let version = model.versions.iter().find(|v| &*v.id == id)?.clone();
@@ -232,7 +232,7 @@ impl Catalog {
     }
 
     /// Models newest first.
-    pub fn newest_first(&self) -> Vec<Arc<Model>> {
+    pub(crate) fn newest_first(&self) -> Vec<Arc<Model>> {
         let mut v: Vec<_> = self.models.values().cloned().collect();
         v.sort_by(|a, b| b.created.cmp(&a.created).then(a.key().cmp(&b.key())));
         v
@@ -242,6 +242,15 @@ impl Catalog {
 /// A model to add to a running or starting emulator (the Rust registration API).
 pub struct ModelSpec {
     pub(crate) model: Model,
+}
+
+impl std::fmt::Debug for ModelSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSpec")
+            .field("model", &self.model.key())
+            .field("version", &self.model.latest().map(|v| v.id.clone()))
+            .finish()
+    }
 }
 
 impl ModelSpec {

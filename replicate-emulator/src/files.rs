@@ -22,11 +22,11 @@ use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 
 /// Largest accepted upload.
-pub const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
 const DAY_MICROS: i64 = 24 * 3600 * 1_000_000;
 
 /// One stored upload.
-pub struct StoredFile {
+pub(crate) struct StoredFile {
     /// Id (base64 of a UUID, as the service).
     pub id: String,
     /// File name.
@@ -64,7 +64,7 @@ impl StoredFile {
 
 /// Uploads, newest last.
 #[derive(Default)]
-pub struct FileStore {
+pub(crate) struct FileStore {
     files: RwLock<Vec<Arc<StoredFile>>>,
 }
 
@@ -81,7 +81,7 @@ fn new_file_id() -> String {
 }
 
 /// The signature of a download URL: base64url(HMAC-SHA256(secret, "id:owner:expiry")).
-pub fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> String {
+pub(crate) fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return String::new();
     };
@@ -92,7 +92,7 @@ pub fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> S
 /// Whether a download request is signed: `None` without a `signature` parameter (the query is
 /// parsed, so `?xsignature=1` has none), else whether the signature is valid and unexpired for
 /// the file the path names. An unparsable query counts as unsigned.
-pub fn download_signature_of(state: &AppState, req: &Request) -> Option<bool> {
+pub(crate) fn download_signature_of(state: &AppState, req: &Request) -> Option<bool> {
     let Ok(Query(q)) = Query::<DownloadQuery>::try_from_uri(req.uri()) else {
         return None;
     };
@@ -102,7 +102,7 @@ pub fn download_signature_of(state: &AppState, req: &Request) -> Option<bool> {
 }
 
 /// 403 for a download whose signature is wrong or expired.
-pub fn bad_signature() -> Problem {
+pub(crate) fn bad_signature() -> Problem {
     Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid or expired signature")
 }
 
@@ -122,14 +122,14 @@ fn signature_valid(state: &AppState, id: &str, q: &DownloadQuery) -> bool {
 }
 
 /// A signed download URL for a file, valid for an hour.
-pub fn signed_download_url(state: &AppState, id: &str) -> String {
+pub(crate) fn signed_download_url(state: &AppState, id: &str) -> String {
     let expiry = now_micros() / 1_000_000 + 3600;
     let sig = download_signature(&state.webhook_secret, id, &state.username, expiry);
     format!("{}/files/{id}/download?owner={}&expiry={expiry}&signature={sig}", state.base, state.username)
 }
 
 /// `POST /files` (multipart).
-pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+pub(crate) async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
     let too_big = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -225,9 +225,9 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
 }
 
 /// Largest accepted non-file form field (`filename`, `type`, `metadata`, `metadata[k]`, ...).
-pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_FIELD_BYTES: usize = 64 * 1024;
 /// Largest total of all non-file form fields of one upload.
-pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 /// Reads a non-file field as UTF-8 text, chunk by chunk, refusing it (413) as soon as it passes
 /// [`MAX_FIELD_BYTES`] or all fields together pass [`MAX_FORM_BYTES`]: with chunked encoding no
@@ -260,12 +260,12 @@ async fn field_text(mut field: axum::extract::multipart::Field<'_>, total: &mut 
 
 /// Query of `GET /files`.
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     cursor: Option<usize>,
 }
 
 /// `GET /files` (newest first, 100 per page).
-pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Json<Value> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Json<Value> {
     let files = state.files.files.read().map(|f| f.clone()).unwrap_or_default();
     let end = q.cursor.unwrap_or(files.len()).min(files.len());
     let start = end.saturating_sub(100);
@@ -275,13 +275,13 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
 }
 
 /// `GET /files/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
     Ok(Json(f.to_json(&state.base)))
 }
 
 /// `DELETE /files/{id}`.
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut files = state.files.files.write().map_err(|_| Problem::not_found("File not found"))?;
     let before = files.len();
     files.retain(|f| f.id != id);
@@ -293,14 +293,14 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 
 /// Query of a signed download.
 #[derive(Deserialize)]
-pub struct DownloadQuery {
+pub(crate) struct DownloadQuery {
     owner: Option<String>,
     expiry: Option<i64>,
     signature: Option<String>,
 }
 
 /// `GET /files/{id}/download?owner&expiry&signature` (or with a token and no signature).
-pub async fn download(
+pub(crate) async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<DownloadQuery>,
@@ -319,14 +319,14 @@ pub async fn download(
 }
 
 /// The bytes and MIME type served at `/delivery/{pred}/{name}`.
-pub fn delivery_bytes(pred: &str, name: &str) -> (Vec<u8>, &'static str) {
+pub(crate) fn delivery_bytes(pred: &str, name: &str) -> (Vec<u8>, &'static str) {
     let d = Sha256::digest(format!("{pred}/{name}").as_bytes());
     let seed = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
     crate::media::file_for(name, seed)
 }
 
 /// Replaces every output file URL on this emulator inside `v` by a `data:` URL of its bytes.
-pub fn inline_files(origin: &str, v: &mut Value) {
+pub(crate) fn inline_files(origin: &str, v: &mut Value) {
     match v {
         Value::String(s) => {
             let prefix = format!("{origin}/delivery/");
@@ -343,7 +343,10 @@ pub fn inline_files(origin: &str, v: &mut Value) {
 }
 
 /// `GET /delivery/{prediction}/{name}`: synthetic output bytes of the format its extension names.
-pub async fn delivery(State(state): State<AppState>, Path((pred, name)): Path<(String, String)>) -> Response {
+pub(crate) async fn delivery(
+    State(state): State<AppState>,
+    Path((pred, name)): Path<(String, String)>,
+) -> Response {
     if state.files_removed(&pred) {
         return Problem::not_found("The requested resource could not be found.").into_response();
     }

@@ -22,7 +22,7 @@ fn is_public(route: &str) -> bool {
 }
 
 /// Extracts the token of an `Authorization: Bearer|Token <token>` header.
-pub fn token_of(req: &Request) -> Option<&str> {
+pub(crate) fn token_of(req: &Request) -> Option<&str> {
     let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     let token = token.trim();
@@ -56,7 +56,7 @@ fn dropped() -> Response {
 }
 
 /// Counts, authenticates, rate-limits and maybe injects a fault, then runs the route.
-pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()

@@ -84,6 +84,7 @@ impl fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 /// Entry point: `Emulator::builder()`.
+#[derive(Debug)]
 pub struct Emulator;
 
 impl Emulator {
@@ -98,6 +99,13 @@ impl Emulator {
 pub struct EmulatorBuilder {
     cfg: Config,
     models: Vec<ModelSpec>,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Config's Debug redacts the tokens.
+        f.debug_struct("EmulatorBuilder").field("cfg", &self.cfg).field("models", &self.models).finish()
+    }
 }
 
 impl EmulatorBuilder {

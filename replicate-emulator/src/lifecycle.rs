@@ -24,6 +24,12 @@ pub struct RunContext {
     files: Arc<AtomicU64>,
 }
 
+impl std::fmt::Debug for RunContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunContext").field("prediction_id", &self.cell.id).field("seed", &self.seed).finish()
+    }
+}
+
 impl RunContext {
     /// Sleeps `nominal_secs` multiplied by the emulator's time scale.
     pub async fn sleep(&self, nominal_secs: f64) {
@@ -125,7 +131,7 @@ async fn interrupted(cell: &Cell, deadline: Option<Instant>) -> Interrupt {
 }
 
 /// Ends a record (no-op when it already ended); sends the `completed` webhook.
-pub fn finish(
+pub(crate) fn finish(
     shared: &AppState,
     cell: &Arc<Cell>,
     status: Status,
@@ -159,12 +165,12 @@ pub fn finish(
 }
 
 /// Cancels a record: `canceled` (the record keeps its output so far).
-pub fn cancel(shared: &AppState, cell: &Arc<Cell>) {
+pub(crate) fn cancel(shared: &AppState, cell: &Arc<Cell>) {
     finish(shared, cell, Status::Canceled, None, None);
 }
 
 /// Starts the runner task for a freshly stored record.
-pub fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds: f64, input: Value) {
+pub(crate) fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds: f64, input: Value) {
     let seed =
         shared.cfg.seed ^ shared.seq.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     tokio::spawn(run(shared, cell, handler, setup_seconds, input, seed));

@@ -1,10 +1,10 @@
 //! The router: every API route, the emulator's own routes, and problem+json fallbacks.
 
-pub mod deployments;
-pub mod misc;
-pub mod models;
-pub mod predictions;
-pub mod trainings;
+pub(crate) mod deployments;
+pub(crate) mod misc;
+pub(crate) mod models;
+pub(crate) mod predictions;
+pub(crate) mod trainings;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -27,7 +27,7 @@ async fn method_not_allowed() -> Response {
 }
 
 /// Builds the full router for a state.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     use deployments as d;
     use misc as x;
     use models as m;

@@ -21,7 +21,7 @@ fn not_found() -> Problem {
 }
 
 /// The JSON of a model with its default example expanded.
-pub fn model_json(state: &AppState, m: &Model) -> Value {
+pub(crate) fn model_json(state: &AppState, m: &Model) -> Value {
     let example = m
         .default_example
         .as_ref()
@@ -37,7 +37,7 @@ fn find(state: &AppState, owner: &str, name: &str) -> ApiResult<Arc<Model>> {
 
 /// Query with a cursor.
 #[derive(Deserialize, Default)]
-pub struct CursorQuery {
+pub(crate) struct CursorQuery {
     cursor: Option<usize>,
 }
 
@@ -51,13 +51,13 @@ fn page_of(state: &AppState, models: Vec<Arc<Model>>, cursor: Option<usize>, pat
 }
 
 /// `GET /models`.
-pub async fn list(State(state): State<AppState>, Query(q): Query<CursorQuery>) -> Json<Value> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<CursorQuery>) -> Json<Value> {
     let models = state.catalog.read().map(|c| c.newest_first()).unwrap_or_default();
     Json(page_of(&state, models, q.cursor, "/models"))
 }
 
 /// Models whose owner, name or description contain the query (case-insensitive).
-pub fn matching(state: &AppState, query: &str) -> Vec<Arc<Model>> {
+pub(crate) fn matching(state: &AppState, query: &str) -> Vec<Arc<Model>> {
     let q = query.trim().to_lowercase();
     let models = state.catalog.read().map(|c| c.newest_first()).unwrap_or_default();
     models
@@ -72,7 +72,7 @@ pub fn matching(state: &AppState, query: &str) -> Vec<Arc<Model>> {
 }
 
 /// `QUERY /models` (the body is the search text); other methods on `/models` get 405.
-pub async fn query_or_405(State(state): State<AppState>, req: Request) -> Response {
+pub(crate) async fn query_or_405(State(state): State<AppState>, req: Request) -> Response {
     if req.method() != Method::from_bytes(b"QUERY").unwrap_or(Method::OPTIONS) {
         return Problem::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", "Method not allowed")
             .into_response();
@@ -89,7 +89,7 @@ pub async fn query_or_405(State(state): State<AppState>, req: Request) -> Respon
 
 /// Body of `POST /models`.
 #[derive(Deserialize)]
-pub struct CreateModel {
+pub(crate) struct CreateModel {
     owner: String,
     name: String,
     visibility: Option<String>,
@@ -102,7 +102,7 @@ pub struct CreateModel {
 }
 
 /// `POST /models`.
-pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiResult<Response> {
+pub(crate) async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiResult<Response> {
     let b: CreateModel =
         serde_json::from_slice(&body).map_err(|e| Problem::unprocessable(format!("Invalid body: {e}")))?;
     let visibility = b.visibility.unwrap_or_else(|| "private".into());
@@ -139,7 +139,7 @@ pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiRes
 }
 
 /// `GET /models/{owner}/{name}`.
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -148,7 +148,7 @@ pub async fn get(
 }
 
 /// `PATCH /models/{owner}/{name}`.
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
     Json(patch): Json<Value>,
@@ -183,7 +183,7 @@ pub async fn update(
 }
 
 /// `DELETE /models/{owner}/{name}`.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
@@ -197,7 +197,7 @@ pub async fn delete(
 }
 
 /// `GET /models/{owner}/{name}/readme` (text/plain).
-pub async fn readme(
+pub(crate) async fn readme(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Response> {
@@ -212,7 +212,7 @@ pub async fn readme(
 }
 
 /// `GET /models/{owner}/{name}/examples`.
-pub async fn examples(
+pub(crate) async fn examples(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Response> {
@@ -226,7 +226,7 @@ pub async fn examples(
 }
 
 /// `GET /models/{owner}/{name}/versions`.
-pub async fn versions(
+pub(crate) async fn versions(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -239,7 +239,7 @@ pub async fn versions(
 }
 
 /// `GET /models/{owner}/{name}/versions/{id}`.
-pub async fn version(
+pub(crate) async fn version(
     State(state): State<AppState>,
     Path((o, n, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -252,7 +252,7 @@ pub async fn version(
 }
 
 /// `DELETE /models/{owner}/{name}/versions/{id}` (202).
-pub async fn delete_version(
+pub(crate) async fn delete_version(
     State(state): State<AppState>,
     Path((o, n, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {

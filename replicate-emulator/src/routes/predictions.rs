@@ -23,7 +23,7 @@ use crate::{lifecycle, synth, webhooks};
 
 /// Body of a prediction create.
 #[derive(Deserialize, Default)]
-pub struct CreateBody {
+pub(crate) struct CreateBody {
     /// `owner/name`, `owner/name:id` or `id` (only on `POST /predictions`).
     pub version: Option<String>,
     /// Model input.
@@ -37,7 +37,7 @@ pub struct CreateBody {
 }
 
 /// What a create runs.
-pub struct Target {
+pub(crate) struct Target {
     /// The model.
     pub model: Arc<Model>,
     /// The version whose schema applies.
@@ -49,7 +49,7 @@ pub struct Target {
 }
 
 /// A JSON response with the given status.
-pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -72,11 +72,11 @@ fn prefer_wait(headers: &HeaderMap) -> Option<(u64, String)> {
 }
 
 /// The longest `Cancel-After` accepted: a week (longer values are refused with a 400).
-pub const MAX_CANCEL_AFTER_SECS: f64 = 7.0 * 24.0 * 3600.0;
+pub(crate) const MAX_CANCEL_AFTER_SECS: f64 = 7.0 * 24.0 * 3600.0;
 
 /// Parses `Cancel-After` (`30s`, `5m`, `1h30m`, `90`, `1.5h`) into seconds (at least 5, at most
 /// [`MAX_CANCEL_AFTER_SECS`]). Numbers are plain decimals: no sign, exponent, `inf` or `NaN`.
-pub fn parse_duration(s: &str) -> Option<f64> {
+pub(crate) fn parse_duration(s: &str) -> Option<f64> {
     let s = s.trim();
     if s.is_empty() || s.len() > 64 {
         return None;
@@ -115,7 +115,7 @@ pub fn parse_duration(s: &str) -> Option<f64> {
 }
 
 /// Waits until the record is terminal or `timeout` passes.
-pub async fn wait_terminal(cell: &Cell, timeout: Duration) {
+pub(crate) async fn wait_terminal(cell: &Cell, timeout: Duration) {
     let until = Instant::now() + timeout;
     loop {
         let n = cell.changed.notified();
@@ -132,7 +132,7 @@ pub async fn wait_terminal(cell: &Cell, timeout: Duration) {
 }
 
 /// Validates, stores and starts a prediction; answers as the service does.
-pub async fn create_for(
+pub(crate) async fn create_for(
     state: &AppState,
     headers: &HeaderMap,
     target: Target,
@@ -231,7 +231,7 @@ fn invalid_version() -> Problem {
 }
 
 /// The target of a model run by name (official: hidden version; others: latest).
-pub fn target_for_model(model: Arc<Model>) -> ApiResult<Target> {
+pub(crate) fn target_for_model(model: Arc<Model>) -> ApiResult<Target> {
     let version =
         model.latest().cloned().ok_or_else(|| Problem::unprocessable("This model has no versions"))?;
     let reported: Arc<str> = if model.official { Arc::from("hidden") } else { version.id.clone() };
@@ -246,7 +246,7 @@ fn parse_body(bytes: &[u8]) -> ApiResult<CreateBody> {
 }
 
 /// `POST /predictions`.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: bytes::Bytes,
@@ -281,7 +281,7 @@ pub async fn create(
 }
 
 /// `POST /models/{owner}/{name}/predictions`.
-pub async fn create_by_model(
+pub(crate) async fn create_by_model(
     State(state): State<AppState>,
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
@@ -298,13 +298,13 @@ pub async fn create_by_model(
 }
 
 /// `GET /predictions/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// `POST /predictions/{id}/cancel`.
-pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     lifecycle::cancel(&state, &cell);
     Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
@@ -312,7 +312,7 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 
 /// Query of list endpoints.
 #[derive(Deserialize, Default)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Continue before this position.
     pub cursor: Option<usize>,
     /// Only records created after.
@@ -336,7 +336,7 @@ fn encode(s: &str) -> String {
 }
 
 /// A page of records (predictions or trainings) newest first, 100 per page.
-pub fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Response> {
+pub(crate) fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Response> {
     let parse = |s: &Option<String>| -> ApiResult<Option<i64>> {
         match s {
             None => Ok(None),
@@ -385,12 +385,12 @@ pub fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Respon
 }
 
 /// `GET /predictions`.
-pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     list_page(&state, Kind::Prediction, q)
 }
 
 /// `GET /p/{id}`: a minimal web page for `urls.web`.
-pub async fn web(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(crate) async fn web(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.predictions.get(&id) {
         Some(c) => {
             let status = c.lock().status.as_str();
