@@ -136,6 +136,8 @@ pub(crate) struct Model {
     pub setup_seconds: f64,
     /// Prediction id of an example run, if any.
     pub default_example: Option<Arc<str>>,
+    /// Input of the example run made when the emulator starts (`default_example`).
+    pub example_input: Option<Value>,
     /// Tags for search.
     pub tags: Vec<String>,
 }
@@ -161,6 +163,7 @@ impl Model {
             handler: None,
             setup_seconds: 0.05,
             default_example: None,
+            example_input: None,
             tags: Vec::new(),
         }
     }
@@ -239,6 +242,74 @@ impl Catalog {
     }
 }
 
+/// The lowercase words of a text (runs of letters and digits).
+pub(crate) fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Whether query word `q` matches text word `t`: `t` starts with `q` (`image` finds `images`),
+/// or both share a stem (`generation` finds `generates`: a common prefix of at least five
+/// letters, at most three short of the shorter word).
+fn word_matches(q: &str, t: &str) -> bool {
+    if t.starts_with(q) {
+        return true;
+    }
+    let common = q.chars().zip(t.chars()).take_while(|(a, b)| a == b).count();
+    let shorter = q.chars().count().min(t.chars().count());
+    common >= 5 && common + 3 >= shorter
+}
+
+/// Where a search hits and what each place weighs: the name counts most, then the
+/// description and tags, then the README.
+const NAME_WEIGHT: u32 = 8;
+const DESCRIPTION_WEIGHT: u32 = 4;
+const README_WEIGHT: u32 = 1;
+
+impl Model {
+    /// The search score of this model for a query's words (0: no word hits). Each query word
+    /// adds the weight of every place it hits; the whole query inside `owner/name` adds more.
+    pub(crate) fn search_score(&self, query: &str, query_words: &[String]) -> u32 {
+        let name = words(&self.key());
+        let description = words(self.description.as_deref().unwrap_or(""));
+        let tags: Vec<String> = self.tags.iter().flat_map(|t| words(t)).collect();
+        let readme = words(self.readme.as_deref().unwrap_or(""));
+        let hits = |q: &str, place: &[String]| place.iter().any(|t| word_matches(q, t));
+        let mut score = 0;
+        for q in query_words {
+            if hits(q, &name) {
+                score += NAME_WEIGHT;
+            }
+            if hits(q, &description) || hits(q, &tags) {
+                score += DESCRIPTION_WEIGHT;
+            }
+            if hits(q, &readme) {
+                score += README_WEIGHT;
+            }
+        }
+        let whole = query.trim().to_lowercase();
+        if !whole.is_empty() && self.key().to_lowercase().contains(&whole) {
+            score += 2 * NAME_WEIGHT;
+        }
+        score
+    }
+}
+
+impl Catalog {
+    /// Models matching a search, best first (ties newest first); every model when the query
+    /// has no words.
+    pub(crate) fn search(&self, query: &str) -> Vec<Arc<Model>> {
+        let q = words(query);
+        let all = self.newest_first();
+        if q.is_empty() {
+            return all;
+        }
+        let mut scored: Vec<(u32, Arc<Model>)> =
+            all.into_iter().map(|m| (m.search_score(query, &q), m)).filter(|(s, _)| *s > 0).collect();
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+        scored.into_iter().map(|(_, m)| m).collect()
+    }
+}
+
 /// A model to add to a running or starting emulator (the Rust registration API).
 pub struct ModelSpec {
     pub(crate) model: Model,
@@ -283,6 +354,14 @@ impl ModelSpec {
     /// Sets the nominal seconds spent in `starting`.
     pub fn setup_seconds(mut self, s: f64) -> Self {
         self.model.setup_seconds = s.max(0.0);
+        self
+    }
+
+    /// An example input: when the emulator starts it runs the model on it once (sleeps
+    /// skipped) and lists that prediction as the model's `default_example` and in
+    /// `GET /models/{owner}/{name}/examples`.
+    pub fn example(mut self, input: Value) -> Self {
+        self.model.example_input = Some(input);
         self
     }
 
@@ -340,6 +419,32 @@ mod tests {
         let stored = v.redact(&json!({"prompt": "p", "key": "sekrit"}));
         assert_eq!((stored["prompt"].as_str(), stored["key"].as_str()), (Some("p"), Some("**********")));
         assert_eq!(v.stream_kind(), Some(crate::record::StreamKind::Files));
+    }
+
+    fn model(owner_name: &str, description: &str, readme: &str) -> Model {
+        let (o, n) = owner_name.split_once('/').unwrap();
+        Model {
+            description: Some(description.into()),
+            readme: Some(readme.into()),
+            ..Model::new(o, n, Version::new(owner_name, None, json!({})))
+        }
+    }
+
+    #[test]
+    fn search_matches_words_ranked_by_where_they_hit() {
+        let mut c = Catalog::default();
+        c.insert(model("acme/painter", "Paints pictures", "Good at image generation"));
+        c.insert(model("acme/image-gen", "Makes images", ""));
+        c.insert(model("acme/describer", "Image generation from text prompts", ""));
+        c.insert(model("acme/other", "Nothing related", "nothing"));
+        let keys = |q: &str| c.search(q).iter().map(|m| m.key()).collect::<Vec<_>>();
+        assert_eq!(keys("image generation"), ["acme/image-gen", "acme/describer", "acme/painter"]);
+        assert_eq!(keys("IMAGES"), ["acme/image-gen", "acme/describer", "acme/painter"]);
+        assert_eq!(keys("painter"), ["acme/painter"]);
+        assert_eq!(keys("zebra"), Vec::<String>::new());
+        assert_eq!(keys("  ").len(), 4);
+        assert!(word_matches("generation", "generates"));
+        assert!(!word_matches("gen", "regenerate"));
     }
 
     #[test]

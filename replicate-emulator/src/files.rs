@@ -1,6 +1,7 @@
 //! Uploaded files (`/v1/files`): multipart create with metadata, 100 MB cap, checksums,
 //! expiry, signed downloads; and the synthetic output files served under `/delivery/`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::Json;
@@ -62,15 +63,29 @@ impl StoredFile {
     }
 }
 
-/// Uploads, newest last.
+/// Uploads, newest last; and output files whose bytes a model produced (served under
+/// `/delivery/{prediction}/{name}` instead of synthetic bytes).
 #[derive(Default)]
 pub(crate) struct FileStore {
     files: RwLock<Vec<Arc<StoredFile>>>,
+    outputs: RwLock<HashMap<String, (Bytes, String)>>,
 }
 
 impl FileStore {
-    fn get(&self, id: &str) -> Option<Arc<StoredFile>> {
+    /// An upload by id.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<StoredFile>> {
         self.files.read().ok()?.iter().find(|f| f.id == id).cloned()
+    }
+
+    /// Keeps the bytes a model produced for output `name` of prediction `pred`.
+    pub(crate) fn put_output(&self, pred: &str, name: &str, bytes: Bytes, content_type: String) {
+        if let Ok(mut o) = self.outputs.write() {
+            o.insert(format!("{pred}/{name}"), (bytes, content_type));
+        }
+    }
+
+    fn output(&self, pred: &str, name: &str) -> Option<(Bytes, String)> {
+        self.outputs.read().ok()?.get(&format!("{pred}/{name}")).cloned()
     }
 }
 
@@ -318,31 +333,36 @@ pub(crate) async fn download(
     Ok(r)
 }
 
-/// The bytes and MIME type served at `/delivery/{pred}/{name}`.
-pub(crate) fn delivery_bytes(pred: &str, name: &str) -> (Vec<u8>, &'static str) {
+/// The bytes and MIME type served at `/delivery/{pred}/{name}`: what the model produced, else
+/// synthetic bytes of the format the name's extension names.
+pub(crate) fn delivery_bytes(files: &FileStore, pred: &str, name: &str) -> (Bytes, String) {
+    if let Some(out) = files.output(pred, name) {
+        return out;
+    }
     let d = Sha256::digest(format!("{pred}/{name}").as_bytes());
     let seed = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
-    crate::media::file_for(name, seed)
+    let (bytes, mime) = crate::media::file_for(name, seed);
+    (Bytes::from(bytes), mime.to_string())
 }
 
 /// Replaces every output file URL on this emulator inside `v` by a `data:` URL of its bytes.
-pub(crate) fn inline_files(origin: &str, v: &mut Value) {
+pub(crate) fn inline_files(state: &crate::state::Shared, v: &mut Value) {
     match v {
         Value::String(s) => {
-            let prefix = format!("{origin}/delivery/");
+            let prefix = format!("{}/delivery/", state.origin);
             if let Some((pred, name)) = s.strip_prefix(&prefix).and_then(|rest| rest.split_once('/')) {
-                let (bytes, mime) = delivery_bytes(pred, name);
+                let (bytes, mime) = delivery_bytes(&state.files, pred, name);
                 let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
                 *s = format!("data:{mime};base64,{b64}");
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| inline_files(origin, x)),
-        Value::Object(o) => o.values_mut().for_each(|x| inline_files(origin, x)),
+        Value::Array(a) => a.iter_mut().for_each(|x| inline_files(state, x)),
+        Value::Object(o) => o.values_mut().for_each(|x| inline_files(state, x)),
         _ => {}
     }
 }
 
-/// `GET /delivery/{prediction}/{name}`: synthetic output bytes of the format its extension names.
+/// `GET /delivery/{prediction}/{name}`: the output file's bytes (see [`delivery_bytes`]).
 pub(crate) async fn delivery(
     State(state): State<AppState>,
     Path((pred, name)): Path<(String, String)>,
@@ -350,8 +370,10 @@ pub(crate) async fn delivery(
     if state.files_removed(&pred) {
         return Problem::not_found("The requested resource could not be found.").into_response();
     }
-    let (bytes, mime) = delivery_bytes(&pred, &name);
+    let (bytes, mime) = delivery_bytes(&state.files, &pred, &name);
     let mut r = Response::new(Body::from(bytes));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&mime) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
     r
 }

@@ -29,3 +29,8 @@ pub(crate) fn version_id_for(name: &str) -> String {
     use sha2::{Digest, Sha256};
     to_hex(&Sha256::digest(name.as_bytes()))
 }
+
+/// Compares two byte strings in time independent of where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -132,6 +132,8 @@ pub(crate) struct Record {
     pub data_removed: bool,
     /// SSE events so far (only for streaming records).
     pub events: Vec<Event>,
+    /// Metrics a Cog server reported (its `predict_time` replaces the emulator's own).
+    pub cog_metrics: Option<Box<serde_json::Map<String, Value>>>,
     /// Webhook delivery state, when a webhook was given.
     pub webhook: Option<Box<WebhookState>>,
 }
@@ -155,6 +157,7 @@ impl Record {
             stream_flag: false,
             data_removed: false,
             events: Vec::new(),
+            cog_metrics: None,
             webhook: None,
         }
     }
@@ -255,11 +258,20 @@ impl Serialize for Metrics<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
         let mut m = s.serialize_map(None)?;
+        let cog = r.cog_metrics.as_deref();
+        let from_cog = |k: &str| cog.is_some_and(|c| c.contains_key(k));
         if let Some(done) = r.completed {
-            if let Some(start) = r.started {
+            if let Some(start) = r.started
+                && !from_cog("predict_time")
+            {
                 m.serialize_entry("predict_time", &((done - start) as f64 / 1e6))?;
             }
-            m.serialize_entry("total_time", &((done - self.1) as f64 / 1e6))?;
+            if !from_cog("total_time") {
+                m.serialize_entry("total_time", &((done - self.1) as f64 / 1e6))?;
+            }
+        }
+        for (k, v) in cog.into_iter().flatten() {
+            m.serialize_entry(k, v)?;
         }
         m.end()
     }

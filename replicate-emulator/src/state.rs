@@ -24,6 +24,10 @@ pub(crate) struct Shared {
     pub catalog: RwLock<Catalog>,
     /// Predictions.
     pub predictions: Store,
+    /// Example predictions of the models (their `default_example`), apart from the account's.
+    pub examples: Store,
+    /// Predictions running on Cog servers, waiting for Cog's webhooks.
+    pub cog_runs: crate::cog::CogRuns,
     /// Trainings.
     pub trainings: Store,
     /// Deployments by `owner/name`.

@@ -1,7 +1,7 @@
 //! Audio files: WAV (a seed-pitched sine tone) and MP3 (MPEG-1 Layer III frames of silence).
 
 /// A valid 16-bit mono PCM WAV: a short sine tone whose pitch depends on `seed`.
-pub(super) fn wav(seed: u64) -> Vec<u8> {
+pub(crate) fn wav(seed: u64) -> Vec<u8> {
     let rate = 8_000u32;
     let samples = rate / 2;
     let freq = 220.0 + (seed % 440) as f64;

@@ -34,7 +34,7 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 }
 
 /// A valid RGB PNG of `w`×`h` pixels: a gradient tinted by `seed`.
-pub(super) fn png(w: u32, h: u32, seed: u64) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32, seed: u64) -> Vec<u8> {
     let (r0, g0, b0) = tint(seed);
     let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
     for y in 0..h {

@@ -7,6 +7,10 @@ mod audio;
 mod bits;
 mod documents;
 mod image;
+pub(crate) mod probe;
+
+pub(crate) use audio::wav;
+pub(crate) use image::png;
 mod video;
 
 /// Extensions written as another of the same family: `tiff`→`png`, `flac`→`wav`, `webm`→`mp4`.

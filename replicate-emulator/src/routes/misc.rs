@@ -65,6 +65,8 @@ const COLLECTIONS: &[Collection] = &[
             "emulator/slow",
             "emulator/secret-input",
             "emulator/audio",
+            "emulator/image-info",
+            "emulator/speech-to-text",
         ],
     },
 ];

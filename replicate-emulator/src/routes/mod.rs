@@ -1,5 +1,6 @@
 //! The router: every API route, the emulator's own routes, and problem+json fallbacks.
 
+pub(crate) mod cog;
 pub(crate) mod deployments;
 pub(crate) mod misc;
 pub(crate) mod models;
@@ -65,6 +66,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/_emulator/stats", get(x::stats))
         .route("/v1/_emulator/stats", get(x::stats))
         .route("/delivery/{pred}/{name}", get(files::delivery))
+        .route(
+            "/_emulator/cog/{id}/{secret}",
+            post(cog::webhook).layer(DefaultBodyLimit::max(crate::files::MAX_FILE_BYTES * 2)),
+        )
+        .route(
+            "/_emulator/cog-uploads/{name}",
+            axum::routing::put(cog::upload).layer(DefaultBodyLimit::max(crate::files::MAX_FILE_BYTES)),
+        )
         .route("/p/{id}", get(p::web))
         .route_layer(from_fn_with_state(state.clone(), gate::gate))
         .fallback(not_found)

@@ -25,7 +25,7 @@ pub(crate) fn model_json(state: &AppState, m: &Model) -> Value {
     let example = m
         .default_example
         .as_ref()
-        .and_then(|id| state.predictions.get(id))
+        .and_then(|id| state.examples.get(id))
         .and_then(|c| serde_json::from_slice(&c.to_json(&state.base)).ok())
         .unwrap_or(Value::Null);
     m.to_json(example)
@@ -56,19 +56,10 @@ pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<CursorQu
     Json(page_of(&state, models, q.cursor, "/models"))
 }
 
-/// Models whose owner, name or description contain the query (case-insensitive).
+/// Models matching a search query: its words, ranked by where they hit (name, description and
+/// tags, README).
 pub(crate) fn matching(state: &AppState, query: &str) -> Vec<Arc<Model>> {
-    let q = query.trim().to_lowercase();
-    let models = state.catalog.read().map(|c| c.newest_first()).unwrap_or_default();
-    models
-        .into_iter()
-        .filter(|m| {
-            q.is_empty()
-                || m.key().to_lowercase().contains(&q)
-                || m.description.as_deref().unwrap_or("").to_lowercase().contains(&q)
-                || m.tags.iter().any(|t| t.to_lowercase().contains(&q))
-        })
-        .collect()
+    state.catalog.read().map(|c| c.search(query)).unwrap_or_default()
 }
 
 /// `QUERY /models` (the body is the search text); other methods on `/models` get 405.
@@ -82,9 +73,48 @@ pub(crate) async fn query_or_405(State(state): State<AppState>, req: Request) ->
         .query()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("cursor=")))
         .and_then(|c| c.parse().ok());
-    let body = axum::body::to_bytes(req.into_body(), 64 * 1024).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&body);
+    let json_body = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    let body = match axum::body::to_bytes(req.into_body(), 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request Entity Too Large",
+                "A search query may hold 64 KiB",
+            )
+            .into_response();
+        }
+    };
+    let text = match search_text(&body, json_body) {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
     Json(page_of(&state, matching(&state, &text), cursor, "/models")).into_response()
+}
+
+/// The search text of a `QUERY /models` body: the spec's `text/plain`, or the JSON string some
+/// clients send (`Content-Type: application/json`, body `"hello"`), without its quotes.
+fn search_text(body: &[u8], json: bool) -> ApiResult<String> {
+    let trimmed = body.trim_ascii();
+    if json || trimmed.starts_with(b"\"") {
+        match serde_json::from_slice::<Value>(trimmed) {
+            Ok(Value::String(s)) => return Ok(s),
+            Ok(Value::Object(o)) if o.get("query").is_some_and(Value::is_string) => {
+                return Ok(o["query"].as_str().unwrap_or("").to_string());
+            }
+            Ok(_) if json => {
+                return Err(Problem::bad_request("A JSON search body must be a string, e.g. \"hello\""));
+            }
+            Ok(_) => {}
+            Err(e) if json => return Err(Problem::bad_request(format!("Invalid JSON search body: {e}"))),
+            Err(_) => {}
+        }
+    }
+    Ok(String::from_utf8_lossy(body).into_owned())
 }
 
 /// Body of `POST /models`.
@@ -127,6 +157,7 @@ pub(crate) async fn create(State(state): State<AppState>, body: bytes::Bytes) ->
         handler: None,
         setup_seconds: 0.2,
         default_example: None,
+        example_input: None,
         tags: Vec::new(),
     };
     let mut cat = state.catalog.write().map_err(|_| not_found())?;
@@ -218,7 +249,7 @@ pub(crate) async fn examples(
 ) -> ApiResult<Response> {
     let m = find(&state, &o, &n)?;
     let mut out = b"{\"next\":null,\"previous\":null,\"results\":[".to_vec();
-    if let Some(c) = m.default_example.as_ref().and_then(|id| state.predictions.get(id)) {
+    if let Some(c) = m.default_example.as_ref().and_then(|id| state.examples.get(id)) {
         out.extend_from_slice(&c.to_json(&state.base));
     }
     out.extend_from_slice(b"]}");

@@ -217,7 +217,7 @@ fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8
         return json;
     };
     if let Some(out) = v.get_mut("output") {
-        crate::files::inline_files(&state.origin, out);
+        crate::files::inline_files(state, out);
     }
     serde_json::to_vec(&v).unwrap_or(json)
 }
@@ -299,7 +299,11 @@ pub(crate) async fn create_by_model(
 
 /// `GET /predictions/{id}`.
 pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
+    let cell = state
+        .predictions
+        .get(&id)
+        .or_else(|| state.examples.get(&id))
+        .ok_or_else(|| Problem::not_found("Not found."))?;
     Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
