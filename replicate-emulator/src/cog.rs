@@ -112,10 +112,16 @@ async fn fetch_schema(http: &reqwest::Client, url: &str) -> (Result<Value, Strin
     (schema, version)
 }
 
+/// A Cog server runs one prediction at a time (it answers 409 to a second): predictions for
+/// one server queue here, in the order they were created.
 fn handler(url: Arc<str>) -> Handler {
+    let slot = Arc::new(tokio::sync::Semaphore::new(1));
     Arc::new(move |input, ctx| {
-        let url = url.clone();
-        Box::pin(async move { run(&url, input, ctx).await })
+        let (url, slot) = (url.clone(), slot.clone());
+        Box::pin(async move {
+            let _turn = slot.acquire_owned().await.map_err(|_| "the Cog queue closed".to_string())?;
+            run(&url, input, ctx).await
+        })
     })
 }
 
@@ -242,18 +248,28 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
         "webhook": format!("{}/_emulator/cog/{id}/{secret}", shared.origin),
         "webhook_events_filter": ["start", "output", "logs", "completed"],
     });
-    let resp = shared
-        .http
-        .post(format!("{url}/predictions"))
-        .header("prefer", "respond-async")
-        .json(&body)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .map_err(|e| {
-            guard.finished = true;
-            format!("the Cog server at {url} is not reachable: {e}")
-        })?;
+    // A 409 means Cog is still finishing a canceled run: wait for it (up to 30 s).
+    let mut busy = 0;
+    let resp = loop {
+        let resp = shared
+            .http
+            .post(format!("{url}/predictions"))
+            .header("prefer", "respond-async")
+            .json(&body)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| {
+                guard.finished = true;
+                format!("the Cog server at {url} is not reachable: {e}")
+            })?;
+        if resp.status() == reqwest::StatusCode::CONFLICT && busy < 150 {
+            busy += 1;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        break resp;
+    };
     if !resp.status().is_success() {
         guard.finished = true;
         let status = resp.status();

@@ -186,6 +186,17 @@ async fn text_model(cog: Cog) {
         common::post(&emu, "/predictions", json!({"version": version, "input": {"text": "v"}})).await;
     assert_eq!(status, 201);
     assert_eq!(wait_done_long(&emu, p["id"].as_str().unwrap()).await["output"], "hello v");
+    // Cog runs one prediction at a time: predictions created together queue rather than fail.
+    let ids: Vec<String> =
+        futures_util::future::join_all((0..3).map(|i| create(&emu, json!({"text": i.to_string()}))))
+            .await
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let p = wait_done_long(&emu, id).await;
+        assert_eq!(p["output"], format!("hello {i}"), "{p}");
+    }
 }
 
 async fn token_stream(cog: Cog) {
