@@ -13,8 +13,10 @@
 //! Built-in models (one per output kind): `replicate/hello-world`, `emulator/stream-text`,
 //! `black-forest-labs/flux-schnell` (official, PNG list), `emulator/object-output`,
 //! `emulator/file-iterator`, `emulator/fail`, `emulator/slow`, `emulator/secret-input`,
-//! `emulator/audio`. More load from Cog version files ([`EmulatorBuilder::models_dir`]) or
-//! register from Rust with a handler ([`ModelSpec`]).
+//! `emulator/audio`, and two that take files and really fetch them: `emulator/image-info`,
+//! `emulator/speech-to-text`. More load from Cog version files ([`EmulatorBuilder::models_dir`]),
+//! register from Rust with a handler ([`ModelSpec`]), or run on a real Cog server
+//! ([`EmulatorBuilder::cog`]).
 
 #![warn(missing_docs)]
 
