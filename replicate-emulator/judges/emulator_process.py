@@ -9,13 +9,13 @@ import time
 import httpx
 
 
-def start_emulator(*flags: str, time_scale: str | None = None) -> tuple[subprocess.Popen[str], str]:
-    """Starts the emulator binary run.sh built (JUDGES_EMULATOR_BIN) on a free port with extra
-    flags; returns the process and its base URL once it answers."""
+def start_emulator(*flags: str, time_scale: str | None = None, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """Starts the emulator binary run.sh built (JUDGES_EMULATOR_BIN) on `port` (0: a free one)
+    with extra flags; returns the process and its base URL once it answers."""
     binary = os.environ["JUDGES_EMULATOR_BIN"]
     scale = time_scale or os.environ.get("JUDGES_TIME_SCALE", "0.1")
     proc = subprocess.Popen(
-        [binary, "--port", "0", "--time-scale", scale, *flags],
+        [binary, "--port", str(port), "--time-scale", scale, *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -64,6 +64,11 @@ command -v python3 >/dev/null || die "python3 is not installed"
 install_node || die "npm ci failed"
 install_venv .venv-v2 requirements-v2.txt || die "pip install (v2) failed"
 install_venv .venv-v1 requirements-v1.txt || die "pip install (v1) failed"
+# Cog (both generations) for the judges of --cog models: installed into .tools/ when missing.
+if [[ -z "${COG_PYTHON_09:-}" || -z "${COG_PYTHON_023:-}" ]]; then
+    # shellcheck source=/dev/null
+    source "$ROOT/scripts/setup/replicate-emulator.sh" >&2 || die "installing Cog failed"
+fi
 
 # ---------------------------------------------------------------- build and start the emulator
 

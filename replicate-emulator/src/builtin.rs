@@ -77,6 +77,7 @@ fn hello_world() -> ModelSpec {
     .description("A tiny model that says hello")
     .setup_seconds(0.1)
     .readme("# hello-world\n\nReturns `hello ` followed by the input text.\n")
+    .example(json!({"text": "world"}))
 }
 
 fn stream_text() -> ModelSpec {
@@ -109,6 +110,7 @@ fn stream_text() -> ModelSpec {
         Ok(Value::Null)
     })
     .description("A language model that streams tokens (concatenate iterator)")
+    .example(json!({"prompt": "Tell me a story", "max_tokens": 8}))
     .setup_seconds(0.1)
 }
 
@@ -143,7 +145,8 @@ fn image() -> ModelSpec {
         Ok(Value::Array(out))
     })
     .official(true)
-    .description("An official text-to-image model (emulated): returns real PNG files")
+    .description("An official text-to-image generation model (emulated): returns real PNG images")
+    .example(json!({"prompt": "a lighthouse at dawn"}))
     .setup_seconds(0.2)
 }
 
@@ -164,6 +167,7 @@ fn object_output() -> ModelSpec {
         Ok(json!({"text": text.to_uppercase(), "length": text.chars().count(), "image": ctx.file_url("image.png")}))
     })
     .description("A model whose output is an object")
+    .example(json!({"text": "object"}))
 }
 
 fn file_iterator() -> ModelSpec {
@@ -187,6 +191,7 @@ fn file_iterator() -> ModelSpec {
         Ok(Value::Null)
     })
     .description("A model that streams image files (iterator of files)")
+    .example(json!({"count": 2}))
 }
 
 fn failing() -> ModelSpec {
@@ -202,6 +207,7 @@ fn failing() -> ModelSpec {
         Err(s(&input, "message").to_string())
     })
     .description("A model that always fails with the given message")
+    .example(json!({"message": "emulated failure"}))
 }
 
 fn slow() -> ModelSpec {
@@ -225,6 +231,7 @@ fn slow() -> ModelSpec {
         Ok(Value::String(format!("slept {secs} seconds")))
     })
     .description("A slow model (input `seconds`) for cancel and deadline tests")
+    .example(json!({"seconds": 2}))
     .setup_seconds(0.5)
 }
 
@@ -248,6 +255,7 @@ fn secret() -> ModelSpec {
         )))
     })
     .description("A model with a secret input (stored redacted)")
+    .example(json!({"api_key": "r8_example_key", "prompt": "hi"}))
 }
 
 fn audio() -> ModelSpec {
@@ -262,10 +270,104 @@ fn audio() -> ModelSpec {
         Ok(Value::String(ctx.file_url("speech.wav")))
     })
     .description("A text-to-speech model that returns a WAV file")
+    .example(json!({"text": "hello"}))
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    crate::ids::to_hex(&Md5::digest(bytes))
+}
+
+fn data_url(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn image_info() -> ModelSpec {
+    let schema = cog_schema(
+        json!({
+            "image": {"type": "string", "format": "uri", "title": "Image", "x-order": 0, "description": "Image to inspect (PNG, JPEG, GIF, WebP or BMP)"},
+            "thumbnail_size": {"type": "integer", "title": "Thumbnail Size", "x-order": 1, "default": 64, "minimum": 1, "maximum": 512, "description": "Longest side of the derived image"}
+        }),
+        &["image"],
+        json!({"type": "object", "title": "Output", "required": ["format", "media_type", "width", "height", "md5", "size", "image"], "properties": {
+            "format": {"type": "string", "title": "Format"},
+            "media_type": {"type": "string", "title": "Media Type"},
+            "width": {"type": "integer", "title": "Width"},
+            "height": {"type": "integer", "title": "Height"},
+            "md5": {"type": "string", "title": "Md5"},
+            "size": {"type": "integer", "title": "Size"},
+            "image": {"type": "string", "format": "uri", "title": "Image"}
+        }}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/image-info", schema, |input: Value, ctx: RunContext| async move {
+        let url = s(&input, "image");
+        let fetched = ctx.fetch(url).await?;
+        ctx.log(format!("fetched {} bytes", fetched.bytes.len()));
+        let info = crate::media::probe::image_info(&fetched.bytes).map_err(|e| format!("input image: {e}"))?;
+        ctx.sleep(0.1).await;
+        let md5 = md5_hex(&fetched.bytes);
+        // The derived image: the input's aspect ratio, longest side `thumbnail_size`, tinted by its md5.
+        let side = input.get("thumbnail_size").and_then(Value::as_u64).unwrap_or(64).clamp(1, 512) as u32;
+        let long = info.width.max(info.height) as u64;
+        let (w, h) = (
+            ((info.width as u64 * side as u64 / long) as u32).max(1),
+            ((info.height as u64 * side as u64 / long) as u32).max(1),
+        );
+        let tint = u64::from_str_radix(&md5[..12], 16).unwrap_or(0);
+        let derived = ctx.output_file("thumbnail.png", crate::media::png(w, h, tint), "image/png");
+        ctx.log(format!("{} image, {}x{}", info.format, info.width, info.height));
+        Ok(json!({
+            "format": info.format,
+            "media_type": info.media_type,
+            "width": info.width,
+            "height": info.height,
+            "md5": md5,
+            "size": fetched.bytes.len(),
+            "image": derived,
+        }))
+    })
+    .description("Inspects an image input: reads its format, dimensions and md5 from the bytes it fetched, and returns a derived thumbnail")
+    .readme("# image-info\n\nTakes an image (`format: uri`: an uploaded file, a data URL or an http URL on loopback), fetches it and returns what its bytes say: format, media type, width, height, md5, size, and a derived PNG thumbnail. Fails when the image cannot be fetched or decoded.\n")
+    .example(json!({"image": data_url("image/png", &crate::media::png(48, 32, 7)), "thumbnail_size": 24}))
+}
+
+fn speech_to_text() -> ModelSpec {
+    let schema = cog_schema(
+        json!({
+            "audio": {"type": "string", "format": "uri", "title": "Audio", "x-order": 0, "description": "Audio file to transcribe (WAV, MP3, FLAC or Ogg)"},
+            "language": {"type": "string", "title": "Language", "x-order": 1, "default": "en", "description": "Language of the speech"}
+        }),
+        &["audio"],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    ModelSpec::new("emulator/speech-to-text", schema, |input: Value, ctx: RunContext| async move {
+        let fetched = ctx.fetch(s(&input, "audio")).await?;
+        ctx.log(format!("fetched {} bytes", fetched.bytes.len()));
+        let info = crate::media::probe::audio_info(&fetched.bytes).map_err(|e| format!("input audio: {e}"))?;
+        ctx.sleep(0.2).await;
+        let mut facts = vec![info.format.to_uppercase()];
+        if let Some(r) = info.sample_rate {
+            facts.push(format!("{r} Hz"));
+        }
+        if let Some(c) = info.channels {
+            facts.push(format!("{c} channel{}", if c == 1 { "" } else { "s" }));
+        }
+        if let Some(d) = info.duration {
+            facts.push(format!("{d:.2} s"));
+        }
+        facts.push(format!("md5 {}", md5_hex(&fetched.bytes)));
+        Ok(Value::String(format!("[{}] transcript ({}): {}", s(&input, "language"), facts.join(", "), "hello from the emulator")))
+    })
+    .description("Speech to text (emulated): fetches an audio file and returns a transcript naming what its bytes say")
+    .readme("# speech-to-text\n\nTakes an audio file (`format: uri`), fetches it and returns text naming its format, sample rate, channels, duration and md5. Fails when the audio cannot be fetched or decoded.\n")
+    .example(json!({"audio": data_url("audio/wav", &crate::media::wav(3))}))
 }
 
 /// All built-in models.
-pub fn all() -> Vec<ModelSpec> {
+pub(crate) fn all() -> Vec<ModelSpec> {
     vec![
         hello_world(),
         stream_text(),
@@ -276,5 +378,7 @@ pub fn all() -> Vec<ModelSpec> {
         slow(),
         secret(),
         audio(),
+        image_info(),
+        speech_to_text(),
     ]
 }

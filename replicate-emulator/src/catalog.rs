@@ -19,7 +19,7 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Se
 pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>;
 
 /// One version of a model.
-pub struct Version {
+pub(crate) struct Version {
     /// 64 hex chars.
     pub id: Arc<str>,
     /// Creation time (unix µs).
@@ -35,13 +35,13 @@ pub struct Version {
 
 impl Version {
     /// A version from its parts.
-    pub fn new(id: impl Into<Arc<str>>, cog_version: Option<String>, openapi_schema: Value) -> Self {
+    pub(crate) fn new(id: impl Into<Arc<str>>, cog_version: Option<String>, openapi_schema: Value) -> Self {
         let cog = replicate_cog::CogSchema::from_openapi(&openapi_schema, cog_version.as_deref()).ok();
         Version { id: id.into(), created: now_micros(), cog_version, openapi_schema, cog }
     }
 
     /// Validates an input; on success returns it with defaults applied.
-    pub fn validate(&self, input: &Value) -> Result<Value, Vec<crate::problem::InvalidField>> {
+    pub(crate) fn validate(&self, input: &Value) -> Result<Value, Vec<crate::problem::InvalidField>> {
         let Some(cog) = &self.cog else { return Ok(input.clone()) };
         match cog.validate_input(input) {
             Ok(()) => {
@@ -63,7 +63,7 @@ impl Version {
     }
 
     /// The input as stored: secret fields (`x-cog-secret`) replaced by asterisks.
-    pub fn redact(&self, input: &Value) -> Value {
+    pub(crate) fn redact(&self, input: &Value) -> Value {
         let mut v = input.clone();
         let (Some(cog), Some(o)) = (&self.cog, v.as_object_mut()) else { return v };
         for f in cog.inputs().iter().filter(|f| matches!(f.ty, replicate_cog::InputType::Secret)) {
@@ -77,7 +77,7 @@ impl Version {
     }
 
     /// How the output streams: `None` for a single value, files (a stream under `/v1/files/...`) or items.
-    pub fn stream_kind(&self) -> Option<crate::record::StreamKind> {
+    pub(crate) fn stream_kind(&self) -> Option<crate::record::StreamKind> {
         use replicate_cog::OutputSchema;
         match self.cog.as_ref()?.output() {
             OutputSchema::Iterator { item, .. } if matches!(**item, OutputSchema::File) => {
@@ -89,7 +89,7 @@ impl Version {
     }
 
     /// JSON as `GET /models/{o}/{n}/versions/{id}` returns it.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "id": &*self.id,
             "created_at": Ts(self.created).to_string(),
@@ -101,7 +101,7 @@ impl Version {
 
 /// A model: metadata, versions and behaviour.
 #[derive(Clone)]
-pub struct Model {
+pub(crate) struct Model {
     /// Owner.
     pub owner: String,
     /// Name.
@@ -136,13 +136,15 @@ pub struct Model {
     pub setup_seconds: f64,
     /// Prediction id of an example run, if any.
     pub default_example: Option<Arc<str>>,
+    /// Input of the example run made when the emulator starts (`default_example`).
+    pub example_input: Option<Value>,
     /// Tags for search.
     pub tags: Vec<String>,
 }
 
 impl Model {
     /// A public, unofficial model with one version and no handler (outputs synthesised from its schema).
-    pub fn new(owner: &str, name: &str, version: Version) -> Self {
+    pub(crate) fn new(owner: &str, name: &str, version: Version) -> Self {
         Model {
             owner: owner.into(),
             name: name.into(),
@@ -161,22 +163,23 @@ impl Model {
             handler: None,
             setup_seconds: 0.05,
             default_example: None,
+            example_input: None,
             tags: Vec::new(),
         }
     }
 
     /// `owner/name`.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         format!("{}/{}", self.owner, self.name)
     }
 
     /// The version new predictions use by default.
-    pub fn latest(&self) -> Option<&Arc<Version>> {
+    pub(crate) fn latest(&self) -> Option<&Arc<Version>> {
         self.versions.last()
     }
 
     /// JSON as `GET /models/{o}/{n}` returns it (`default_example` filled by the caller).
-    pub fn to_json(&self, default_example: Value) -> Value {
+    pub(crate) fn to_json(&self, default_example: Value) -> Value {
         let latest = self.latest().map(|v| v.to_json()).unwrap_or(Value::Null);
         json!({
             "url": format!("https://replicate.com/{}/{}", self.owner, self.name),
@@ -199,7 +202,7 @@ impl Model {
 
 /// All models, by `owner/name`, plus an index of version ids.
 #[derive(Default)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// Models by key.
     pub models: BTreeMap<String, Arc<Model>>,
     /// Version id → model key.
@@ -208,7 +211,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// Adds or replaces a model.
-    pub fn insert(&mut self, model: Model) -> Arc<Model> {
+    pub(crate) fn insert(&mut self, model: Model) -> Arc<Model> {
         let key = model.key();
         for v in &model.versions {
             self.version_index.insert(v.id.to_string(), key.clone());
@@ -219,12 +222,12 @@ impl Catalog {
     }
 
     /// A model by owner and name.
-    pub fn get(&self, owner: &str, name: &str) -> Option<Arc<Model>> {
+    pub(crate) fn get(&self, owner: &str, name: &str) -> Option<Arc<Model>> {
         self.models.get(&format!("{owner}/{name}")).cloned()
     }
 
     /// The model that holds a version id, and the version.
-    pub fn by_version(&self, id: &str) -> Option<(Arc<Model>, Arc<Version>)> {
+    pub(crate) fn by_version(&self, id: &str) -> Option<(Arc<Model>, Arc<Version>)> {
         let key = self.version_index.get(id)?;
         let model = self.models.get(key)?.clone();
         let version = model.versions.iter().find(|v| &*v.id == id)?.clone();
@@ -232,16 +235,93 @@ impl Catalog {
     }
 
     /// Models newest first.
-    pub fn newest_first(&self) -> Vec<Arc<Model>> {
+    pub(crate) fn newest_first(&self) -> Vec<Arc<Model>> {
         let mut v: Vec<_> = self.models.values().cloned().collect();
         v.sort_by(|a, b| b.created.cmp(&a.created).then(a.key().cmp(&b.key())));
         v
     }
 }
 
+/// The lowercase words of a text (runs of letters and digits).
+pub(crate) fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Whether query word `q` matches text word `t`: `t` starts with `q` (`image` finds `images`),
+/// or both share a stem (`generation` finds `generates`: a common prefix of at least five
+/// letters, at most three short of the shorter word).
+fn word_matches(q: &str, t: &str) -> bool {
+    if t.starts_with(q) {
+        return true;
+    }
+    let common = q.chars().zip(t.chars()).take_while(|(a, b)| a == b).count();
+    let shorter = q.chars().count().min(t.chars().count());
+    common >= 5 && common + 3 >= shorter
+}
+
+/// Where a search hits and what each place weighs: the name counts most, then the
+/// description and tags, then the README.
+const NAME_WEIGHT: u32 = 8;
+const DESCRIPTION_WEIGHT: u32 = 4;
+const README_WEIGHT: u32 = 1;
+
+impl Model {
+    /// The search score of this model for a query's words (0: no word hits). Each query word
+    /// adds the weight of every place it hits; the whole query inside `owner/name` adds more.
+    pub(crate) fn search_score(&self, query: &str, query_words: &[String]) -> u32 {
+        let name = words(&self.key());
+        let description = words(self.description.as_deref().unwrap_or(""));
+        let tags: Vec<String> = self.tags.iter().flat_map(|t| words(t)).collect();
+        let readme = words(self.readme.as_deref().unwrap_or(""));
+        let hits = |q: &str, place: &[String]| place.iter().any(|t| word_matches(q, t));
+        let mut score = 0;
+        for q in query_words {
+            if hits(q, &name) {
+                score += NAME_WEIGHT;
+            }
+            if hits(q, &description) || hits(q, &tags) {
+                score += DESCRIPTION_WEIGHT;
+            }
+            if hits(q, &readme) {
+                score += README_WEIGHT;
+            }
+        }
+        let whole = query.trim().to_lowercase();
+        if !whole.is_empty() && self.key().to_lowercase().contains(&whole) {
+            score += 2 * NAME_WEIGHT;
+        }
+        score
+    }
+}
+
+impl Catalog {
+    /// Models matching a search, best first (ties newest first); every model when the query
+    /// has no words.
+    pub(crate) fn search(&self, query: &str) -> Vec<Arc<Model>> {
+        let q = words(query);
+        let all = self.newest_first();
+        if q.is_empty() {
+            return all;
+        }
+        let mut scored: Vec<(u32, Arc<Model>)> =
+            all.into_iter().map(|m| (m.search_score(query, &q), m)).filter(|(s, _)| *s > 0).collect();
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+        scored.into_iter().map(|(_, m)| m).collect()
+    }
+}
+
 /// A model to add to a running or starting emulator (the Rust registration API).
 pub struct ModelSpec {
     pub(crate) model: Model,
+}
+
+impl std::fmt::Debug for ModelSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelSpec")
+            .field("model", &self.model.key())
+            .field("version", &self.model.latest().map(|v| v.id.clone()))
+            .finish()
+    }
 }
 
 impl ModelSpec {
@@ -274,6 +354,14 @@ impl ModelSpec {
     /// Sets the nominal seconds spent in `starting`.
     pub fn setup_seconds(mut self, s: f64) -> Self {
         self.model.setup_seconds = s.max(0.0);
+        self
+    }
+
+    /// An example input: when the emulator starts it runs the model on it once (sleeps
+    /// skipped) and lists that prediction as the model's `default_example` and in
+    /// `GET /models/{owner}/{name}/examples`.
+    pub fn example(mut self, input: Value) -> Self {
+        self.model.example_input = Some(input);
         self
     }
 
@@ -331,6 +419,32 @@ mod tests {
         let stored = v.redact(&json!({"prompt": "p", "key": "sekrit"}));
         assert_eq!((stored["prompt"].as_str(), stored["key"].as_str()), (Some("p"), Some("**********")));
         assert_eq!(v.stream_kind(), Some(crate::record::StreamKind::Files));
+    }
+
+    fn model(owner_name: &str, description: &str, readme: &str) -> Model {
+        let (o, n) = owner_name.split_once('/').unwrap();
+        Model {
+            description: Some(description.into()),
+            readme: Some(readme.into()),
+            ..Model::new(o, n, Version::new(owner_name, None, json!({})))
+        }
+    }
+
+    #[test]
+    fn search_matches_words_ranked_by_where_they_hit() {
+        let mut c = Catalog::default();
+        c.insert(model("acme/painter", "Paints pictures", "Good at image generation"));
+        c.insert(model("acme/image-gen", "Makes images", ""));
+        c.insert(model("acme/describer", "Image generation from text prompts", ""));
+        c.insert(model("acme/other", "Nothing related", "nothing"));
+        let keys = |q: &str| c.search(q).iter().map(|m| m.key()).collect::<Vec<_>>();
+        assert_eq!(keys("image generation"), ["acme/image-gen", "acme/describer", "acme/painter"]);
+        assert_eq!(keys("IMAGES"), ["acme/image-gen", "acme/describer", "acme/painter"]);
+        assert_eq!(keys("painter"), ["acme/painter"]);
+        assert_eq!(keys("zebra"), Vec::<String>::new());
+        assert_eq!(keys("  ").len(), 4);
+        assert!(word_matches("generation", "generates"));
+        assert!(!word_matches("gen", "regenerate"));
     }
 
     #[test]

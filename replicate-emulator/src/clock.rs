@@ -4,13 +4,13 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Microseconds since the unix epoch, now.
-pub fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
 /// A timestamp (unix microseconds) that displays as RFC 3339 UTC with microseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Ts(pub i64);
+pub(crate) struct Ts(pub i64);
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -60,7 +60,7 @@ impl serde::Serialize for Ts {
 
 /// Parses an RFC 3339 timestamp (`2024-01-02T03:04:05(.fff)?(Z|±hh:mm)`) or a bare date
 /// into unix microseconds.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
     let y = num(0..4)?;

@@ -120,6 +120,8 @@ pub struct Config {
     /// Nominal seconds (time-scaled) after which a finished prediction's data is removed
     /// (`output: null`, `data_removed: true`); the service uses 3600. `None` (default): kept.
     pub data_retention: Option<f64>,
+    /// Models served by real Cog servers (`--cog owner/name=URL`).
+    pub cog_models: Vec<crate::cog::CogModel>,
 }
 
 impl std::fmt::Debug for Config {
@@ -136,6 +138,7 @@ impl std::fmt::Debug for Config {
             .field("models_dir_replaces_builtins", &self.models_dir_replaces_builtins)
             .field("data_urls", &self.data_urls)
             .field("data_retention", &self.data_retention)
+            .field("cog_models", &self.cog_models)
             .finish()
     }
 }
@@ -154,6 +157,7 @@ impl Default for Config {
             models_dir_replaces_builtins: false,
             data_urls: false,
             data_retention: None,
+            cog_models: Vec::new(),
         }
     }
 }

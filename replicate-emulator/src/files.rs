@@ -1,6 +1,7 @@
 //! Uploaded files (`/v1/files`): multipart create with metadata, 100 MB cap, checksums,
 //! expiry, signed downloads; and the synthetic output files served under `/delivery/`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::Json;
@@ -22,11 +23,11 @@ use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
 
 /// Largest accepted upload.
-pub const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
 const DAY_MICROS: i64 = 24 * 3600 * 1_000_000;
 
 /// One stored upload.
-pub struct StoredFile {
+pub(crate) struct StoredFile {
     /// Id (base64 of a UUID, as the service).
     pub id: String,
     /// File name.
@@ -62,15 +63,29 @@ impl StoredFile {
     }
 }
 
-/// Uploads, newest last.
+/// Uploads, newest last; and output files whose bytes a model produced (served under
+/// `/delivery/{prediction}/{name}` instead of synthetic bytes).
 #[derive(Default)]
-pub struct FileStore {
+pub(crate) struct FileStore {
     files: RwLock<Vec<Arc<StoredFile>>>,
+    outputs: RwLock<HashMap<String, (Bytes, String)>>,
 }
 
 impl FileStore {
-    fn get(&self, id: &str) -> Option<Arc<StoredFile>> {
+    /// An upload by id.
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<StoredFile>> {
         self.files.read().ok()?.iter().find(|f| f.id == id).cloned()
+    }
+
+    /// Keeps the bytes a model produced for output `name` of prediction `pred`.
+    pub(crate) fn put_output(&self, pred: &str, name: &str, bytes: Bytes, content_type: String) {
+        if let Ok(mut o) = self.outputs.write() {
+            o.insert(format!("{pred}/{name}"), (bytes, content_type));
+        }
+    }
+
+    fn output(&self, pred: &str, name: &str) -> Option<(Bytes, String)> {
+        self.outputs.read().ok()?.get(&format!("{pred}/{name}")).cloned()
     }
 }
 
@@ -81,7 +96,7 @@ fn new_file_id() -> String {
 }
 
 /// The signature of a download URL: base64url(HMAC-SHA256(secret, "id:owner:expiry")).
-pub fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> String {
+pub(crate) fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return String::new();
     };
@@ -89,15 +104,47 @@ pub fn download_signature(secret: &str, id: &str, owner: &str, expiry: i64) -> S
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
+/// Whether a download request is signed: `None` without a `signature` parameter (the query is
+/// parsed, so `?xsignature=1` has none), else whether the signature is valid and unexpired for
+/// the file the path names. An unparsable query counts as unsigned.
+pub(crate) fn download_signature_of(state: &AppState, req: &Request) -> Option<bool> {
+    let Ok(Query(q)) = Query::<DownloadQuery>::try_from_uri(req.uri()) else {
+        return None;
+    };
+    q.signature.as_ref()?;
+    let id = req.uri().path().strip_prefix("/v1/files/").and_then(|p| p.strip_suffix("/download"))?;
+    Some(signature_valid(state, id, &q))
+}
+
+/// 403 for a download whose signature is wrong or expired.
+pub(crate) fn bad_signature() -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid or expired signature")
+}
+
+fn signature_valid(state: &AppState, id: &str, q: &DownloadQuery) -> bool {
+    let (Some(sig), Some(expiry)) = (q.signature.as_deref(), q.expiry) else {
+        return false;
+    };
+    let owner = q.owner.as_deref().unwrap_or("");
+    let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state.webhook_secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(format!("{id}:{owner}:{expiry}").as_bytes());
+    mac.verify_slice(&given).is_ok() && expiry >= now_micros() / 1_000_000
+}
+
 /// A signed download URL for a file, valid for an hour.
-pub fn signed_download_url(state: &AppState, id: &str) -> String {
+pub(crate) fn signed_download_url(state: &AppState, id: &str) -> String {
     let expiry = now_micros() / 1_000_000 + 3600;
     let sig = download_signature(&state.webhook_secret, id, &state.username, expiry);
     format!("{}/files/{id}/download?owner={}&expiry={expiry}&signature={sig}", state.base, state.username)
 }
 
 /// `POST /files` (multipart).
-pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+pub(crate) async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
     let too_big = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -120,6 +167,7 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
     let mut filename: Option<String> = None;
     let mut ctype: Option<String> = None;
     let mut metadata = Map::new();
+    let mut form_bytes = 0usize;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -128,6 +176,9 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
         };
         let name = field.name().unwrap_or("").to_string();
         if name == "content" || name == "file" {
+            if content.is_some() {
+                return Err(Problem::unprocessable("Only one file part (content) is accepted"));
+            }
             let fname = field.file_name().map(str::to_string);
             let fct = field.content_type().map(str::to_string);
             let mut buf = Vec::new();
@@ -147,8 +198,7 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
             content = Some((Bytes::from(buf), fname, fct));
             continue;
         }
-        let text =
-            field.text().await.map_err(|e| Problem::bad_request(format!("Invalid multipart body: {e}")))?;
+        let text = field_text(field, &mut form_bytes).await?;
         match name.as_str() {
             "filename" => filename = Some(text),
             "type" | "content_type" => ctype = Some(text),
@@ -189,14 +239,48 @@ pub async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Re
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// Largest accepted non-file form field (`filename`, `type`, `metadata`, `metadata[k]`, ...).
+pub(crate) const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// Largest total of all non-file form fields of one upload.
+pub(crate) const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Reads a non-file field as UTF-8 text, chunk by chunk, refusing it (413) as soon as it passes
+/// [`MAX_FIELD_BYTES`] or all fields together pass [`MAX_FORM_BYTES`]: with chunked encoding no
+/// `Content-Length` bounds them beforehand.
+async fn field_text(mut field: axum::extract::multipart::Field<'_>, total: &mut usize) -> ApiResult<String> {
+    let name = field.name().unwrap_or("").chars().take(64).collect::<String>();
+    let mut buf = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(c)) => {
+                *total += c.len();
+                if buf.len() + c.len() > MAX_FIELD_BYTES || *total > MAX_FORM_BYTES {
+                    return Err(Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "Request Entity Too Large",
+                        format!(
+                            "Form field {name:?} is too large: fields other than the file may hold \
+                             {MAX_FIELD_BYTES} bytes each and {MAX_FORM_BYTES} bytes together"
+                        ),
+                    ));
+                }
+                buf.extend_from_slice(&c);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(Problem::bad_request(format!("Invalid multipart body: {e}"))),
+        }
+    }
+    String::from_utf8(buf).map_err(|_| Problem::bad_request(format!("Form field {name:?} is not UTF-8 text")))
+}
+
 /// Query of `GET /files`.
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     cursor: Option<usize>,
 }
 
 /// `GET /files` (newest first, 100 per page).
-pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Json<Value> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Json<Value> {
     let files = state.files.files.read().map(|f| f.clone()).unwrap_or_default();
     let end = q.cursor.unwrap_or(files.len()).min(files.len());
     let start = end.saturating_sub(100);
@@ -206,13 +290,13 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
 }
 
 /// `GET /files/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
     Ok(Json(f.to_json(&state.base)))
 }
 
 /// `DELETE /files/{id}`.
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut files = state.files.files.write().map_err(|_| Problem::not_found("File not found"))?;
     let before = files.len();
     files.retain(|f| f.id != id);
@@ -224,26 +308,22 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 
 /// Query of a signed download.
 #[derive(Deserialize)]
-pub struct DownloadQuery {
+pub(crate) struct DownloadQuery {
     owner: Option<String>,
     expiry: Option<i64>,
     signature: Option<String>,
 }
 
 /// `GET /files/{id}/download?owner&expiry&signature` (or with a token and no signature).
-pub async fn download(
+pub(crate) async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> ApiResult<Response> {
-    if let Some(sig) = &q.signature {
-        let owner = q.owner.as_deref().unwrap_or("");
-        let expiry = q.expiry.unwrap_or(0);
-        let ok = download_signature(&state.webhook_secret, &id, owner, expiry) == *sig
-            && expiry >= now_micros() / 1_000_000;
-        if !ok {
-            return Err(Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid or expired signature"));
-        }
+    // The gate let this request through with a token, or with a signature it verified; a
+    // signature given beside a token must still be valid.
+    if q.signature.is_some() && !signature_valid(&state, &id, &q) {
+        return Err(bad_signature());
     }
     let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
     let mut r = Response::new(Body::from(f.bytes.clone()));
@@ -253,37 +333,47 @@ pub async fn download(
     Ok(r)
 }
 
-/// The bytes and MIME type served at `/delivery/{pred}/{name}`.
-pub fn delivery_bytes(pred: &str, name: &str) -> (Vec<u8>, &'static str) {
+/// The bytes and MIME type served at `/delivery/{pred}/{name}`: what the model produced, else
+/// synthetic bytes of the format the name's extension names.
+pub(crate) fn delivery_bytes(files: &FileStore, pred: &str, name: &str) -> (Bytes, String) {
+    if let Some(out) = files.output(pred, name) {
+        return out;
+    }
     let d = Sha256::digest(format!("{pred}/{name}").as_bytes());
     let seed = u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
-    crate::media::file_for(name, seed)
+    let (bytes, mime) = crate::media::file_for(name, seed);
+    (Bytes::from(bytes), mime.to_string())
 }
 
 /// Replaces every output file URL on this emulator inside `v` by a `data:` URL of its bytes.
-pub fn inline_files(origin: &str, v: &mut Value) {
+pub(crate) fn inline_files(state: &crate::state::Shared, v: &mut Value) {
     match v {
         Value::String(s) => {
-            let prefix = format!("{origin}/delivery/");
+            let prefix = format!("{}/delivery/", state.origin);
             if let Some((pred, name)) = s.strip_prefix(&prefix).and_then(|rest| rest.split_once('/')) {
-                let (bytes, mime) = delivery_bytes(pred, name);
+                let (bytes, mime) = delivery_bytes(&state.files, pred, name);
                 let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
                 *s = format!("data:{mime};base64,{b64}");
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| inline_files(origin, x)),
-        Value::Object(o) => o.values_mut().for_each(|x| inline_files(origin, x)),
+        Value::Array(a) => a.iter_mut().for_each(|x| inline_files(state, x)),
+        Value::Object(o) => o.values_mut().for_each(|x| inline_files(state, x)),
         _ => {}
     }
 }
 
-/// `GET /delivery/{prediction}/{name}`: synthetic output bytes of the format its extension names.
-pub async fn delivery(State(state): State<AppState>, Path((pred, name)): Path<(String, String)>) -> Response {
+/// `GET /delivery/{prediction}/{name}`: the output file's bytes (see [`delivery_bytes`]).
+pub(crate) async fn delivery(
+    State(state): State<AppState>,
+    Path((pred, name)): Path<(String, String)>,
+) -> Response {
     if state.files_removed(&pred) {
         return Problem::not_found("The requested resource could not be found.").into_response();
     }
-    let (bytes, mime) = delivery_bytes(&pred, &name);
+    let (bytes, mime) = delivery_bytes(&state.files, &pred, &name);
     let mut r = Response::new(Body::from(bytes));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&mime) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
     r
 }

@@ -22,7 +22,7 @@ fn is_public(route: &str) -> bool {
 }
 
 /// Extracts the token of an `Authorization: Bearer|Token <token>` header.
-pub fn token_of(req: &Request) -> Option<&str> {
+pub(crate) fn token_of(req: &Request) -> Option<&str> {
     let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     let token = token.trim();
@@ -56,7 +56,7 @@ fn dropped() -> Response {
 }
 
 /// Counts, authenticates, rate-limits and maybe injects a fault, then runs the route.
-pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -64,8 +64,14 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         .unwrap_or_else(|| req.uri().path().to_owned());
     state.stats.hit(req.method(), &route);
     let public = is_public(&route);
-    let signed_download =
-        route == "/v1/files/{id}/download" && req.uri().query().is_some_and(|q| q.contains("signature="));
+    let mut signed_download = false;
+    if route == "/v1/files/{id}/download" {
+        match crate::files::download_signature_of(&state, &req) {
+            Some(true) => signed_download = true,
+            Some(false) => return crate::files::bad_signature().into_response(),
+            None => {}
+        }
+    }
     if !public && !signed_download && !authorized(&state, &req) {
         return Problem::unauthenticated().into_response();
     }

@@ -13,15 +13,20 @@
 //! Built-in models (one per output kind): `replicate/hello-world`, `emulator/stream-text`,
 //! `black-forest-labs/flux-schnell` (official, PNG list), `emulator/object-output`,
 //! `emulator/file-iterator`, `emulator/fail`, `emulator/slow`, `emulator/secret-input`,
-//! `emulator/audio`. More load from Cog version files ([`EmulatorBuilder::models_dir`]) or
-//! register from Rust with a handler ([`ModelSpec`]).
+//! `emulator/audio`, and two that take files and really fetch them: `emulator/image-info`,
+//! `emulator/speech-to-text`. More load from Cog version files ([`EmulatorBuilder::models_dir`]),
+//! register from Rust with a handler ([`ModelSpec`]), or run on a real Cog server
+//! ([`EmulatorBuilder::cog`]).
 
 #![warn(missing_docs)]
 
 mod builtin;
 mod catalog;
 mod clock;
+mod cog;
 mod config;
+mod examples;
+mod fetch;
 mod files;
 mod gate;
 mod ids;
@@ -54,7 +59,9 @@ use tokio::task::JoinHandle;
 
 pub use builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
 pub use catalog::{Handler, HandlerFuture, ModelSpec};
+pub use cog::CogModel;
 pub use config::{Config, Faults, RateLimits};
+pub use fetch::Fetched;
 pub use lifecycle::RunContext;
 pub use stats::{Snapshot as Stats, WebhookCounts};
 pub use typed::schema_for;
@@ -84,6 +91,7 @@ impl fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 /// Entry point: `Emulator::builder()`.
+#[derive(Debug)]
 pub struct Emulator;
 
 impl Emulator {
@@ -98,6 +106,13 @@ impl Emulator {
 pub struct EmulatorBuilder {
     cfg: Config,
     models: Vec<ModelSpec>,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Config's Debug redacts the tokens.
+        f.debug_struct("EmulatorBuilder").field("cfg", &self.cfg).field("models", &self.models).finish()
+    }
 }
 
 impl EmulatorBuilder {
@@ -166,6 +181,27 @@ impl EmulatorBuilder {
         self.cfg.data_urls = on;
         self
     }
+    /// Serves model `owner/name` from a running Cog server (`python -m cog.server.http`, Cog
+    /// 0.9.x or the 0.23 coglet) at `url`, e.g. `http://127.0.0.1:5000`: its schema comes from
+    /// the server's `/openapi.json` and every prediction is forwarded to it. Repeatable.
+    pub fn cog(mut self, owner_name: &str, url: &str) -> Self {
+        self.cfg.cog_models.push(CogModel {
+            name: owner_name.to_string(),
+            url: url.trim_end_matches('/').to_string(),
+            schema: None,
+        });
+        self
+    }
+    /// As [`EmulatorBuilder::cog`], with a schema for a server that serves none (a coglet
+    /// started without `.cog/openapi_schema.json`).
+    pub fn cog_with_schema(mut self, owner_name: &str, url: &str, schema: serde_json::Value) -> Self {
+        self.cfg.cog_models.push(CogModel {
+            name: owner_name.to_string(),
+            url: url.trim_end_matches('/').to_string(),
+            schema: Some(schema),
+        });
+        self
+    }
     /// Adds a model with a Rust handler.
     pub fn model(mut self, spec: ModelSpec) -> Self {
         self.models.push(spec);
@@ -208,19 +244,26 @@ impl EmulatorBuilder {
         for spec in self.models {
             catalog.insert(spec.model);
         }
-        let mut secret_rng = fastrand::Rng::with_seed(self.cfg.seed ^ 0x005E_C2E7);
-        let key: Vec<u8> = (0..24).map(|_| secret_rng.u8(..)).collect();
-        let webhook_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        for c in &self.cfg.cog_models {
+            let (model, warning) = cog::model_for(&http, c).await;
+            warnings.extend(warning);
+            catalog.insert(model);
+        }
+        let mut secret_rng = fastrand::Rng::with_seed(self.cfg.seed ^ 0x005E_C2E7);
+        let key: Vec<u8> = (0..24).map(|_| secret_rng.u8(..)).collect();
+        let webhook_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
         let state: AppState = Arc::new(Shared {
             base: format!("{origin}/v1"),
             origin,
             catalog: RwLock::new(catalog),
             predictions: Default::default(),
+            examples: Default::default(),
+            cog_runs: Default::default(),
             trainings: Default::default(),
             deployments: Default::default(),
             files: Default::default(),
@@ -234,6 +277,7 @@ impl EmulatorBuilder {
             data_ttl: retention::retention_micros(self.cfg.data_retention, self.cfg.time_scale),
             cfg: self.cfg,
         });
+        examples::run_all(&state).await;
         let app = routes::router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -291,10 +335,16 @@ impl EmulatorHandle {
     pub fn signed_download_url(&self, file_id: &str) -> String {
         files::signed_download_url(&self.state, file_id)
     }
-    /// Adds (or replaces) a model while running.
+    /// Adds (or replaces) a model while running (its example, if any, runs in the background).
     pub fn register_model(&self, spec: ModelSpec) {
+        let key = spec.model.key();
+        let has_example = spec.model.example_input.is_some();
         if let Ok(mut c) = self.state.catalog.write() {
             c.insert(spec.model);
+        }
+        if has_example {
+            let state = self.state.clone();
+            tokio::spawn(async move { examples::run_for(&state, &key).await });
         }
     }
     /// Stops serving and waits for the server task.

@@ -22,13 +22,21 @@ pub struct RunContext {
     pub(crate) cell: Arc<Cell>,
     seed: u64,
     files: Arc<AtomicU64>,
+    /// Example runs (made when the emulator starts) skip their sleeps.
+    instant: bool,
+}
+
+impl std::fmt::Debug for RunContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunContext").field("prediction_id", &self.cell.id).field("seed", &self.seed).finish()
+    }
 }
 
 impl RunContext {
     /// Sleeps `nominal_secs` multiplied by the emulator's time scale.
     pub async fn sleep(&self, nominal_secs: f64) {
         let d = self.shared.scaled(nominal_secs);
-        if !d.is_zero() {
+        if !d.is_zero() && !self.instant {
             tokio::time::sleep(d).await;
         }
     }
@@ -83,6 +91,31 @@ impl RunContext {
         format!("{}/delivery/{}/{name}", self.shared.origin, self.cell.id)
     }
 
+    /// Fetches a file input by every route a client uses: a `data:` URL, this emulator's own
+    /// file URLs (uploads at `/v1/files/{id}`, signed downloads, output files) or an `http(s)`
+    /// URL on loopback. The error says which URL failed and why (not found, not loopback, too
+    /// large, a broken download): return it to fail the prediction.
+    pub async fn fetch(&self, url: &str) -> Result<crate::fetch::Fetched, String> {
+        crate::fetch::fetch(&self.shared, url).await
+    }
+
+    /// Publishes bytes the model produced as output file `name` of this prediction and returns
+    /// its URL (a `data:` URL when the emulator returns files inline).
+    pub fn output_file(&self, name: &str, bytes: impl Into<bytes::Bytes>, content_type: &str) -> String {
+        let bytes = bytes.into();
+        if self.shared.cfg.data_urls {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            return format!("data:{content_type};base64,{b64}");
+        }
+        let name: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+            .collect();
+        let name = if name.is_empty() { "output".to_string() } else { name };
+        self.shared.files.put_output(&self.cell.id, &name, bytes, content_type.to_string());
+        format!("{}/delivery/{}/{name}", self.shared.origin, self.cell.id)
+    }
+
     /// A per-prediction seed (derived from the emulator seed).
     pub fn seed(&self) -> u64 {
         self.seed
@@ -125,7 +158,7 @@ async fn interrupted(cell: &Cell, deadline: Option<Instant>) -> Interrupt {
 }
 
 /// Ends a record (no-op when it already ended); sends the `completed` webhook.
-pub fn finish(
+pub(crate) fn finish(
     shared: &AppState,
     cell: &Arc<Cell>,
     status: Status,
@@ -159,22 +192,21 @@ pub fn finish(
 }
 
 /// Cancels a record: `canceled` (the record keeps its output so far).
-pub fn cancel(shared: &AppState, cell: &Arc<Cell>) {
+pub(crate) fn cancel(shared: &AppState, cell: &Arc<Cell>) {
     finish(shared, cell, Status::Canceled, None, None);
 }
 
 /// Starts the runner task for a freshly stored record.
-pub fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds: f64, input: Value) {
+pub(crate) fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds: f64, input: Value) {
     let seed =
         shared.cfg.seed ^ shared.seq.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     tokio::spawn(run(shared, cell, handler, setup_seconds, input, seed));
 }
 
 async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, input: Value, seed: u64) {
-    let deadline = cell
-        .lock()
-        .deadline
-        .map(|us| Instant::now() + Duration::from_micros((us - now_micros()).max(0) as u64));
+    let deadline = cell.lock().deadline.and_then(|us| {
+        Instant::now().checked_add(Duration::from_micros(us.saturating_sub(now_micros()).max(0) as u64))
+    });
     let setup = shared.scaled(setup);
     if !setup.is_zero() {
         tokio::select! {
@@ -202,8 +234,13 @@ async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, in
         webhooks::on_event(&shared, &cell, &mut r, Ev::Start);
     }
     cell.notify();
-    let ctx =
-        RunContext { shared: shared.clone(), cell: cell.clone(), seed, files: Arc::new(AtomicU64::new(0)) };
+    let ctx = RunContext {
+        shared: shared.clone(),
+        cell: cell.clone(),
+        seed,
+        files: Arc::new(AtomicU64::new(0)),
+        instant: false,
+    };
     let fut = handler(input, ctx);
     tokio::select! {
         res = fut => match res {
@@ -219,6 +256,35 @@ async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, in
             if let Interrupt::Deadline = i {
                 finish(&shared, &cell, Status::Canceled, None, None);
             }
+        }
+    }
+}
+
+/// Runs a model's example prediction to its end at once (sleeps skipped, at most 5 s), for
+/// the model's `default_example`.
+pub(crate) async fn run_example(shared: AppState, cell: Arc<Cell>, handler: Handler, input: Value) {
+    {
+        let mut r = cell.lock();
+        r.status = Status::Processing;
+        r.started = Some(now_micros());
+    }
+    let ctx = RunContext {
+        shared: shared.clone(),
+        cell: cell.clone(),
+        seed: shared.cfg.seed,
+        files: Arc::new(AtomicU64::new(0)),
+        instant: true,
+    };
+    match tokio::time::timeout(Duration::from_secs(5), handler(input, ctx)).await {
+        Ok(Ok(v)) => {
+            let keep = v.is_null() && cell.lock().output.is_array();
+            finish(&shared, &cell, Status::Succeeded, (!keep).then_some(v), None);
+        }
+        Ok(Err(e)) => {
+            finish(&shared, &cell, Status::Failed, None, Some(e));
+        }
+        Err(_) => {
+            finish(&shared, &cell, Status::Canceled, None, None);
         }
     }
 }

@@ -12,13 +12,13 @@ struct Window {
 }
 
 /// Counts requests per minute and says whether one more is allowed.
-pub struct Limiter {
+pub(crate) struct Limiter {
     limits: RateLimits,
     window: Mutex<Window>,
 }
 
 /// Outcome of a rate-limit check.
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Allowed.
     pub allowed: bool,
     /// Requests left in the window.
@@ -29,12 +29,12 @@ pub struct Verdict {
 
 impl Limiter {
     /// A limiter with the given budgets.
-    pub fn new(limits: RateLimits) -> Self {
+    pub(crate) fn new(limits: RateLimits) -> Self {
         Limiter { limits, window: Mutex::new(Window { start: Instant::now(), creates: 0, others: 0 }) }
     }
 
     /// Counts one request of the given class.
-    pub fn check(&self, create: bool) -> Verdict {
+    pub(crate) fn check(&self, create: bool) -> Verdict {
         let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if now.duration_since(w.start) >= Duration::from_secs(60) {

@@ -52,6 +52,14 @@ struct Args {
     /// nominal seconds after they finish, time-scaled; the service uses 3600. Default: never.
     #[arg(long, value_name = "SECS")]
     data_retention: Option<f64>,
+    /// Serve model owner/name from a running Cog server (`PORT=5000 python -m cog.server.http`),
+    /// e.g. `--cog me/my-model=http://127.0.0.1:5000` (repeatable).
+    #[arg(long = "cog", value_name = "OWNER/NAME=URL")]
+    cog: Vec<String>,
+    /// A schema file for a --cog model whose server serves none (coglet without
+    /// .cog/openapi_schema.json), e.g. `--cog-schema me/my-model=schema.json` (repeatable).
+    #[arg(long = "cog-schema", value_name = "OWNER/NAME=FILE")]
+    cog_schema: Vec<String>,
 }
 
 #[tokio::main]
@@ -86,6 +94,37 @@ async fn main() {
     }
     if let Some(d) = args.models_dir {
         b = b.models_dir(d);
+    }
+    let mut schemas = std::collections::HashMap::new();
+    for spec in &args.cog_schema {
+        let Some((name, file)) = spec.split_once('=') else {
+            eprintln!("error: --cog-schema {spec:?}: expected owner/name=FILE");
+            std::process::exit(2);
+        };
+        let schema = std::fs::read(file)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string()));
+        match schema {
+            Ok(s) => schemas.insert(name.to_string(), s),
+            Err(e) => {
+                eprintln!("error: --cog-schema {file}: {e}");
+                std::process::exit(2);
+            }
+        };
+    }
+    for spec in &args.cog {
+        match replicate_emulator::CogModel::parse(spec) {
+            Ok(c) => {
+                b = match schemas.remove(&c.name) {
+                    Some(schema) => b.cog_with_schema(&c.name, &c.url, schema),
+                    None => b.cog(&c.name, &c.url),
+                }
+            }
+            Err(e) => {
+                eprintln!("error: --cog {e}");
+                std::process::exit(2);
+            }
+        }
     }
     let handle = match b.start().await {
         Ok(h) => h,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::catalog::{Model, Version};
 
 /// A model built from one version file.
-pub fn model_from_version(owner: &str, name: &str, doc: &Value) -> Result<Model, String> {
+pub(crate) fn model_from_version(owner: &str, name: &str, doc: &Value) -> Result<Model, String> {
     let id = doc.get("id").and_then(Value::as_str).ok_or("the version object has no `id`")?;
     let schema = doc.get("openapi_schema").cloned().unwrap_or(Value::Null);
     if !schema.is_object() {
@@ -45,7 +45,7 @@ fn load_file(path: &Path, owner: &str, name: &str, out: &mut Vec<Model>) -> Resu
 }
 
 /// Reads every model in a directory.
-pub fn load(dir: &Path) -> Result<Vec<Model>, String> {
+pub(crate) fn load(dir: &Path) -> Result<Vec<Model>, String> {
     let mut out = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// One entry of `invalid_fields` in a 422 answer.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct InvalidField {
+pub(crate) struct InvalidField {
     /// Kind of failure: `required`, `type`, `enum`, `range`, `pattern`, ...
     #[serde(rename = "type")]
     pub kind: String,
@@ -18,7 +18,7 @@ pub struct InvalidField {
 
 /// A problem-details error answer.
 #[derive(Debug)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// HTTP status.
     pub status: StatusCode,
     /// Short title (omitted when `None`).
@@ -43,7 +43,7 @@ struct Body<'a> {
 
 impl Problem {
     /// A problem with a status, title and detail.
-    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
         Problem {
             status,
             title: Some(title),
@@ -53,7 +53,7 @@ impl Problem {
         }
     }
     /// 401 exactly as the service answers a missing or bad token.
-    pub fn unauthenticated() -> Self {
+    pub(crate) fn unauthenticated() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "Unauthenticated",
@@ -61,19 +61,19 @@ impl Problem {
         )
     }
     /// 404 with a detail.
-    pub fn not_found(detail: impl Into<String>) -> Self {
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not found", detail)
     }
     /// 400 with a detail.
-    pub fn bad_request(detail: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "Bad request", detail)
     }
     /// 409 with a detail.
-    pub fn conflict(detail: impl Into<String>) -> Self {
+    pub(crate) fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "Conflict", detail)
     }
     /// 422 with a list of invalid fields.
-    pub fn invalid_input(fields: Vec<InvalidField>) -> Self {
+    pub(crate) fn invalid_input(fields: Vec<InvalidField>) -> Self {
         let mut detail = String::new();
         for f in &fields {
             detail.push_str("- ");
@@ -91,11 +91,11 @@ impl Problem {
         }
     }
     /// 422 with a detail and no field list.
-    pub fn unprocessable(detail: impl Into<String>) -> Self {
+    pub(crate) fn unprocessable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Entity", detail)
     }
     /// 429 with `Retry-After`.
-    pub fn rate_limited(retry_after: u64) -> Self {
+    pub(crate) fn rate_limited(retry_after: u64) -> Self {
         let mut p = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "Too Many Requests",
@@ -124,5 +124,26 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Turns the plain-text error answers axum's extractors give on their own (bad JSON, a missing
+/// or wrong `Content-Type`, a body over the limit, an unparsable query or path) into
+/// problem+json like every other error, keeping their status and message.
+pub(crate) async fn rejections_as_problems(resp: Response) -> Response {
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return resp;
+    }
+    let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()?.parse().ok());
+    let body = axum::body::to_bytes(resp.into_body(), 16 * 1024).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_string();
+    let mut p = Problem::new(status, status.canonical_reason().unwrap_or("Error"), detail);
+    p.retry_after = retry_after;
+    p.into_response()
+}
+
 /// Result alias for handlers.
-pub type ApiResult<T> = Result<T, Problem>;
+pub(crate) type ApiResult<T> = Result<T, Problem>;

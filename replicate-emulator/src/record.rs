@@ -12,7 +12,7 @@ use crate::webhooks::WebhookState;
 
 /// Lifecycle status of a prediction or training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Created, not yet running.
     Starting,
     /// Running.
@@ -29,7 +29,7 @@ pub enum Status {
 
 impl Status {
     /// The API's spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Starting => "starting",
             Status::Processing => "processing",
@@ -40,14 +40,14 @@ impl Status {
         }
     }
     /// True for the four final states.
-    pub fn is_terminal(self) -> bool {
+    pub(crate) fn is_terminal(self) -> bool {
         !matches!(self, Status::Starting | Status::Processing)
     }
 }
 
 /// Whether a record is a prediction or a training (changes its URLs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `/predictions/{id}`.
     Prediction,
     /// `/trainings/{id}`.
@@ -56,7 +56,7 @@ pub enum Kind {
 
 /// What kind of SSE stream a prediction offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamKind {
+pub(crate) enum StreamKind {
     /// No `urls.stream`.
     None,
     /// Text/JSON items at `/v1/streams/{id}`.
@@ -67,7 +67,7 @@ pub enum StreamKind {
 
 /// Server-sent event names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     /// New output item.
     Output,
     /// New log line.
@@ -80,7 +80,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Event name on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EventKind::Output => "output",
             EventKind::Logs => "logs",
@@ -92,7 +92,7 @@ impl EventKind {
 
 /// One recorded SSE event.
 #[derive(Debug)]
-pub struct Event {
+pub(crate) struct Event {
     /// Name.
     pub kind: EventKind,
     /// Data (may hold newlines).
@@ -101,7 +101,7 @@ pub struct Event {
 
 /// Mutable part of a prediction or training.
 #[derive(Debug)]
-pub struct Record {
+pub(crate) struct Record {
     /// `owner/name` of the model.
     pub model: Arc<str>,
     /// Version id, `hidden`, or a deployment's version.
@@ -132,13 +132,15 @@ pub struct Record {
     pub data_removed: bool,
     /// SSE events so far (only for streaming records).
     pub events: Vec<Event>,
+    /// Metrics a Cog server reported (its `predict_time` replaces the emulator's own).
+    pub cog_metrics: Option<Box<serde_json::Map<String, Value>>>,
     /// Webhook delivery state, when a webhook was given.
     pub webhook: Option<Box<WebhookState>>,
 }
 
 impl Record {
     /// A fresh `starting` record.
-    pub fn new(model: Arc<str>, version: Arc<str>, input: Value) -> Self {
+    pub(crate) fn new(model: Arc<str>, version: Arc<str>, input: Value) -> Self {
         Record {
             model,
             version,
@@ -155,12 +157,13 @@ impl Record {
             stream_flag: false,
             data_removed: false,
             events: Vec::new(),
+            cog_metrics: None,
             webhook: None,
         }
     }
 
     /// Appends an SSE event when this record streams.
-    pub fn push_event(&mut self, kind: EventKind, data: &str) {
+    pub(crate) fn push_event(&mut self, kind: EventKind, data: &str) {
         if self.stream != StreamKind::None {
             self.events.push(Event { kind, data: data.into() });
         }
@@ -169,7 +172,7 @@ impl Record {
 
 /// A stored prediction or training: immutable identity plus a locked record.
 #[derive(Debug)]
-pub struct Cell {
+pub(crate) struct Cell {
     /// Id (26 chars).
     pub id: Box<str>,
     /// Prediction or training.
@@ -184,30 +187,30 @@ pub struct Cell {
 
 impl Cell {
     /// Locks the record (recovering from poisoning).
-    pub fn lock(&self) -> MutexGuard<'_, Record> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Record> {
         self.rec.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Wakes everyone waiting for a change.
-    pub fn notify(&self) {
+    pub(crate) fn notify(&self) {
         self.changed.notify_waiters();
     }
 
     /// JSON of this record as `GET` returns it.
-    pub fn to_json(&self, base: &str) -> Vec<u8> {
+    pub(crate) fn to_json(&self, base: &str) -> Vec<u8> {
         let rec = self.lock();
         self.json_of(&rec, base)
     }
 
     /// JSON from an already locked record.
-    pub fn json_of(&self, rec: &Record, base: &str) -> Vec<u8> {
+    pub(crate) fn json_of(&self, rec: &Record, base: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(512);
         let _ = serde_json::to_writer(&mut out, &View { cell: self, rec, base });
         out
     }
 
     /// The `urls.stream` path for this record, if any.
-    pub fn stream_url(&self, rec: &Record, base: &str) -> Option<String> {
+    pub(crate) fn stream_url(&self, rec: &Record, base: &str) -> Option<String> {
         match rec.stream {
             StreamKind::None => None,
             StreamKind::Items => Some(format!("{base}/streams/{}", self.id)),
@@ -217,7 +220,7 @@ impl Cell {
 }
 
 /// A borrowed view that serializes a record.
-pub struct View<'a> {
+pub(crate) struct View<'a> {
     /// Identity.
     pub cell: &'a Cell,
     /// State.
@@ -255,11 +258,20 @@ impl Serialize for Metrics<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
         let mut m = s.serialize_map(None)?;
+        let cog = r.cog_metrics.as_deref();
+        let from_cog = |k: &str| cog.is_some_and(|c| c.contains_key(k));
         if let Some(done) = r.completed {
-            if let Some(start) = r.started {
+            if let Some(start) = r.started
+                && !from_cog("predict_time")
+            {
                 m.serialize_entry("predict_time", &((done - start) as f64 / 1e6))?;
             }
-            m.serialize_entry("total_time", &((done - self.1) as f64 / 1e6))?;
+            if !from_cog("total_time") {
+                m.serialize_entry("total_time", &((done - self.1) as f64 / 1e6))?;
+            }
+        }
+        for (k, v) in cog.into_iter().flatten() {
+            m.serialize_entry(k, v)?;
         }
         m.end()
     }

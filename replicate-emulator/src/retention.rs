@@ -8,7 +8,7 @@ use crate::state::Shared;
 
 /// The retention in wall-clock microseconds: nominal seconds times the time scale (a time
 /// scale of 0 keeps the nominal duration, as `Cancel-After` does).
-pub fn retention_micros(nominal_secs: Option<f64>, time_scale: f64) -> Option<i64> {
+pub(crate) fn retention_micros(nominal_secs: Option<f64>, time_scale: f64) -> Option<i64> {
     let secs = nominal_secs.filter(|s| s.is_finite() && *s >= 0.0)?;
     let scale = if time_scale > 0.0 { time_scale } else { 1.0 };
     Some((secs * scale * 1e6) as i64)
@@ -16,7 +16,7 @@ pub fn retention_micros(nominal_secs: Option<f64>, time_scale: f64) -> Option<i6
 
 /// Removes the output of a finished prediction whose retention has passed; true when its data
 /// is (now or already) removed.
-pub fn expire(shared: &Shared, cell: &Cell, rec: &mut Record) -> bool {
+pub(crate) fn expire(shared: &Shared, cell: &Cell, rec: &mut Record) -> bool {
     if rec.data_removed {
         return true;
     }
@@ -34,7 +34,7 @@ pub fn expire(shared: &Shared, cell: &Cell, rec: &mut Record) -> bool {
 
 impl Shared {
     /// A prediction's or training's JSON as `GET` returns it, after applying data removal.
-    pub fn record_json(&self, cell: &Cell) -> Vec<u8> {
+    pub(crate) fn record_json(&self, cell: &Cell) -> Vec<u8> {
         let mut rec = cell.lock();
         if self.data_ttl.is_some() {
             expire(self, cell, &mut rec);
@@ -43,7 +43,7 @@ impl Shared {
     }
 
     /// True when the output files of prediction `id` were removed.
-    pub fn files_removed(&self, id: &str) -> bool {
+    pub(crate) fn files_removed(&self, id: &str) -> bool {
         if self.data_ttl.is_none() {
             return false;
         }

@@ -16,7 +16,7 @@ use crate::record::{Cell, EventKind};
 use crate::state::AppState;
 
 /// The `id:` of event `index` of a record.
-pub fn event_id(cell: &Cell, index: usize) -> String {
+pub(crate) fn event_id(cell: &Cell, index: usize) -> String {
     format!("{}:{index}", cell.created / 1_000_000)
 }
 
@@ -122,7 +122,11 @@ fn open(state: &AppState, cell: Arc<Cell>, headers: &HeaderMap) -> Response {
 }
 
 /// `GET /v1/streams/{id}` (and `/v1/files/streams/{id}`).
-pub async fn stream(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match state.predictions.get(&id) {
         Some(cell) => {
             state.files_removed(&id); // applies data removal (its events go with its output)

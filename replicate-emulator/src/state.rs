@@ -13,7 +13,7 @@ use crate::stats::Stats;
 use crate::store::Store;
 
 /// Everything handlers share (behind an `Arc`).
-pub struct Shared {
+pub(crate) struct Shared {
     /// Settings.
     pub cfg: Config,
     /// `http://host:port/v1`.
@@ -24,6 +24,10 @@ pub struct Shared {
     pub catalog: RwLock<Catalog>,
     /// Predictions.
     pub predictions: Store,
+    /// Example predictions of the models (their `default_example`), apart from the account's.
+    pub examples: Store,
+    /// Predictions running on Cog servers, waiting for Cog's webhooks.
+    pub cog_runs: crate::cog::CogRuns,
     /// Trainings.
     pub trainings: Store,
     /// Deployments by `owner/name`.
@@ -49,11 +53,11 @@ pub struct Shared {
 }
 
 /// Shared state handle.
-pub type AppState = Arc<Shared>;
+pub(crate) type AppState = Arc<Shared>;
 
 impl Shared {
     /// Draws `true` with probability `p` from the seeded fault RNG (never when `p` is 0).
-    pub fn chance(&self, p: f64) -> bool {
+    pub(crate) fn chance(&self, p: f64) -> bool {
         if p <= 0.0 {
             return false;
         }
@@ -62,7 +66,7 @@ impl Shared {
     }
 
     /// Scales nominal model seconds by the configured time scale.
-    pub fn scaled(&self, nominal_secs: f64) -> std::time::Duration {
+    pub(crate) fn scaled(&self, nominal_secs: f64) -> std::time::Duration {
         let s = (nominal_secs * self.cfg.time_scale).max(0.0);
         std::time::Duration::from_secs_f64(if s.is_finite() { s } else { 0.0 })
     }

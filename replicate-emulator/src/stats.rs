@@ -24,7 +24,7 @@ fn method_index(m: &Method) -> usize {
 
 /// Live counters (lock-free on the hot path except a read lock on the route table).
 #[derive(Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// All requests.
     pub requests: AtomicU64,
     /// Predictions created.
@@ -76,7 +76,7 @@ pub struct WebhookCounts {
 
 impl Stats {
     /// Counts one request on a route template.
-    pub fn hit(&self, method: &Method, route: &str) {
+    pub(crate) fn hit(&self, method: &Method, route: &str) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let i = method_index(method);
         if let Ok(r) = self.routes.read()
@@ -91,7 +91,7 @@ impl Stats {
     }
 
     /// A snapshot.
-    pub fn snapshot(&self) -> Snapshot {
+    pub(crate) fn snapshot(&self) -> Snapshot {
         let mut routes = BTreeMap::new();
         if let Ok(r) = self.routes.read() {
             for (path, counts) in r.iter() {

@@ -7,14 +7,14 @@ use crate::record::Cell;
 
 /// Records by id plus their creation order.
 #[derive(Default)]
-pub struct Store {
+pub(crate) struct Store {
     by_id: RwLock<HashMap<Box<str>, Arc<Cell>>>,
     order: RwLock<Vec<Arc<Cell>>>,
 }
 
 impl Store {
     /// Adds a record.
-    pub fn insert(&self, cell: Arc<Cell>) {
+    pub(crate) fn insert(&self, cell: Arc<Cell>) {
         if let Ok(mut m) = self.by_id.write() {
             m.insert(cell.id.clone(), cell.clone());
         }
@@ -24,18 +24,18 @@ impl Store {
     }
 
     /// Looks a record up.
-    pub fn get(&self, id: &str) -> Option<Arc<Cell>> {
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Cell>> {
         self.by_id.read().ok()?.get(id).cloned()
     }
 
     /// Number of records.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.order.read().map(|o| o.len()).unwrap_or(0)
     }
 
     /// One page, newest first: records with position < `before` (all when `None`) that pass
     /// `keep`, at most `limit`. Returns the page and the position to continue from.
-    pub fn page(
+    pub(crate) fn page(
         &self,
         before: Option<usize>,
         limit: usize,

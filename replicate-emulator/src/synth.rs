@@ -11,7 +11,7 @@ use crate::catalog::{Handler, Version};
 use crate::lifecycle::RunContext;
 
 /// A handler that synthesises outputs for a version.
-pub fn handler_for(version: Arc<Version>) -> Handler {
+pub(crate) fn handler_for(version: Arc<Version>) -> Handler {
     Arc::new(move |input, ctx| {
         let v = version.clone();
         Box::pin(async move { run(v, input, ctx).await })

@@ -17,19 +17,19 @@ use crate::record::{Cell, Record};
 use crate::state::AppState;
 
 /// `start` in `webhook_events_filter`.
-pub const START: u8 = 1;
+pub(crate) const START: u8 = 1;
 /// `output`.
-pub const OUTPUT: u8 = 2;
+pub(crate) const OUTPUT: u8 = 2;
 /// `logs`.
-pub const LOGS: u8 = 4;
+pub(crate) const LOGS: u8 = 4;
 /// `completed`.
-pub const COMPLETED: u8 = 8;
+pub(crate) const COMPLETED: u8 = 8;
 
 const THROTTLE: Duration = Duration::from_millis(500);
 
 /// Lifecycle events that may trigger a delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ev {
+pub(crate) enum Ev {
     /// Began processing.
     Start,
     /// New output.
@@ -58,7 +58,7 @@ struct Delivery {
 
 /// Per-record webhook state (only records created with a `webhook`).
 #[derive(Debug)]
-pub struct WebhookState {
+pub(crate) struct WebhookState {
     filter: u8,
     last: Option<Instant>,
     trailing: bool,
@@ -72,7 +72,7 @@ impl std::fmt::Debug for Delivery {
 }
 
 /// Parses `webhook_events_filter` (absent: output and completed).
-pub fn parse_filter(list: Option<&[String]>) -> Result<u8, String> {
+pub(crate) fn parse_filter(list: Option<&[String]>) -> Result<u8, String> {
     let Some(list) = list else {
         return Ok(OUTPUT | COMPLETED);
     };
@@ -90,14 +90,14 @@ pub fn parse_filter(list: Option<&[String]>) -> Result<u8, String> {
 }
 
 /// Creates the state for a record and starts its delivery task.
-pub fn attach(shared: &AppState, url: String, filter: u8) -> Box<WebhookState> {
+pub(crate) fn attach(shared: &AppState, url: String, filter: u8) -> Box<WebhookState> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(deliver_loop(shared.clone(), url, rx));
     Box::new(WebhookState { filter, last: None, trailing: false, tx })
 }
 
 /// Called under the record's lock on every lifecycle event.
-pub fn on_event(shared: &AppState, cell: &Arc<Cell>, rec: &mut Record, ev: Ev) {
+pub(crate) fn on_event(shared: &AppState, cell: &Arc<Cell>, rec: &mut Record, ev: Ev) {
     let Some(wh) = rec.webhook.as_mut() else {
         return;
     };

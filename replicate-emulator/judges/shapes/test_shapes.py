@@ -17,7 +17,8 @@ from shape import Spec, diff
 
 RECORDINGS = Path(os.environ.get("JUDGES_RECORDINGS", Path(__file__).resolve().parents[3] / "fixtures" / "api-recordings"))
 FILES = sorted(RECORDINGS.glob("*.yaml"))
-SPEC = Spec.load(RECORDINGS.parent / "replicate-openapi.json")
+SPEC_FILE = RECORDINGS.parent / "openapi.json"
+SPEC = Spec.load(SPEC_FILE)
 TOKEN = "r8_shapes_judge"
 
 
@@ -30,6 +31,12 @@ def http():
             yield c
     finally:
         stop_emulator(proc)
+
+
+def test_spec_exists() -> None:
+    # Without it nothing counts as nullable and every null where a recording has a value fails.
+    assert SPEC_FILE.is_file(), f"the OpenAPI spec is missing at {SPEC_FILE}"
+    assert SPEC.nullable, "the OpenAPI spec declares no nullable property"
 
 
 def test_recordings_exist() -> None:

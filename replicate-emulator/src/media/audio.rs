@@ -1,7 +1,7 @@
 //! Audio files: WAV (a seed-pitched sine tone) and MP3 (MPEG-1 Layer III frames of silence).
 
 /// A valid 16-bit mono PCM WAV: a short sine tone whose pitch depends on `seed`.
-pub fn wav(seed: u64) -> Vec<u8> {
+pub(crate) fn wav(seed: u64) -> Vec<u8> {
     let rate = 8_000u32;
     let samples = rate / 2;
     let freq = 220.0 + (seed % 440) as f64;
@@ -29,7 +29,7 @@ pub fn wav(seed: u64) -> Vec<u8> {
 
 /// An MP3 of about half a second of silence: 20 MPEG-1 Layer III frames (mono, 128 kbit/s,
 /// 44.1 kHz), each a header, zero side information and zero main data.
-pub fn mp3() -> Vec<u8> {
+pub(super) fn mp3() -> Vec<u8> {
     const FRAME: usize = 417; // 144 * 128000 / 44100, no padding
     let mut out = Vec::with_capacity(FRAME * 20);
     for _ in 0..20 {

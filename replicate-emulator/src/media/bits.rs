@@ -3,7 +3,7 @@
 
 /// Packs bits least-significant first (GIF LZW codes, WebP lossless).
 #[derive(Default)]
-pub struct LsbWriter {
+pub(super) struct LsbWriter {
     /// Finished bytes.
     pub bytes: Vec<u8>,
     acc: u64,
@@ -12,7 +12,7 @@ pub struct LsbWriter {
 
 impl LsbWriter {
     /// Appends the low `count` bits of `value`.
-    pub fn put(&mut self, value: u32, count: u32) {
+    pub(super) fn put(&mut self, value: u32, count: u32) {
         self.acc |= (value as u64 & ((1u64 << count) - 1)) << self.n;
         self.n += count;
         while self.n >= 8 {
@@ -23,7 +23,7 @@ impl LsbWriter {
     }
 
     /// Flushes a partial byte (zero padded) and returns the bytes.
-    pub fn finish(mut self) -> Vec<u8> {
+    pub(super) fn finish(mut self) -> Vec<u8> {
         if self.n > 0 {
             self.bytes.push(self.acc as u8);
         }
@@ -33,7 +33,7 @@ impl LsbWriter {
 
 /// Packs bits most-significant first (JPEG entropy data, H.264 RBSP).
 #[derive(Default)]
-pub struct MsbWriter {
+pub(super) struct MsbWriter {
     /// Finished bytes.
     pub bytes: Vec<u8>,
     acc: u8,
@@ -42,7 +42,7 @@ pub struct MsbWriter {
 
 impl MsbWriter {
     /// Appends the low `count` bits of `value`, most significant first.
-    pub fn put(&mut self, value: u32, count: u32) {
+    pub(super) fn put(&mut self, value: u32, count: u32) {
         for i in (0..count).rev() {
             self.acc = (self.acc << 1) | ((value >> i) & 1) as u8;
             self.n += 1;
@@ -55,7 +55,7 @@ impl MsbWriter {
     }
 
     /// Unsigned Exp-Golomb code (H.264 `ue(v)`).
-    pub fn ue(&mut self, value: u32) {
+    pub(super) fn ue(&mut self, value: u32) {
         let v = value + 1;
         let len = 32 - v.leading_zeros();
         self.put(0, len - 1);
@@ -63,18 +63,18 @@ impl MsbWriter {
     }
 
     /// Signed Exp-Golomb code (H.264 `se(v)`).
-    pub fn se(&mut self, value: i32) {
+    pub(super) fn se(&mut self, value: i32) {
         let mapped = if value > 0 { 2 * value as u32 - 1 } else { 2 * value.unsigned_abs() };
         self.ue(mapped);
     }
 
     /// True when the next bit starts a byte.
-    pub fn aligned(&self) -> bool {
+    pub(super) fn aligned(&self) -> bool {
         self.n == 0
     }
 
     /// Pads the last byte with `pad` bits (0 or 1) and returns the bytes.
-    pub fn finish(mut self, pad: u32) -> Vec<u8> {
+    pub(super) fn finish(mut self, pad: u32) -> Vec<u8> {
         while self.n != 0 {
             self.put(pad, 1);
         }
@@ -83,7 +83,7 @@ impl MsbWriter {
 }
 
 /// CRC-32 (IEEE, as PNG and ZIP use it) over several slices.
-pub fn crc32(data: &[&[u8]]) -> u32 {
+pub(super) fn crc32(data: &[&[u8]]) -> u32 {
     let mut table = [0u32; 256];
     for (n, slot) in table.iter_mut().enumerate() {
         let mut c = n as u32;
@@ -102,7 +102,7 @@ pub fn crc32(data: &[&[u8]]) -> u32 {
 }
 
 /// Adler-32 (the zlib trailer).
-pub fn adler32(data: &[u8]) -> u32 {
+pub(super) fn adler32(data: &[u8]) -> u32 {
     let (mut a, mut b) = (1u32, 0u32);
     for &x in data {
         a = (a + x as u32) % 65_521;

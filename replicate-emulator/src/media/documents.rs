@@ -4,19 +4,19 @@
 use super::bits::crc32;
 
 /// Two SubRip cues.
-pub fn srt(seed: u64) -> Vec<u8> {
+pub(super) fn srt(seed: u64) -> Vec<u8> {
     format!("1\n00:00:00,000 --> 00:00:01,500\nemulated subtitle\n\n2\n00:00:01,500 --> 00:00:03,000\nseed {seed}\n")
         .into_bytes()
 }
 
 /// Two WebVTT cues.
-pub fn vtt(seed: u64) -> Vec<u8> {
+pub(super) fn vtt(seed: u64) -> Vec<u8> {
     format!("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nemulated subtitle\n\n00:00:01.500 --> 00:00:03.000\nseed {seed}\n")
         .into_bytes()
 }
 
 /// A ZIP archive holding one stored (uncompressed) text file.
-pub fn zip(seed: u64) -> Vec<u8> {
+pub(super) fn zip(seed: u64) -> Vec<u8> {
     let name = b"output.txt";
     let data = format!("emulated output (seed {seed})\n").into_bytes();
     let crc = crc32(&[&data]);
@@ -56,7 +56,7 @@ pub fn zip(seed: u64) -> Vec<u8> {
 }
 
 /// A POSIX (ustar) tar archive holding one text file.
-pub fn tar(seed: u64) -> Vec<u8> {
+pub(super) fn tar(seed: u64) -> Vec<u8> {
     let data = format!("emulated output (seed {seed})\n").into_bytes();
     let mut h = [0u8; 512];
     let mut put = |at: usize, s: &[u8]| h[at..at + s.len()].copy_from_slice(s);
@@ -79,7 +79,7 @@ pub fn tar(seed: u64) -> Vec<u8> {
 }
 
 /// A one-page PDF with a line of text.
-pub fn pdf(seed: u64) -> Vec<u8> {
+pub(super) fn pdf(seed: u64) -> Vec<u8> {
     let content = format!("BT /F1 18 Tf 20 50 Td (emulated output, seed {seed}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
@@ -109,7 +109,7 @@ pub fn pdf(seed: u64) -> Vec<u8> {
 const TRIANGLE: [[f32; 3]; 3] = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
 
 /// A binary glTF 2.0 holding one triangle mesh.
-pub fn glb() -> Vec<u8> {
+pub(super) fn glb() -> Vec<u8> {
     let bin: Vec<u8> = TRIANGLE.iter().flatten().flat_map(|f| f.to_le_bytes()).collect();
     let json = format!(
         concat!(
@@ -138,7 +138,7 @@ pub fn glb() -> Vec<u8> {
 }
 
 /// A Wavefront OBJ triangle.
-pub fn obj() -> Vec<u8> {
+pub(super) fn obj() -> Vec<u8> {
     let mut s = String::from("# replicate-emulator\n");
     for v in TRIANGLE {
         s.push_str(&format!("v {} {} {}\n", v[0], v[1], v[2]));
@@ -148,7 +148,7 @@ pub fn obj() -> Vec<u8> {
 }
 
 /// An ASCII PLY triangle.
-pub fn ply() -> Vec<u8> {
+pub(super) fn ply() -> Vec<u8> {
     let mut s = String::from(
         "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n",
     );
@@ -160,7 +160,7 @@ pub fn ply() -> Vec<u8> {
 }
 
 /// A NumPy `.npy` (format 1.0) holding four little-endian `f4` values.
-pub fn npy(seed: u64) -> Vec<u8> {
+pub(super) fn npy(seed: u64) -> Vec<u8> {
     let mut header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }".to_string();
     while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');

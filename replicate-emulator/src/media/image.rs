@@ -34,7 +34,7 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 }
 
 /// A valid RGB PNG of `w`×`h` pixels: a gradient tinted by `seed`.
-pub fn png(w: u32, h: u32, seed: u64) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32, seed: u64) -> Vec<u8> {
     let (r0, g0, b0) = tint(seed);
     let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
     for y in 0..h {
@@ -57,7 +57,7 @@ pub fn png(w: u32, h: u32, seed: u64) -> Vec<u8> {
 }
 
 /// A 24-bit BMP of `w`×`h` pixels (bottom-up rows padded to 4 bytes).
-pub fn bmp(w: u32, h: u32, seed: u64) -> Vec<u8> {
+pub(super) fn bmp(w: u32, h: u32, seed: u64) -> Vec<u8> {
     let (r0, g0, b0) = tint(seed);
     let row = (w * 3).div_ceil(4) * 4;
     let size = 54 + row * h;
@@ -89,7 +89,7 @@ pub fn bmp(w: u32, h: u32, seed: u64) -> Vec<u8> {
 
 /// A GIF89a of `w`×`h` pixels with a 256-colour palette. The LZW stream holds only literal
 /// codes (a clear code every 250 codes keeps the code width at 9 bits), which every decoder reads.
-pub fn gif(w: u16, h: u16, seed: u64) -> Vec<u8> {
+pub(super) fn gif(w: u16, h: u16, seed: u64) -> Vec<u8> {
     let (r0, g0, b0) = tint(seed);
     let mut out = b"GIF89a".to_vec();
     out.extend_from_slice(&w.to_le_bytes());
@@ -151,7 +151,7 @@ fn jpeg_segment(out: &mut Vec<u8>, marker: u8, data: &[u8]) {
 
 /// A baseline grayscale JFIF of `w`×`h` pixels (multiples of 8): one flat shade per 8×8
 /// block (DC coefficients only), forming a gradient.
-pub fn jpeg(w: u16, h: u16, seed: u64) -> Vec<u8> {
+pub(super) fn jpeg(w: u16, h: u16, seed: u64) -> Vec<u8> {
     const DC_COUNTS: [u8; 16] = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
     const AC_COUNTS: [u8; 16] = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     let (bw, bh) = ((w / 8).max(1), (h / 8).max(1));
@@ -208,7 +208,7 @@ pub fn jpeg(w: u16, h: u16, seed: u64) -> Vec<u8> {
 
 /// A lossless WebP (VP8L) of `w`×`h` pixels: a two-colour checkerboard, one bit per pixel
 /// (two-symbol simple prefix codes; red, blue and alpha are single-symbol codes).
-pub fn webp(w: u32, h: u32, seed: u64) -> Vec<u8> {
+pub(super) fn webp(w: u32, h: u32, seed: u64) -> Vec<u8> {
     let (r, g, b) = tint(seed);
     let (g0, g1) = (g & 0x7F, (g & 0x7F) + 128); // two distinct greens, ascending
     let mut bits = LsbWriter::default();

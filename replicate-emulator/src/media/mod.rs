@@ -7,6 +7,10 @@ mod audio;
 mod bits;
 mod documents;
 mod image;
+pub(crate) mod probe;
+
+pub(crate) use audio::wav;
+pub(crate) use image::png;
 mod video;
 
 /// Extensions written as another of the same family: `tiff`→`png`, `flac`→`wav`, `webm`→`mp4`.
@@ -29,7 +33,7 @@ fn extension(name: &str) -> String {
 /// The name an output file is published under: `name` itself, or with its extension replaced
 /// by one the emulator writes real bytes for (`clip.webm` → `clip.mp4`), so that every URL's
 /// extension matches its bytes.
-pub fn servable_name(name: &str) -> String {
+pub(crate) fn servable_name(name: &str) -> String {
     let ext = extension(name);
     match (substitute(&ext), name.rsplit_once('.')) {
         (Some(to), Some((stem, _))) => format!("{stem}.{to}"),
@@ -38,7 +42,7 @@ pub fn servable_name(name: &str) -> String {
 }
 
 /// The bytes and MIME type of a synthetic output file, chosen by its file extension.
-pub fn file_for(name: &str, seed: u64) -> (Vec<u8>, &'static str) {
+pub(crate) fn file_for(name: &str, seed: u64) -> (Vec<u8>, &'static str) {
     let ext = extension(name);
     let ext = substitute(&ext).unwrap_or(&ext);
     match ext {

@@ -172,7 +172,7 @@ fn moov(w: u32, h: u32, sps: &[u8], pps: &[u8], sizes: &[u32], mdat_offset: u32)
 }
 
 /// An MP4 of `w`×`h` pixels (multiples of 16), one second at 5 frames per second.
-pub fn mp4(w: u32, h: u32, seed: u64) -> Vec<u8> {
+pub(super) fn mp4(w: u32, h: u32, seed: u64) -> Vec<u8> {
     let (w_mbs, h_mbs) = ((w / 16).max(1), (h / 16).max(1));
     let (w, h) = (w_mbs * 16, h_mbs * 16);
     let (sps, pps) = (sps(w_mbs, h_mbs), pps());

@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 /// A stored deployment.
 #[derive(Clone, Debug)]
-pub struct Deployment {
+pub(crate) struct Deployment {
     /// Owner (the account).
     pub owner: String,
     /// Name.
@@ -64,7 +64,7 @@ fn not_found() -> Problem {
 }
 
 /// `GET /deployments`.
-pub async fn list(State(state): State<AppState>) -> Json<Value> {
+pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
     let results: Vec<Value> = state
         .deployments
         .read()
@@ -75,7 +75,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 
 /// Body of `POST /deployments`.
 #[derive(Deserialize)]
-pub struct CreateDeployment {
+pub(crate) struct CreateDeployment {
     name: String,
     model: String,
     version: String,
@@ -93,7 +93,7 @@ fn check_version(state: &AppState, model: &str, version: &str) -> ApiResult<()> 
 }
 
 /// `POST /deployments`.
-pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiResult<Response> {
+pub(crate) async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiResult<Response> {
     let b: CreateDeployment =
         serde_json::from_slice(&body).map_err(|e| Problem::unprocessable(format!("Invalid body: {e}")))?;
     if b.max_instances > 20 || b.min_instances > 5 || b.min_instances > b.max_instances {
@@ -124,7 +124,7 @@ pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiRes
 }
 
 /// `GET /deployments/{owner}/{name}`.
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -135,7 +135,7 @@ pub async fn get(
 
 /// Body of `PATCH /deployments/{owner}/{name}`.
 #[derive(Deserialize)]
-pub struct UpdateDeployment {
+pub(crate) struct UpdateDeployment {
     version: Option<String>,
     hardware: Option<String>,
     min_instances: Option<u64>,
@@ -143,7 +143,7 @@ pub struct UpdateDeployment {
 }
 
 /// `PATCH /deployments/{owner}/{name}` (bumps the release number).
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
     body: bytes::Bytes,
@@ -181,7 +181,7 @@ pub async fn update(
 }
 
 /// `DELETE /deployments/{owner}/{name}`.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
@@ -191,7 +191,7 @@ pub async fn delete(
 }
 
 /// `POST /deployments/{owner}/{name}/predictions`.
-pub async fn predict(
+pub(crate) async fn predict(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
     headers: HeaderMap,

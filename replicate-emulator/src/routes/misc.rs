@@ -10,7 +10,7 @@ use crate::routes::models::{matching, model_json};
 use crate::state::AppState;
 
 /// `GET /account`.
-pub async fn account(State(state): State<AppState>) -> Json<Value> {
+pub(crate) async fn account(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "type": "user",
         "username": state.username,
@@ -21,7 +21,7 @@ pub async fn account(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /hardware` (a bare array).
-pub async fn hardware() -> Json<Value> {
+pub(crate) async fn hardware() -> Json<Value> {
     Json(json!([
         {"sku": "cpu", "name": "CPU"},
         {"sku": "gpu-t4", "name": "Nvidia T4 GPU"},
@@ -65,12 +65,14 @@ const COLLECTIONS: &[Collection] = &[
             "emulator/slow",
             "emulator/secret-input",
             "emulator/audio",
+            "emulator/image-info",
+            "emulator/speech-to-text",
         ],
     },
 ];
 
 /// `GET /collections`.
-pub async fn collections() -> Json<Value> {
+pub(crate) async fn collections() -> Json<Value> {
     let results: Vec<Value> = COLLECTIONS
         .iter()
         .map(|c| json!({"name": c.name, "slug": c.slug, "description": c.description}))
@@ -79,7 +81,10 @@ pub async fn collections() -> Json<Value> {
 }
 
 /// `GET /collections/{slug}`.
-pub async fn collection(State(state): State<AppState>, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn collection(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Value>> {
     let c = COLLECTIONS
         .iter()
         .find(|c| c.slug == slug)
@@ -102,13 +107,16 @@ pub async fn collection(State(state): State<AppState>, Path(slug): Path<String>)
 
 /// Query of `GET /search`.
 #[derive(Deserialize)]
-pub struct SearchQuery {
+pub(crate) struct SearchQuery {
     query: Option<String>,
     limit: Option<i64>,
 }
 
 /// `GET /search?query&limit`.
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult<Json<Value>> {
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<Value>> {
     let query = q.query.unwrap_or_default();
     if query.trim().is_empty() {
         return Err(Problem::bad_request("query is required"));
@@ -147,12 +155,12 @@ pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>)
 }
 
 /// `GET /webhooks/default/secret`.
-pub async fn webhook_secret(State(state): State<AppState>) -> Json<Value> {
+pub(crate) async fn webhook_secret(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"key": state.webhook_secret}))
 }
 
 /// `GET /_emulator/stats`.
-pub async fn stats(State(state): State<AppState>) -> Json<Value> {
+pub(crate) async fn stats(State(state): State<AppState>) -> Json<Value> {
     let snap = state.stats.snapshot();
     let mut v = serde_json::to_value(&snap).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {

@@ -1,10 +1,11 @@
 //! The router: every API route, the emulator's own routes, and problem+json fallbacks.
 
-pub mod deployments;
-pub mod misc;
-pub mod models;
-pub mod predictions;
-pub mod trainings;
+pub(crate) mod cog;
+pub(crate) mod deployments;
+pub(crate) mod misc;
+pub(crate) mod models;
+pub(crate) mod predictions;
+pub(crate) mod trainings;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -27,7 +28,7 @@ async fn method_not_allowed() -> Response {
 }
 
 /// Builds the full router for a state.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     use deployments as d;
     use misc as x;
     use models as m;
@@ -65,10 +66,19 @@ pub fn router(state: AppState) -> Router {
         .route("/_emulator/stats", get(x::stats))
         .route("/v1/_emulator/stats", get(x::stats))
         .route("/delivery/{pred}/{name}", get(files::delivery))
+        .route(
+            "/_emulator/cog/{id}/{secret}",
+            post(cog::webhook).layer(DefaultBodyLimit::max(crate::files::MAX_FILE_BYTES * 2)),
+        )
+        .route(
+            "/_emulator/cog-uploads/{name}",
+            axum::routing::put(cog::upload).layer(DefaultBodyLimit::max(crate::files::MAX_FILE_BYTES)),
+        )
         .route("/p/{id}", get(p::web))
         .route_layer(from_fn_with_state(state.clone(), gate::gate))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
+        .layer(axum::middleware::map_response(crate::problem::rejections_as_problems))
         .with_state(state)
 }

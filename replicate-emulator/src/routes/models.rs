@@ -21,11 +21,11 @@ fn not_found() -> Problem {
 }
 
 /// The JSON of a model with its default example expanded.
-pub fn model_json(state: &AppState, m: &Model) -> Value {
+pub(crate) fn model_json(state: &AppState, m: &Model) -> Value {
     let example = m
         .default_example
         .as_ref()
-        .and_then(|id| state.predictions.get(id))
+        .and_then(|id| state.examples.get(id))
         .and_then(|c| serde_json::from_slice(&c.to_json(&state.base)).ok())
         .unwrap_or(Value::Null);
     m.to_json(example)
@@ -37,7 +37,7 @@ fn find(state: &AppState, owner: &str, name: &str) -> ApiResult<Arc<Model>> {
 
 /// Query with a cursor.
 #[derive(Deserialize, Default)]
-pub struct CursorQuery {
+pub(crate) struct CursorQuery {
     cursor: Option<usize>,
 }
 
@@ -51,28 +51,19 @@ fn page_of(state: &AppState, models: Vec<Arc<Model>>, cursor: Option<usize>, pat
 }
 
 /// `GET /models`.
-pub async fn list(State(state): State<AppState>, Query(q): Query<CursorQuery>) -> Json<Value> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<CursorQuery>) -> Json<Value> {
     let models = state.catalog.read().map(|c| c.newest_first()).unwrap_or_default();
     Json(page_of(&state, models, q.cursor, "/models"))
 }
 
-/// Models whose owner, name or description contain the query (case-insensitive).
-pub fn matching(state: &AppState, query: &str) -> Vec<Arc<Model>> {
-    let q = query.trim().to_lowercase();
-    let models = state.catalog.read().map(|c| c.newest_first()).unwrap_or_default();
-    models
-        .into_iter()
-        .filter(|m| {
-            q.is_empty()
-                || m.key().to_lowercase().contains(&q)
-                || m.description.as_deref().unwrap_or("").to_lowercase().contains(&q)
-                || m.tags.iter().any(|t| t.to_lowercase().contains(&q))
-        })
-        .collect()
+/// Models matching a search query: its words, ranked by where they hit (name, description and
+/// tags, README).
+pub(crate) fn matching(state: &AppState, query: &str) -> Vec<Arc<Model>> {
+    state.catalog.read().map(|c| c.search(query)).unwrap_or_default()
 }
 
 /// `QUERY /models` (the body is the search text); other methods on `/models` get 405.
-pub async fn query_or_405(State(state): State<AppState>, req: Request) -> Response {
+pub(crate) async fn query_or_405(State(state): State<AppState>, req: Request) -> Response {
     if req.method() != Method::from_bytes(b"QUERY").unwrap_or(Method::OPTIONS) {
         return Problem::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", "Method not allowed")
             .into_response();
@@ -82,14 +73,53 @@ pub async fn query_or_405(State(state): State<AppState>, req: Request) -> Respon
         .query()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("cursor=")))
         .and_then(|c| c.parse().ok());
-    let body = axum::body::to_bytes(req.into_body(), 64 * 1024).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&body);
+    let json_body = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    let body = match axum::body::to_bytes(req.into_body(), 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request Entity Too Large",
+                "A search query may hold 64 KiB",
+            )
+            .into_response();
+        }
+    };
+    let text = match search_text(&body, json_body) {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
     Json(page_of(&state, matching(&state, &text), cursor, "/models")).into_response()
+}
+
+/// The search text of a `QUERY /models` body: the spec's `text/plain`, or the JSON string some
+/// clients send (`Content-Type: application/json`, body `"hello"`), without its quotes.
+fn search_text(body: &[u8], json: bool) -> ApiResult<String> {
+    let trimmed = body.trim_ascii();
+    if json || trimmed.starts_with(b"\"") {
+        match serde_json::from_slice::<Value>(trimmed) {
+            Ok(Value::String(s)) => return Ok(s),
+            Ok(Value::Object(o)) if o.get("query").is_some_and(Value::is_string) => {
+                return Ok(o["query"].as_str().unwrap_or("").to_string());
+            }
+            Ok(_) if json => {
+                return Err(Problem::bad_request("A JSON search body must be a string, e.g. \"hello\""));
+            }
+            Ok(_) => {}
+            Err(e) if json => return Err(Problem::bad_request(format!("Invalid JSON search body: {e}"))),
+            Err(_) => {}
+        }
+    }
+    Ok(String::from_utf8_lossy(body).into_owned())
 }
 
 /// Body of `POST /models`.
 #[derive(Deserialize)]
-pub struct CreateModel {
+pub(crate) struct CreateModel {
     owner: String,
     name: String,
     visibility: Option<String>,
@@ -102,7 +132,7 @@ pub struct CreateModel {
 }
 
 /// `POST /models`.
-pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiResult<Response> {
+pub(crate) async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiResult<Response> {
     let b: CreateModel =
         serde_json::from_slice(&body).map_err(|e| Problem::unprocessable(format!("Invalid body: {e}")))?;
     let visibility = b.visibility.unwrap_or_else(|| "private".into());
@@ -127,6 +157,7 @@ pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiRes
         handler: None,
         setup_seconds: 0.2,
         default_example: None,
+        example_input: None,
         tags: Vec::new(),
     };
     let mut cat = state.catalog.write().map_err(|_| not_found())?;
@@ -139,7 +170,7 @@ pub async fn create(State(state): State<AppState>, body: bytes::Bytes) -> ApiRes
 }
 
 /// `GET /models/{owner}/{name}`.
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -148,7 +179,7 @@ pub async fn get(
 }
 
 /// `PATCH /models/{owner}/{name}`.
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
     Json(patch): Json<Value>,
@@ -183,7 +214,7 @@ pub async fn update(
 }
 
 /// `DELETE /models/{owner}/{name}`.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
@@ -197,7 +228,7 @@ pub async fn delete(
 }
 
 /// `GET /models/{owner}/{name}/readme` (text/plain).
-pub async fn readme(
+pub(crate) async fn readme(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Response> {
@@ -212,13 +243,13 @@ pub async fn readme(
 }
 
 /// `GET /models/{owner}/{name}/examples`.
-pub async fn examples(
+pub(crate) async fn examples(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let m = find(&state, &o, &n)?;
     let mut out = b"{\"next\":null,\"previous\":null,\"results\":[".to_vec();
-    if let Some(c) = m.default_example.as_ref().and_then(|id| state.predictions.get(id)) {
+    if let Some(c) = m.default_example.as_ref().and_then(|id| state.examples.get(id)) {
         out.extend_from_slice(&c.to_json(&state.base));
     }
     out.extend_from_slice(b"]}");
@@ -226,7 +257,7 @@ pub async fn examples(
 }
 
 /// `GET /models/{owner}/{name}/versions`.
-pub async fn versions(
+pub(crate) async fn versions(
     State(state): State<AppState>,
     Path((o, n)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -239,7 +270,7 @@ pub async fn versions(
 }
 
 /// `GET /models/{owner}/{name}/versions/{id}`.
-pub async fn version(
+pub(crate) async fn version(
     State(state): State<AppState>,
     Path((o, n, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -252,7 +283,7 @@ pub async fn version(
 }
 
 /// `DELETE /models/{owner}/{name}/versions/{id}` (202).
-pub async fn delete_version(
+pub(crate) async fn delete_version(
     State(state): State<AppState>,
     Path((o, n, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {

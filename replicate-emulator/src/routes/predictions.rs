@@ -23,7 +23,7 @@ use crate::{lifecycle, synth, webhooks};
 
 /// Body of a prediction create.
 #[derive(Deserialize, Default)]
-pub struct CreateBody {
+pub(crate) struct CreateBody {
     /// `owner/name`, `owner/name:id` or `id` (only on `POST /predictions`).
     pub version: Option<String>,
     /// Model input.
@@ -37,7 +37,7 @@ pub struct CreateBody {
 }
 
 /// What a create runs.
-pub struct Target {
+pub(crate) struct Target {
     /// The model.
     pub model: Arc<Model>,
     /// The version whose schema applies.
@@ -49,7 +49,7 @@ pub struct Target {
 }
 
 /// A JSON response with the given status.
-pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -71,36 +71,51 @@ fn prefer_wait(headers: &HeaderMap) -> Option<(u64, String)> {
     None
 }
 
-/// Parses `Cancel-After` (`30s`, `5m`, `1h30m`, `90`) into seconds (at least 5).
-pub fn parse_duration(s: &str) -> Option<f64> {
+/// The longest `Cancel-After` accepted: a week (longer values are refused with a 400).
+pub(crate) const MAX_CANCEL_AFTER_SECS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Parses `Cancel-After` (`30s`, `5m`, `1h30m`, `90`, `1.5h`) into seconds (at least 5, at most
+/// [`MAX_CANCEL_AFTER_SECS`]). Numbers are plain decimals: no sign, exponent, `inf` or `NaN`.
+pub(crate) fn parse_duration(s: &str) -> Option<f64> {
     let s = s.trim();
-    if let Ok(n) = s.parse::<f64>() {
-        return (n >= 0.0).then_some(n.max(5.0));
-    }
-    let mut total = 0.0;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        total += n * match c {
-            'h' => 3600.0,
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return None,
-        };
-    }
-    if !num.is_empty() {
+    if s.is_empty() || s.len() > 64 {
         return None;
     }
-    Some(total.max(5.0))
+    let decimal = |n: &str| -> Option<f64> {
+        let ok = !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && n.bytes().any(|b| b.is_ascii_digit());
+        ok.then(|| n.parse::<f64>().ok()).flatten().filter(|v| v.is_finite())
+    };
+    let total = if let Some(n) = decimal(s) {
+        n
+    } else {
+        let mut total = 0.0;
+        let mut num = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                num.push(c);
+                continue;
+            }
+            let n = decimal(&num)?;
+            num.clear();
+            total += n * match c {
+                'h' => 3600.0,
+                'm' => 60.0,
+                's' => 1.0,
+                _ => return None,
+            };
+        }
+        if !num.is_empty() {
+            return None;
+        }
+        total
+    };
+    (total.is_finite() && total <= MAX_CANCEL_AFTER_SECS).then_some(total.max(5.0))
 }
 
 /// Waits until the record is terminal or `timeout` passes.
-pub async fn wait_terminal(cell: &Cell, timeout: Duration) {
+pub(crate) async fn wait_terminal(cell: &Cell, timeout: Duration) {
     let until = Instant::now() + timeout;
     loop {
         let n = cell.changed.notified();
@@ -117,7 +132,7 @@ pub async fn wait_terminal(cell: &Cell, timeout: Duration) {
 }
 
 /// Validates, stores and starts a prediction; answers as the service does.
-pub async fn create_for(
+pub(crate) async fn create_for(
     state: &AppState,
     headers: &HeaderMap,
     target: Target,
@@ -130,13 +145,14 @@ pub async fn create_for(
         webhooks::parse_filter(body.webhook_events_filter.as_deref()).map_err(Problem::unprocessable)?;
     let deadline = match headers.get("cancel-after") {
         Some(v) => {
-            let secs = v
-                .to_str()
-                .ok()
-                .and_then(parse_duration)
-                .ok_or_else(|| Problem::bad_request("Invalid Cancel-After header"))?;
+            let secs = v.to_str().ok().and_then(parse_duration).ok_or_else(|| {
+                Problem::bad_request(
+                    "Invalid Cancel-After header: expected a duration such as 30s, 5m, 1h30m or \
+                         a number of seconds, at most a week",
+                )
+            })?;
             let scale = if state.cfg.time_scale > 0.0 { state.cfg.time_scale } else { 1.0 };
-            Some(now_micros() + (secs * scale * 1e6) as i64)
+            Some(now_micros().saturating_add((secs * scale * 1e6) as i64))
         }
         None => None,
     };
@@ -201,7 +217,7 @@ fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8
         return json;
     };
     if let Some(out) = v.get_mut("output") {
-        crate::files::inline_files(&state.origin, out);
+        crate::files::inline_files(state, out);
     }
     serde_json::to_vec(&v).unwrap_or(json)
 }
@@ -215,7 +231,7 @@ fn invalid_version() -> Problem {
 }
 
 /// The target of a model run by name (official: hidden version; others: latest).
-pub fn target_for_model(model: Arc<Model>) -> ApiResult<Target> {
+pub(crate) fn target_for_model(model: Arc<Model>) -> ApiResult<Target> {
     let version =
         model.latest().cloned().ok_or_else(|| Problem::unprocessable("This model has no versions"))?;
     let reported: Arc<str> = if model.official { Arc::from("hidden") } else { version.id.clone() };
@@ -230,7 +246,7 @@ fn parse_body(bytes: &[u8]) -> ApiResult<CreateBody> {
 }
 
 /// `POST /predictions`.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: bytes::Bytes,
@@ -265,7 +281,7 @@ pub async fn create(
 }
 
 /// `POST /models/{owner}/{name}/predictions`.
-pub async fn create_by_model(
+pub(crate) async fn create_by_model(
     State(state): State<AppState>,
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
@@ -282,13 +298,17 @@ pub async fn create_by_model(
 }
 
 /// `GET /predictions/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
+pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let cell = state
+        .predictions
+        .get(&id)
+        .or_else(|| state.examples.get(&id))
+        .ok_or_else(|| Problem::not_found("Not found."))?;
     Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// `POST /predictions/{id}/cancel`.
-pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     lifecycle::cancel(&state, &cell);
     Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
@@ -296,7 +316,7 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 
 /// Query of list endpoints.
 #[derive(Deserialize, Default)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Continue before this position.
     pub cursor: Option<usize>,
     /// Only records created after.
@@ -320,7 +340,7 @@ fn encode(s: &str) -> String {
 }
 
 /// A page of records (predictions or trainings) newest first, 100 per page.
-pub fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Response> {
+pub(crate) fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Response> {
     let parse = |s: &Option<String>| -> ApiResult<Option<i64>> {
         match s {
             None => Ok(None),
@@ -369,12 +389,12 @@ pub fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult<Respon
 }
 
 /// `GET /predictions`.
-pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     list_page(&state, Kind::Prediction, q)
 }
 
 /// `GET /p/{id}`: a minimal web page for `urls.web`.
-pub async fn web(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(crate) async fn web(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.predictions.get(&id) {
         Some(c) => {
             let status = c.lock().status.as_str();
@@ -400,5 +420,12 @@ mod tests {
         assert_eq!(parse_duration("1s"), Some(5.0));
         assert_eq!(parse_duration("abc"), None);
         assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("1.5h"), Some(5400.0));
+        assert_eq!(parse_duration("168h"), Some(MAX_CANCEL_AFTER_SECS));
+        for hostile in
+            ["inf", "-inf", "NaN", "1e300", "99999999999999999999h", "169h", "-5", "+5", ".", "h", "5h.m", ""]
+        {
+            assert_eq!(parse_duration(hostile), None, "{hostile}");
+        }
     }
 }

@@ -22,7 +22,7 @@ use crate::webhooks;
 
 /// Body of a training create.
 #[derive(Deserialize)]
-pub struct CreateTraining {
+pub(crate) struct CreateTraining {
     destination: String,
     #[serde(default)]
     input: Value,
@@ -31,7 +31,7 @@ pub struct CreateTraining {
 }
 
 /// `POST /models/{owner}/{name}/versions/{id}/trainings`.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     Path((o, n, id)): Path<(String, String, String)>,
     _headers: HeaderMap,
@@ -109,19 +109,19 @@ pub async fn create(
 }
 
 /// `GET /trainings/{id}`.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.trainings.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// `POST /trainings/{id}/cancel`.
-pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.trainings.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
     lifecycle::cancel(&state, &cell);
     Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
 }
 
 /// `GET /trainings`.
-pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
+pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
     list_page(&state, Kind::Training, q)
 }

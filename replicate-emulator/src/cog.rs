@@ -1,0 +1,353 @@
+//! Real Cog models behind the emulator (`--cog owner/name=URL`): the model's schema comes from
+//! the Cog server (`GET /openapi.json`, or a schema given when the server has none), and each
+//! prediction is forwarded to it asynchronously with a webhook back to the emulator. What Cog
+//! reports becomes the Replicate lifecycle: status, logs, metrics, errors, cancellation,
+//! iterator items as they come, and file outputs served as the emulator's own file URLs.
+//!
+//! Works with both generations of Cog on PyPI: `cog==0.9.x` (the Python server) and `cog` 0.23
+//! (the Rust `coglet`, which reads its schema from `.cog/openapi_schema.json`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::catalog::{Handler, Model, Version};
+use crate::lifecycle::RunContext;
+
+/// A Cog server to serve a model from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CogModel {
+    /// `owner/name` the model is listed under.
+    pub name: String,
+    /// The Cog server's base URL, e.g. `http://127.0.0.1:5000`.
+    pub url: String,
+    /// The model's `openapi_schema`, for a server that serves none (taken from the server when `None`).
+    pub schema: Option<Value>,
+}
+
+impl CogModel {
+    /// Parses `owner/name=URL` (the `--cog` flag).
+    pub fn parse(spec: &str) -> Result<CogModel, String> {
+        let (name, url) =
+            spec.split_once('=').ok_or_else(|| format!("{spec:?}: expected owner/name=http://host:port"))?;
+        let (owner, model) = name.split_once('/').ok_or_else(|| format!("{name:?}: expected owner/name"))?;
+        if owner.is_empty() || model.is_empty() || model.contains('/') {
+            return Err(format!("{name:?}: expected owner/name"));
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("{url:?}: the Cog server's URL must start with http:// or https://"));
+        }
+        Ok(CogModel { name: name.to_string(), url: url.trim_end_matches('/').to_string(), schema: None })
+    }
+}
+
+/// Webhook deliveries Cog sends for one running prediction, by prediction id: the secret in the
+/// webhook URL and where to hand the payloads.
+#[derive(Default)]
+pub(crate) struct CogRuns {
+    runs: Mutex<HashMap<String, (String, mpsc::UnboundedSender<Value>)>>,
+}
+
+impl CogRuns {
+    /// Hands a webhook payload to its prediction; false when no run waits for it or the secret is wrong.
+    pub(crate) fn deliver(&self, id: &str, secret: &str, payload: Value) -> bool {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        match runs.get(id) {
+            Some((s, tx)) if crate::ids::constant_time_eq(s.as_bytes(), secret.as_bytes()) => {
+                tx.send(payload).is_ok()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The model for a Cog server: its schema (from the server, else the given one), a version id
+/// derived from the schema, and a handler that forwards predictions. A server that cannot be
+/// reached gives a model without a usable schema (inputs taken as they come) and a warning.
+pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model, Option<String>) {
+    let mut warning = None;
+    let (served, cog_version) = fetch_schema(http, &cog.url).await;
+    let schema = match (served, &cog.schema) {
+        (Ok(s), _) => s,
+        (Err(_), Some(given)) => given.clone(),
+        (Err(e), None) => {
+            warning = Some(format!(
+                "{}: no schema from the Cog server at {} ({e}); inputs are taken as they come",
+                cog.name, cog.url
+            ));
+            json!({})
+        }
+    };
+    let id = crate::ids::version_id_for(&serde_json::to_string(&schema).unwrap_or_default());
+    let (owner, name) = cog.name.split_once('/').unwrap_or(("cog", &cog.name));
+    let mut model = Model::new(owner, name, Version::new(id, cog_version, schema));
+    model.description = Some(format!("A Cog model served by {}", cog.url));
+    model.handler = Some(handler(Arc::from(cog.url.as_str())));
+    model.setup_seconds = 0.0;
+    (model, warning)
+}
+
+/// `GET /openapi.json` (the schema; an error payload or a schema without `Input` counts as
+/// none) and the Cog version `GET /health-check` names.
+async fn fetch_schema(http: &reqwest::Client, url: &str) -> (Result<Value, String>, Option<String>) {
+    let get = |path: &str| http.get(format!("{url}{path}")).timeout(Duration::from_secs(5)).send();
+    let schema = match get("/openapi.json").await {
+        Ok(r) if r.status().is_success() => match r.json::<Value>().await {
+            Ok(v) if v.pointer("/components/schemas/Input").is_some() => Ok(v),
+            Ok(_) => Err("its /openapi.json has no Input schema".to_string()),
+            Err(e) => Err(format!("its /openapi.json is not JSON: {e}")),
+        },
+        Ok(r) => Err(format!("GET /openapi.json answered {}", r.status())),
+        Err(e) => Err(format!("not reachable: {e}")),
+    };
+    let version = match get("/health-check").await {
+        Ok(r) => r.json::<Value>().await.ok().and_then(|h| {
+            h.pointer("/version/coglet").and_then(Value::as_str).map(|v| format!("coglet {v}"))
+        }),
+        Err(_) => None,
+    };
+    (schema, version)
+}
+
+/// A Cog server runs one prediction at a time (it answers 409 to a second): predictions for
+/// one server queue here, in the order they were created.
+fn handler(url: Arc<str>) -> Handler {
+    let slot = Arc::new(tokio::sync::Semaphore::new(1));
+    Arc::new(move |input, ctx| {
+        let (url, slot) = (url.clone(), slot.clone());
+        Box::pin(async move {
+            let _turn = slot.acquire_owned().await.map_err(|_| "the Cog queue closed".to_string())?;
+            run(&url, input, ctx).await
+        })
+    })
+}
+
+/// Unregisters the run and forwards a cancel to Cog when the prediction ends before Cog's
+/// terminal report (a user's cancel or a deadline drops the handler).
+struct RunGuard {
+    shared: crate::state::AppState,
+    url: Arc<str>,
+    id: String,
+    finished: bool,
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        self.shared.cog_runs.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+        if self.finished {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let (http, url) = (self.shared.http.clone(), format!("{}/predictions/{}/cancel", self.url, self.id));
+        rt.spawn(async move {
+            let _ = http.post(url).timeout(Duration::from_secs(10)).send().await;
+        });
+    }
+}
+
+/// Input values that are this emulator's upload URLs (which need a token) become signed
+/// download URLs Cog can fetch; `data:` and other URLs pass as they are.
+fn for_cog(shared: &crate::state::AppState, v: Value) -> Value {
+    match v {
+        Value::String(s) => {
+            let prefix = format!("{}/files/", shared.base);
+            match s.strip_prefix(&prefix) {
+                Some(id) if !id.is_empty() && !id.contains(['/', '?']) => {
+                    Value::String(crate::files::signed_download_url(shared, id))
+                }
+                _ => Value::String(s),
+            }
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| for_cog(shared, x)).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, for_cog(shared, x))).collect()),
+        other => other,
+    }
+}
+
+/// File outputs Cog returned inline (`data:` URLs) become output files of this prediction,
+/// served at the emulator's own URLs.
+fn from_cog(ctx: &RunContext, v: Value, n: &mut usize) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("data:") => match crate::fetch::data_url(&s) {
+            Ok(f) => {
+                *n += 1;
+                let mime = f.content_type.unwrap_or_else(|| "application/octet-stream".into());
+                let name = format!("output-{n}.{}", extension_for(&mime));
+                Value::String(ctx.output_file(&name, f.bytes, &mime))
+            }
+            Err(_) => Value::String(s),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| from_cog(ctx, x, n)).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, from_cog(ctx, x, n))).collect()),
+        other => other,
+    }
+}
+
+fn extension_for(mime: &str) -> &'static str {
+    match mime {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "audio/wav" | "audio/x-wav" => "wav",
+        "audio/mpeg" => "mp3",
+        "video/mp4" => "mp4",
+        "application/json" => "json",
+        "text/plain" => "txt",
+        _ => "bin",
+    }
+}
+
+/// What has been passed on of Cog's cumulative logs and growing iterator output.
+#[derive(Default)]
+struct Progress {
+    logs_seen: usize,
+    partial_line: String,
+    items_seen: usize,
+    files: usize,
+}
+
+impl Progress {
+    fn logs(&mut self, ctx: &RunContext, logs: &str, last: bool) {
+        if logs.len() > self.logs_seen && logs.is_char_boundary(self.logs_seen) {
+            self.partial_line.push_str(&logs[self.logs_seen..]);
+            self.logs_seen = logs.len();
+        }
+        while let Some(i) = self.partial_line.find('\n') {
+            let line: String = self.partial_line.drain(..=i).collect();
+            ctx.log(line.trim_end_matches(['\n', '\r']));
+        }
+        if last && !self.partial_line.is_empty() {
+            ctx.log(std::mem::take(&mut self.partial_line));
+        }
+    }
+
+    fn items(&mut self, ctx: &RunContext, output: &Value) {
+        let Some(items) = output.as_array() else { return };
+        for item in items.iter().skip(self.items_seen) {
+            let item = from_cog(ctx, item.clone(), &mut self.files);
+            ctx.emit(item);
+        }
+        self.items_seen = self.items_seen.max(items.len());
+    }
+}
+
+async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, String> {
+    let shared = ctx.shared.clone();
+    let id = ctx.prediction_id().to_string();
+    let secret = crate::ids::hex(32);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    shared.cog_runs.runs.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), (secret.clone(), tx));
+    let mut guard = RunGuard { shared: shared.clone(), url: url.clone(), id: id.clone(), finished: false };
+    let body = json!({
+        "id": id,
+        "input": for_cog(&shared, input),
+        "webhook": format!("{}/_emulator/cog/{id}/{secret}", shared.origin),
+        "webhook_events_filter": ["start", "output", "logs", "completed"],
+    });
+    // A 409 means Cog is still finishing a canceled run: wait for it (up to 30 s).
+    let mut busy = 0;
+    let resp = loop {
+        let resp = shared
+            .http
+            .post(format!("{url}/predictions"))
+            .header("prefer", "respond-async")
+            .json(&body)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| {
+                guard.finished = true;
+                format!("the Cog server at {url} is not reachable: {e}")
+            })?;
+        if resp.status() == reqwest::StatusCode::CONFLICT && busy < 150 {
+            busy += 1;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        break resp;
+    };
+    if !resp.status().is_success() {
+        guard.finished = true;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let detail = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("detail").or_else(|| v.get("error")).map(|d| d.to_string()))
+            .unwrap_or(text);
+        let detail: String = detail.chars().take(500).collect();
+        return Err(format!("the Cog server at {url} refused the prediction ({status}): {detail}"));
+    }
+    let iterator = ctx.cell.lock().stream != crate::record::StreamKind::None;
+    let mut progress = Progress::default();
+    let mut quiet = 0u32;
+    loop {
+        let update = tokio::select! {
+            u = rx.recv() => u,
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {
+                // No news for a while: is Cog still there?
+                let alive = shared
+                    .http
+                    .get(format!("{url}/health-check"))
+                    .timeout(Duration::from_secs(5))
+                    .send()
+                    .await
+                    .is_ok();
+                quiet += 1;
+                if !alive && quiet >= 2 {
+                    guard.finished = true;
+                    return Err(format!("the Cog server at {url} stopped responding while running the prediction"));
+                }
+                continue;
+            }
+        };
+        quiet = 0;
+        let Some(p) = update else {
+            return Err("the Cog run was dropped".into());
+        };
+        let status = p.get("status").and_then(Value::as_str).unwrap_or("processing");
+        let terminal = matches!(status, "succeeded" | "failed" | "canceled");
+        progress.logs(&ctx, p.get("logs").and_then(Value::as_str).unwrap_or(""), terminal);
+        let output = p.get("output").cloned().unwrap_or(Value::Null);
+        if iterator {
+            progress.items(&ctx, &output);
+        }
+        if let Some(m) = p.get("metrics").and_then(Value::as_object).filter(|m| !m.is_empty()) {
+            ctx.cell.lock().cog_metrics = Some(Box::new(m.clone()));
+        }
+        match status {
+            "succeeded" => {
+                guard.finished = true;
+                return Ok(if iterator { Value::Null } else { from_cog(&ctx, output, &mut progress.files) });
+            }
+            "failed" => {
+                guard.finished = true;
+                let error = p.get("error").and_then(Value::as_str).filter(|e| !e.is_empty());
+                return Err(error.unwrap_or("the Cog model failed without an error message").to_string());
+            }
+            "canceled" => {
+                guard.finished = true;
+                crate::lifecycle::cancel(&shared, &ctx.cell);
+                return Ok(Value::Null);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_flag() {
+        let c = CogModel::parse("me/model=http://127.0.0.1:5000/").unwrap();
+        assert_eq!((c.name.as_str(), c.url.as_str()), ("me/model", "http://127.0.0.1:5000"));
+        for bad in ["me/model", "model=http://x", "me/model=ftp://x", "/m=http://x", "a/b/c=http://x"] {
+            assert!(CogModel::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
