@@ -57,7 +57,7 @@ pub use supervisor::{
     RunRequest, ShutdownMode, Supervisor, SupervisorActor, SupervisorArgs, SupervisorBuilder,
 };
 #[cfg(feature = "webhooks")]
-pub use webhooks::WEBHOOK_PATH;
+pub use webhooks::{WEBHOOK_PATH, WebhookLimits};
 
 /// kameo, as this crate uses it.
 pub use kameo;

@@ -21,6 +21,9 @@ pub(crate) struct Counters {
     pub(crate) webhooks_rejected: AtomicU64,
     pub(crate) webhooks_duplicate: AtomicU64,
     pub(crate) webhooks_unknown: AtomicU64,
+    pub(crate) webhooks_too_large: AtomicU64,
+    pub(crate) webhook_connections_refused: AtomicU64,
+    pub(crate) webhook_connections_timed_out: AtomicU64,
     pub(crate) restarts: AtomicU64,
 }
 
@@ -94,6 +97,12 @@ pub struct WebhookCounts {
     pub duplicates: u64,
     /// For predictions this supervisor does not own (handed to the callback).
     pub unknown: u64,
+    /// Refused with 413: the body was over `WebhookLimits::max_body`.
+    pub too_large: u64,
+    /// Connections closed at once: their peer already held its share of the served receiver's slots.
+    pub connections_refused: u64,
+    /// Connections of the served receiver closed for taking too long (headers or the whole exchange).
+    pub connections_timed_out: u64,
 }
 
 impl Counters {
@@ -119,6 +128,9 @@ impl Counters {
                 rejected: get(&self.webhooks_rejected),
                 duplicates: get(&self.webhooks_duplicate),
                 unknown: get(&self.webhooks_unknown),
+                too_large: get(&self.webhooks_too_large),
+                connections_refused: get(&self.webhook_connections_refused),
+                connections_timed_out: get(&self.webhook_connections_timed_out),
             },
             restarts: get(&self.restarts),
         }
