@@ -25,6 +25,14 @@ pub(crate) struct Counters {
     pub(crate) webhook_connections_refused: AtomicU64,
     pub(crate) webhook_connections_timed_out: AtomicU64,
     pub(crate) restarts: AtomicU64,
+    pub(crate) lists: AtomicU64,
+    pub(crate) attached: AtomicU64,
+    pub(crate) recovered: AtomicU64,
+    pub(crate) reconciled_runs: AtomicU64,
+    pub(crate) reconciled_found: AtomicU64,
+    pub(crate) journal_writes: AtomicU64,
+    pub(crate) journal_batches: AtomicU64,
+    pub(crate) journal_errors: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -60,6 +68,28 @@ pub struct Stats {
     pub webhooks: WebhookCounts,
     /// Prediction actors restarted after a crash.
     pub restarts: u64,
+    /// Submissions of a key that already had a run, given that run.
+    pub attached: u64,
+    /// The journal and recovery.
+    pub journal: JournalCounts,
+}
+
+/// What the run journal did ([`Stats::journal`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JournalCounts {
+    /// Records written (intents, prediction ids, ends).
+    pub writes: u64,
+    /// Transactions that wrote them (several records each under load: a group commit).
+    pub batches: u64,
+    /// Transactions that failed.
+    pub errors: u64,
+    /// Runs not ended found in the journal on start, and followed or created again.
+    pub recovered: u64,
+    /// Recovered runs without a prediction id whose prediction was found by reconciliation.
+    pub reconciled_found: u64,
+    /// Reconciliations (listings of predictions created since the runs' intents) done.
+    pub reconciliations: u64,
 }
 
 /// Requests sent to the API, by kind.
@@ -76,12 +106,14 @@ pub struct RequestCounts {
     pub streams: u64,
     /// Answers that were 429.
     pub rate_limited: u64,
+    /// Pages of `GET /predictions` (reconciliation after a restart).
+    pub lists: u64,
 }
 
 impl RequestCounts {
-    /// Every request sent: creates, gets, cancels and streams.
+    /// Every request sent: creates, gets, cancels, streams and list pages.
     pub fn total(&self) -> u64 {
-        self.creates + self.gets + self.cancels + self.streams
+        self.creates + self.gets + self.cancels + self.streams + self.lists
     }
 }
 
@@ -122,6 +154,7 @@ impl Counters {
                 cancels: get(&self.cancels),
                 streams: get(&self.streams),
                 rate_limited: get(&self.rate_limited),
+                lists: get(&self.lists),
             },
             webhooks: WebhookCounts {
                 received: get(&self.webhooks_received),
@@ -133,6 +166,15 @@ impl Counters {
                 connections_timed_out: get(&self.webhook_connections_timed_out),
             },
             restarts: get(&self.restarts),
+            attached: get(&self.attached),
+            journal: JournalCounts {
+                writes: get(&self.journal_writes),
+                batches: get(&self.journal_batches),
+                errors: get(&self.journal_errors),
+                recovered: get(&self.recovered),
+                reconciled_found: get(&self.reconciled_found),
+                reconciliations: get(&self.reconciled_runs),
+            },
         }
     }
 }
