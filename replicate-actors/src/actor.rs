@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::driver;
 use crate::events::{ActorError, Outcome, PredictionEvent};
+use crate::journal::{Ended, StoreOp, StoredOutcome};
 use crate::shared::{Read, Shared};
 use crate::stats::{bump, drop_one};
 use crate::tracker::{Counted, Phase, Progress, Seen, Tracker, kept, latest_of};
@@ -34,7 +35,7 @@ pub struct ActorArgs {
 
 impl std::fmt::Debug for ActorArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ActorArgs").field("run", &self.tracker.key).finish()
+        f.debug_struct("ActorArgs").field("run", &self.tracker.number).finish()
     }
 }
 
@@ -61,7 +62,7 @@ pub struct PredictionActor {
 impl std::fmt::Debug for PredictionActor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PredictionActor")
-            .field("run", &self.tracker.key)
+            .field("run", &self.tracker.number)
             .field("id", &self.tracker.id.get())
             .finish()
     }
@@ -218,7 +219,8 @@ pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
         Err(ActorError::Canceled(_)) => bump(&c.canceled),
         Err(_) => bump(&c.errored),
     }
-    shared.registry().forget(tracker.key, tracker.id.get().map(|id| &**id));
+    shared.registry().forget(tracker.number, tracker.id.get().map(|id| &**id));
+    journal_end(shared, tracker, &outcome);
     // The outcome is set under the state's lock, where `subscribe` looks for it: every subscriber
     // either finds it or is in the list taken here.
     let subscribers = {
@@ -234,6 +236,40 @@ pub(crate) fn finish(shared: &Shared, tracker: &Tracker, outcome: Outcome) {
     let parent = tracker.state().parent.take();
     if let Some(parent) = parent {
         shared.parents.child_ended(parent);
+    }
+}
+
+/// Records the end of a run in the journal (its outcome too when it has a key, for lookups), then lets
+/// go of its key: until the end is recorded, a submission of the key attaches to this run.
+fn journal_end(shared: &Shared, tracker: &Tracker, outcome: &Outcome) {
+    if !shared.journals(tracker) {
+        return;
+    }
+    let kept = tracker.run.key.is_some().then(|| match outcome {
+        Ok(prediction) => StoredOutcome::Prediction(Box::new((**prediction).clone())),
+        Err(error) => match error.shared_prediction() {
+            Some(prediction) => StoredOutcome::Prediction(Box::new((**prediction).clone())),
+            None => StoredOutcome::Error(error.to_string()),
+        },
+    });
+    let ended = Ended { at_ms: crate::journal::unix_ms(), outcome: kept };
+    let record = shared.record_of(tracker, None, Some(ended));
+    let Some(key) = tracker.run.key.clone() else {
+        shared.journal.send(StoreOp::Put(record));
+        return;
+    };
+    let journal = shared.journal.clone();
+    let (number, registry) = (tracker.number, shared.weak_self.clone());
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let _ = journal.write(StoreOp::Put(record)).await;
+            if let Some(shared) = registry.upgrade() {
+                let mut registry = shared.registry();
+                if registry.by_key.get(&key).is_some_and(|t| t.number == number) {
+                    registry.by_key.remove(&key);
+                }
+            }
+        });
     }
 }
 
@@ -398,7 +434,7 @@ pub struct OutcomeWaiter {
 
 impl std::fmt::Debug for OutcomeWaiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutcomeWaiter").field("run", &self.tracker.key).finish()
+        f.debug_struct("OutcomeWaiter").field("run", &self.tracker.number).finish()
     }
 }
 

@@ -90,6 +90,13 @@ pub struct SupervisorConfig {
     pub max_concurrent_requests: usize,
     /// Attempts for one read (get/cancel) before the actor gives up on that round (it keeps following).
     pub read_attempts: u32,
+    /// How long the journal keeps a run after it ended (default 1 hour, as long as the API keeps an
+    /// API prediction's data): within it, the run's key finds its outcome, after a restart too.
+    pub retention: Duration,
+    /// After a restart, how old the intent of a run whose create answer was never recorded must be
+    /// before the API is asked whether it was created (default 30 s): a create sent just before the
+    /// process died may still be landing. See the README's recovery rule.
+    pub reconcile_grace: Duration,
 }
 
 impl Default for SupervisorConfig {
@@ -108,6 +115,8 @@ impl Default for SupervisorConfig {
             retry_create_on_503: false,
             read_attempts: 6,
             max_concurrent_requests: 64,
+            retention: Duration::from_secs(3600),
+            reconcile_grace: Duration::from_secs(30),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, Weak};
 
 use futures_util::StreamExt;
 use kameo::actor::ActorRef;
+use replicate_core::types::Prediction;
 use replicate_core::{ErrorKind, StreamEvent};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -13,7 +14,7 @@ use crate::actor::{self, CreateFailed, Created, Observed, PredictionActor, Strea
 use crate::events::ActorError;
 use crate::shared::{CreateError, Read, Shared};
 use crate::stats::{bump, drop_one};
-use crate::tracker::{Counted, Phase, Seen, Tracker, kept};
+use crate::tracker::{Counted, Origin, Phase, Seen, Tracker, kept};
 
 /// Hands out slots under the concurrency limit in the order runs were submitted, and starts each
 /// run's create. Ends when the supervisor is gone.
@@ -40,9 +41,22 @@ pub(crate) async fn dispatch(shared: Weak<Shared>, mut queue: mpsc::UnboundedRec
     }
 }
 
-/// Creates the prediction of a run, records it in the tracker, and tells the actor.
+/// Creates the prediction of a run (or, for a recovered run, finds it), records it in the tracker and
+/// the journal, and tells the actor.
 async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
-    let result = shared.create(&tracker).await;
+    let result = match tracker.origin {
+        Origin::New => shared.create(&tracker).await,
+        Origin::Recovered => recovered(&shared, &tracker).await,
+        Origin::Reconcile => match shared.reconciler.resolve(&shared, &tracker.run.intent).await {
+            Some(prediction) => {
+                bump(&shared.counters.reconciled_found);
+                tracker.spec.created();
+                Ok(prediction)
+            }
+            // Proven never created: created now, once.
+            None => shared.create(&tracker).await,
+        },
+    };
     let actor = tracker.actor.get().cloned();
     let prediction = match result {
         Ok(prediction) => prediction,
@@ -57,6 +71,9 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
     };
     let id: Arc<str> = Arc::from(prediction.id.as_str());
     let _ = tracker.id.set(id.clone());
+    if tracker.origin != Origin::Recovered {
+        shared.journal_created(&tracker);
+    }
     // A prediction final already is observed as such below (kept as the outcome, not as running).
     let (seen, terminal) = match prediction.is_terminal() {
         true => (None, Some(prediction)),
@@ -75,7 +92,7 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
     }
     if !wanted {
         // The run ended (a deadline) while the create was on its way: the prediction must not run on.
-        shared.registry().forget(tracker.key, Some(&id));
+        shared.registry().forget(tracker.number, Some(&id));
         let _ = shared.read(Read::Cancel, &id).await;
         return;
     }
@@ -86,6 +103,27 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
     }
     if let Some(prediction) = terminal {
         let _ = actor.tell(Observed(prediction)).await;
+    }
+}
+
+/// The prediction of a run recovered with its id: fetched (never created). Read failures are retried
+/// (the prediction exists); only a 404 ends the run.
+async fn recovered(shared: &Shared, tracker: &Tracker) -> Result<Prediction, CreateError> {
+    let Some(id) = tracker.id.get().cloned() else {
+        return Err(CreateError::Api(replicate_core::Error::InvalidRequest(
+            "a recovered run without its prediction id".to_owned(),
+        )));
+    };
+    let mut round = 0;
+    loop {
+        match shared.read(Read::Get, &id).await {
+            Ok(prediction) => return Ok(prediction),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(CreateError::Api(e)),
+            Err(_) => {
+                round += 1;
+                tokio::time::sleep(crate::shared::backoff(round)).await;
+            }
+        }
     }
 }
 

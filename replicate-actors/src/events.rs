@@ -64,6 +64,13 @@ pub enum ActorError {
     /// The supervisor stopped before the prediction ended.
     #[error("the supervisor stopped")]
     Stopped,
+    /// The run journal could not record the run, so it was not submitted (nothing was created).
+    #[error(transparent)]
+    Journal(#[from] crate::journal::StoreError),
+    /// The run ended, before this process started, without a terminal prediction: the error as the
+    /// journal recorded it.
+    #[error("{0}")]
+    Recorded(String),
 }
 
 impl ActorError {

@@ -17,20 +17,35 @@ use crate::tracker::Tracker;
 /// A run owned by a supervisor's actor. Cheap to clone; dropping it leaves the run going.
 #[derive(Clone)]
 pub struct PredictionHandle {
+    /// The run; its actor is `tracker.actor` (unset for a run that had ended before this process
+    /// started, found in the journal by its key).
     pub(crate) tracker: Arc<Tracker>,
-    pub(crate) actor: ActorRef<PredictionActor>,
 }
 
 impl std::fmt::Debug for PredictionHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PredictionHandle").field("run", &self.tracker.key).field("id", &self.id()).finish()
+        f.debug_struct("PredictionHandle")
+            .field("run", &self.tracker.number)
+            .field("key", &self.key())
+            .field("id", &self.id())
+            .finish()
     }
 }
 
 impl PredictionHandle {
     /// The run's number within its supervisor (known before the prediction is created).
-    pub fn key(&self) -> u64 {
-        self.tracker.key
+    pub fn number(&self) -> u64 {
+        self.tracker.number
+    }
+
+    /// The application's key, when the run was given one ([`RunRequest::key`](crate::RunRequest::key)).
+    pub fn key(&self) -> Option<&str> {
+        self.tracker.run.key.as_deref()
+    }
+
+    /// The run's own id in the journal (`run_...`), made when it was submitted.
+    pub fn intent(&self) -> &str {
+        &self.tracker.run.intent
     }
 
     /// The prediction id, once created.
@@ -61,11 +76,12 @@ impl PredictionHandle {
     /// The run's events: first its current state, then every change, ending with
     /// [`PredictionEvent::Completed`].
     pub async fn events(&self) -> EventStream {
-        let rx = match self.actor.ask(Subscribe).await {
-            Ok(rx) => rx,
-            // The actor has stopped: the run is over, and the tracker has its end.
-            Err(_) => actor::subscribe(&self.tracker),
+        let asked = match self.actor_ref() {
+            Some(actor) => actor.ask(Subscribe).await.ok(),
+            None => None,
         };
+        // Without an actor (stopped, or none), the run is over and the tracker has its end.
+        let rx = asked.unwrap_or_else(|| actor::subscribe(&self.tracker));
         EventStream { rx }
     }
 
@@ -85,16 +101,19 @@ impl PredictionHandle {
 
     /// Cancels the run: on the server if created, else it is never created. Idempotent.
     pub async fn cancel(&self) {
-        let _ = self.actor.ask(Cancel).await;
+        if let Some(actor) = self.actor_ref() {
+            let _ = actor.ask(Cancel).await;
+        }
     }
 
     /// The prediction as last seen (`None` before it is created); while it runs, without its `input`
     /// (see [`PredictionEvent::Status`]).
     pub async fn state(&self) -> Option<Arc<Prediction>> {
-        match self.actor.ask(GetState).await {
-            Ok(state) => state,
-            Err(_) => self.tracker.latest(),
-        }
+        let asked = match self.actor_ref() {
+            Some(actor) => actor.ask(GetState).await.ok(),
+            None => None,
+        };
+        asked.unwrap_or_else(|| self.tracker.latest())
     }
 
     /// Whether the run has ended.
@@ -102,9 +121,10 @@ impl PredictionHandle {
         self.tracker.has_ended()
     }
 
-    /// The actor owning the prediction (for supervision, or to send it [`Cancel`]).
-    pub fn actor_ref(&self) -> &ActorRef<PredictionActor> {
-        &self.actor
+    /// The actor owning the prediction (for supervision, or to send it [`Cancel`]); `None` for a run
+    /// that had ended before this process started.
+    pub fn actor_ref(&self) -> Option<&ActorRef<PredictionActor>> {
+        self.tracker.actor.get()
     }
 }
 

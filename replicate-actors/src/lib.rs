@@ -36,9 +36,13 @@ mod budget;
 mod config;
 mod driver;
 mod events;
+#[cfg(feature = "file-store")]
+mod file_store;
 mod handle;
+mod journal;
 mod parents;
 mod recent;
+mod recovery;
 mod shared;
 mod stats;
 mod supervisor;
@@ -50,14 +54,17 @@ pub use actor::{ActorArgs, Cancel, GetState, OutcomeWaiter, PredictionActor, Sub
 pub use budget::Rate;
 pub use config::{PollSchedule, SupervisorConfig};
 pub use events::{ActorError, Outcome, PredictionEvent};
+#[cfg(feature = "file-store")]
+pub use file_store::FileStore;
 pub use handle::{EventStream, PredictionHandle, TypedHandle};
+pub use journal::{Ended, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome};
 pub use shared::UnknownDelivery;
-pub use stats::{RequestCounts, Stats, WebhookCounts};
+pub use stats::{JournalCounts, RequestCounts, Stats, WebhookCounts};
 pub use supervisor::{
     RunRequest, ShutdownMode, Supervisor, SupervisorActor, SupervisorArgs, SupervisorBuilder,
 };
 #[cfg(feature = "webhooks")]
-pub use webhooks::WEBHOOK_PATH;
+pub use webhooks::{WEBHOOK_PATH, WebhookLimits};
 
 /// kameo, as this crate uses it.
 pub use kameo;

@@ -14,7 +14,9 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use crate::actor::PredictionActor;
 use crate::budget::{Budget, TokenBucket};
 use crate::config::SupervisorConfig;
+use crate::journal::{Ended, Journal, RunRecord, StoreOp};
 use crate::recent::RecentIds;
+use crate::recovery::Reconciler;
 use crate::stats::{Counters, bump};
 use crate::tracker::{CreateSpec, Tracker};
 
@@ -26,13 +28,19 @@ const FINISHED_MEMORY: usize = 100_000;
 pub type UnknownDelivery = Arc<dyn Fn(Prediction) + Send + Sync>;
 
 pub(crate) struct Shared {
+    /// This, weakly (for tasks started from a `&Shared`).
+    pub(crate) weak_self: std::sync::Weak<Shared>,
     /// The client, without its own retries: the actors retry from the shared budget.
     pub(crate) client: Replicate,
     /// The client as the user configured it (with its retries): typed outputs' files fetch through it.
     pub(crate) user_client: Replicate,
     pub(crate) config: SupervisorConfig,
     pub(crate) budget: Budget,
-    pub(crate) counters: Counters,
+    pub(crate) counters: Arc<Counters>,
+    /// The run journal (the in-memory store unless configured).
+    pub(crate) journal: Journal,
+    /// Runs recovered without a prediction id, reconciled against the API before any create.
+    pub(crate) reconciler: Reconciler,
     pub(crate) slots: Arc<Semaphore>,
     /// Requests (creates, gets, cancels) on the wire at once, at most: bounds open connections.
     pub(crate) wire: Semaphore,
@@ -40,7 +48,7 @@ pub(crate) struct Shared {
     pub(crate) creating: Arc<Semaphore>,
     pub(crate) queue: mpsc::UnboundedSender<Arc<Tracker>>,
     pub(crate) closed: AtomicBool,
-    pub(crate) next_key: AtomicU64,
+    pub(crate) next_number: AtomicU64,
     pub(crate) registry: Mutex<Registry>,
     /// The kameo supervisors parenting the prediction actors, a batch each.
     pub(crate) parents: crate::parents::Parents,
@@ -61,6 +69,8 @@ impl std::fmt::Debug for Shared {
 /// Runs not yet finished, and predictions by id.
 pub(crate) struct Registry {
     pub(crate) live: HashMap<u64, Arc<Tracker>>,
+    /// Runs by application key: live ones, and ended ones until their end is in the journal.
+    pub(crate) by_key: HashMap<Arc<str>, Arc<Tracker>>,
     /// Keyed by the tracker's own copy of the id.
     pub(crate) by_id: HashMap<Arc<str>, ActorRef<PredictionActor>>,
     /// Ids of finished predictions.
@@ -69,7 +79,12 @@ pub(crate) struct Registry {
 
 impl Default for Registry {
     fn default() -> Self {
-        Registry { live: HashMap::new(), by_id: HashMap::new(), finished: RecentIds::new(FINISHED_MEMORY) }
+        Registry {
+            live: HashMap::new(),
+            by_key: HashMap::new(),
+            by_id: HashMap::new(),
+            finished: RecentIds::new(FINISHED_MEMORY),
+        }
     }
 }
 
@@ -93,8 +108,8 @@ impl Registry {
         }
     }
 
-    pub(crate) fn forget(&mut self, key: u64, id: Option<&str>) {
-        self.live.remove(&key);
+    pub(crate) fn forget(&mut self, number: u64, id: Option<&str>) {
+        self.live.remove(&number);
         if let Some(id) = id {
             self.by_id.remove(id);
             self.finished.insert(id);
@@ -125,6 +140,39 @@ impl Shared {
 
     pub(crate) fn webhooks_on(&self) -> bool {
         self.config.webhook_url.is_some()
+    }
+
+    /// Whether this run is journaled: every run with a durable store, runs with a key with any.
+    pub(crate) fn journals(&self, tracker: &Tracker) -> bool {
+        self.journal.store.durable() || tracker.run.key.is_some()
+    }
+
+    /// The run's record as of now: `input` until created, the prediction id, the end.
+    pub(crate) fn record_of(
+        &self,
+        tracker: &Tracker,
+        input: Option<String>,
+        ended: Option<Ended>,
+    ) -> RunRecord {
+        let run = &tracker.run;
+        RunRecord {
+            intent: run.intent.to_string(),
+            key: run.key.as_deref().map(str::to_owned),
+            model: run.model.to_string(),
+            input,
+            cancel_after_ms: run.cancel_after.map(|d| d.as_millis() as u64),
+            deadline_ms: tracker.spec.deadline.map(|d| d.as_millis() as u64),
+            intended_at_ms: run.intended_at_ms,
+            prediction_id: tracker.id.get().map(|id| id.to_string()),
+            ended,
+        }
+    }
+
+    /// Records in the background that the run's prediction exists.
+    pub(crate) fn journal_created(&self, tracker: &Tracker) {
+        if self.journals(tracker) {
+            self.journal.send(StoreOp::Put(self.record_of(tracker, None, None)));
+        }
     }
 
     /// A get or a cancel, paid from the budget, retried on 429, 5xx and connection failures (both are

@@ -21,7 +21,18 @@ pub(crate) struct Counters {
     pub(crate) webhooks_rejected: AtomicU64,
     pub(crate) webhooks_duplicate: AtomicU64,
     pub(crate) webhooks_unknown: AtomicU64,
+    pub(crate) webhooks_too_large: AtomicU64,
+    pub(crate) webhook_connections_refused: AtomicU64,
+    pub(crate) webhook_connections_timed_out: AtomicU64,
     pub(crate) restarts: AtomicU64,
+    pub(crate) lists: AtomicU64,
+    pub(crate) attached: AtomicU64,
+    pub(crate) recovered: AtomicU64,
+    pub(crate) reconciled_runs: AtomicU64,
+    pub(crate) reconciled_found: AtomicU64,
+    pub(crate) journal_writes: AtomicU64,
+    pub(crate) journal_batches: AtomicU64,
+    pub(crate) journal_errors: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -57,6 +68,28 @@ pub struct Stats {
     pub webhooks: WebhookCounts,
     /// Prediction actors restarted after a crash.
     pub restarts: u64,
+    /// Submissions of a key that already had a run, given that run.
+    pub attached: u64,
+    /// The journal and recovery.
+    pub journal: JournalCounts,
+}
+
+/// What the run journal did ([`Stats::journal`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JournalCounts {
+    /// Records written (intents, prediction ids, ends).
+    pub writes: u64,
+    /// Transactions that wrote them (several records each under load: a group commit).
+    pub batches: u64,
+    /// Transactions that failed.
+    pub errors: u64,
+    /// Runs not ended found in the journal on start, and followed or created again.
+    pub recovered: u64,
+    /// Recovered runs without a prediction id whose prediction was found by reconciliation.
+    pub reconciled_found: u64,
+    /// Reconciliations (listings of predictions created since the runs' intents) done.
+    pub reconciliations: u64,
 }
 
 /// Requests sent to the API, by kind.
@@ -73,12 +106,14 @@ pub struct RequestCounts {
     pub streams: u64,
     /// Answers that were 429.
     pub rate_limited: u64,
+    /// Pages of `GET /predictions` (reconciliation after a restart).
+    pub lists: u64,
 }
 
 impl RequestCounts {
-    /// Every request sent: creates, gets, cancels and streams.
+    /// Every request sent: creates, gets, cancels, streams and list pages.
     pub fn total(&self) -> u64 {
-        self.creates + self.gets + self.cancels + self.streams
+        self.creates + self.gets + self.cancels + self.streams + self.lists
     }
 }
 
@@ -94,6 +129,12 @@ pub struct WebhookCounts {
     pub duplicates: u64,
     /// For predictions this supervisor does not own (handed to the callback).
     pub unknown: u64,
+    /// Refused with 413: the body was over `WebhookLimits::max_body`.
+    pub too_large: u64,
+    /// Connections closed at once: their peer already held its share of the served receiver's slots.
+    pub connections_refused: u64,
+    /// Connections of the served receiver closed for taking too long (headers or the whole exchange).
+    pub connections_timed_out: u64,
 }
 
 impl Counters {
@@ -113,14 +154,27 @@ impl Counters {
                 cancels: get(&self.cancels),
                 streams: get(&self.streams),
                 rate_limited: get(&self.rate_limited),
+                lists: get(&self.lists),
             },
             webhooks: WebhookCounts {
                 received: get(&self.webhooks_received),
                 rejected: get(&self.webhooks_rejected),
                 duplicates: get(&self.webhooks_duplicate),
                 unknown: get(&self.webhooks_unknown),
+                too_large: get(&self.webhooks_too_large),
+                connections_refused: get(&self.webhook_connections_refused),
+                connections_timed_out: get(&self.webhook_connections_timed_out),
             },
             restarts: get(&self.restarts),
+            attached: get(&self.attached),
+            journal: JournalCounts {
+                writes: get(&self.journal_writes),
+                batches: get(&self.journal_batches),
+                errors: get(&self.journal_errors),
+                recovered: get(&self.recovered),
+                reconciled_found: get(&self.reconciled_found),
+                reconciliations: get(&self.reconciled_runs),
+            },
         }
     }
 }

@@ -15,15 +15,22 @@ use replicate_core::{BoxFuture, IntoModelRef, Replicate, TypedModel};
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
+use std::collections::HashSet;
+
 use crate::actor::{self, ActorArgs, Cancel, PredictionActor};
 use crate::budget::{Budget, Rate};
 use crate::config::{PollSchedule, SupervisorConfig};
 use crate::driver;
 use crate::events::ActorError;
 use crate::handle::{PredictionHandle, TypedHandle};
+use crate::journal::{
+    Journal, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome, new_intent, unix_ms,
+};
+use crate::recovery::{Reconciler, Unresolved};
 use crate::shared::{Registry, Shared, UnknownDelivery};
+use crate::stats::Counters;
 use crate::stats::{Stats, bump};
-use crate::tracker::{CreateSpec, RunSpec, Tracker};
+use crate::tracker::{CreateSpec, Origin, RunIdentity, RunSpec, Tracker};
 
 /// How [`Supervisor::shutdown`] treats predictions still running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +129,7 @@ pub struct SupervisorBuilder {
     pub(crate) client: Replicate,
     pub(crate) config: SupervisorConfig,
     on_unknown: Option<UnknownDelivery>,
+    store: Option<Arc<dyn RunStore>>,
     #[cfg(feature = "webhooks")]
     pub(crate) webhooks: crate::webhooks::WebhookOptions,
 }
@@ -226,6 +234,27 @@ impl SupervisorBuilder {
         self
     }
 
+    /// The run journal (default: a [`MemoryStore`], which keeps runs with a key for lookups and does
+    /// not survive the process). With a durable store (such as [`FileStore`](crate::FileStore)), `build`
+    /// recovers the runs a previous process left unfinished.
+    pub fn store(mut self, store: impl RunStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// How long an ended run stays in the journal (default 1 hour; see [`SupervisorConfig::retention`]).
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.config.retention = retention;
+        self
+    }
+
+    /// How old an unresolved intent must be before reconciliation asks the API (default 30 s; see
+    /// [`SupervisorConfig::reconcile_grace`]).
+    pub fn reconcile_grace(mut self, grace: Duration) -> Self {
+        self.config.reconcile_grace = grace;
+        self
+    }
+
     /// Replaces the whole configuration.
     pub fn config(mut self, config: SupervisorConfig) -> Self {
         self.config = config;
@@ -240,7 +269,16 @@ impl SupervisorBuilder {
         // The actors retry from the shared budget, so the client does not retry by itself.
         let client = self.client.with(|b| b.max_retries(0))?;
         let (queue, queue_rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
+        let store: Arc<dyn RunStore> = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let journal_error =
+            |e: StoreError| replicate_core::Error::InvalidRequest(format!("cannot recover runs: {e}"));
+        let retention_ms = self.config.retention.as_millis() as u64;
+        store.purge(unix_ms().saturating_sub(retention_ms)).await.map_err(journal_error)?;
+        let recovery = Recovery::of(store.load().await.map_err(journal_error)?);
+        let counters: Arc<Counters> = Default::default();
+        let journal = Journal::start(store, counters.clone());
+        let shared = Arc::new_cyclic(|me| Shared {
+            weak_self: me.clone(),
             client,
             user_client: self.client,
             budget: Budget::new(self.config.create_rate, self.config.other_rate),
@@ -250,10 +288,12 @@ impl SupervisorBuilder {
                 self.config.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS),
             )),
             config: self.config,
-            counters: Default::default(),
+            counters,
+            journal,
+            reconciler: recovery.reconciler,
             queue,
             closed: AtomicBool::new(false),
-            next_key: AtomicU64::new(1),
+            next_number: AtomicU64::new(1),
             registry: Mutex::new(Registry::default()),
             parents: Default::default(),
             changed: Notify::new(),
@@ -263,6 +303,44 @@ impl SupervisorBuilder {
         tokio::spawn(driver::dispatch(Arc::downgrade(&shared), queue_rx));
         if shared.webhooks_on() {
             tokio::spawn(driver::safety_polls(Arc::downgrade(&shared)));
+        }
+        tokio::spawn(purge(Arc::downgrade(&shared)));
+        // The runs a previous process left: followed again, or reconciled, in the order submitted.
+        for (record, model) in recovery.runs {
+            let Some(input) = record.input.or_else(|| record.prediction_id.as_ref().map(|_| String::new()))
+            else {
+                continue; // neither an input nor an id: nothing to recover (a corrupt record)
+            };
+            let (origin, create) = match &record.prediction_id {
+                Some(_) => (Origin::Recovered, None),
+                None => (Origin::Reconcile, Some(input.into_boxed_str())),
+            };
+            let model = shared.model(model);
+            let run = RunIdentity {
+                intent: record.intent.into_boxed_str(),
+                key: record.key.map(Arc::from),
+                model: model.clone(),
+                cancel_after: record.cancel_after_ms.map(Duration::from_millis),
+                intended_at_ms: record.intended_at_ms,
+            };
+            let spec = RunSpec::recovered(
+                create.map(|input| CreateSpec { model, input, cancel_after: run.cancel_after }),
+                record.deadline_ms.map(Duration::from_millis),
+            );
+            let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
+            let tracker = Arc::new(Tracker::new(number, run, origin, spec));
+            if let Some(id) = record.prediction_id {
+                let _ = tracker.id.set(Arc::from(id));
+            }
+            bump(&shared.counters.recovered);
+            {
+                let mut registry = shared.registry();
+                if let Some(key) = &tracker.run.key {
+                    registry.by_key.insert(key.clone(), tracker.clone());
+                }
+                registry.live.insert(number, tracker.clone());
+            }
+            start(&shared, tracker).await;
         }
         #[allow(unused_mut)]
         let mut supervisor = Supervisor {
@@ -287,11 +365,15 @@ pub struct RunRequest {
     input: Result<Box<str>, String>,
     cancel_after: Option<Duration>,
     deadline: Option<Duration>,
+    key: Option<String>,
 }
 
 impl std::fmt::Debug for RunRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunRequest").field("model", &self.model.as_ref().ok()).finish_non_exhaustive()
+        f.debug_struct("RunRequest")
+            .field("model", &self.model.as_ref().ok())
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -306,6 +388,15 @@ impl RunRequest {
     /// ends with [`ActorError::DeadlineExceeded`].
     pub fn deadline(mut self, after: Duration) -> Self {
         self.deadline = Some(after);
+        self
+    }
+
+    /// The application's key for this run (an order id, a request id): a run with a key is found
+    /// again by it ([`Supervisor::find`]), after a restart too with a durable journal, and a second
+    /// submission of the key attaches to the first run (its handle is returned; nothing is created).
+    /// An ended run's key stays taken for the [`retention`](SupervisorBuilder::retention).
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
         self
     }
 }
@@ -324,9 +415,16 @@ impl IntoFuture for RunRequest {
                 }))
             })?;
             let model = self.supervisor.shared.model(model);
+            let run = RunIdentity {
+                intent: new_intent().into_boxed_str(),
+                key: self.key.map(Arc::from),
+                model: model.clone(),
+                cancel_after: self.cancel_after,
+                intended_at_ms: unix_ms(),
+            };
             let spec =
                 RunSpec::new(CreateSpec { model, input, cancel_after: self.cancel_after }, self.deadline);
-            self.supervisor.submit(spec).await
+            self.supervisor.submit(run, spec).await
         })
     }
 }
@@ -338,6 +436,7 @@ impl Supervisor {
             client,
             config: SupervisorConfig::default(),
             on_unknown: None,
+            store: None,
             #[cfg(feature = "webhooks")]
             webhooks: Default::default(),
         }
@@ -357,6 +456,7 @@ impl Supervisor {
             input,
             cancel_after: None,
             deadline: None,
+            key: None,
         }
     }
 
@@ -373,28 +473,76 @@ impl Supervisor {
         Ok(TypedHandle::new(handle, self.shared.user_client.clone()))
     }
 
-    async fn submit(&self, spec: RunSpec) -> Result<PredictionHandle, ActorError> {
+    async fn submit(&self, run: RunIdentity, spec: RunSpec) -> Result<PredictionHandle, ActorError> {
         let shared = &self.shared;
         if shared.closed.load(Ordering::Acquire) {
             return Err(ActorError::Stopped);
         }
-        let key = shared.next_key.fetch_add(1, Ordering::Relaxed);
-        let tracker = Arc::new(Tracker::new(key, spec));
-        bump(&shared.counters.queued);
-        shared.registry().live.insert(key, tracker.clone());
-        let args = ActorArgs { shared: shared.clone(), tracker: tracker.clone() };
-        let parent = shared.parents.take(Arc::downgrade(shared));
-        tracker.state().parent = Some(parent.clone());
-        let actor = PredictionActor::supervise(&parent.actor, args)
-            .restart_policy(RestartPolicy::Transient)
-            .restart_limit(10, Duration::from_secs(10))
-            .spawn_with_mailbox(mailbox::unbounded())
-            .await;
-        let _ = tracker.actor.set(actor.clone());
-        if shared.queue.send(tracker.clone()).is_err() {
-            actor::finish(shared, &tracker, Err(ActorError::Stopped));
+        if let Some(key) = &run.key
+            && let Some(handle) = self.find(key).await?
+        {
+            bump(&shared.counters.attached);
+            return Ok(handle);
         }
-        Ok(PredictionHandle { tracker, actor })
+        let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
+        let input = spec.to_create().map(|c| c.input.to_string());
+        let tracker = Arc::new(Tracker::new(number, run, Origin::New, spec));
+        {
+            let mut registry = shared.registry();
+            if let Some(key) = &tracker.run.key {
+                // Submitted at the same moment as another run of the key: that one wins.
+                if let Some(first) = registry.by_key.get(key) {
+                    let handle = handle_of(first);
+                    drop(registry);
+                    bump(&shared.counters.attached);
+                    return Ok(handle);
+                }
+                registry.by_key.insert(key.clone(), tracker.clone());
+            }
+            registry.live.insert(number, tracker.clone());
+        }
+        bump(&shared.counters.queued);
+        // The intent is durable before the run can be created.
+        if shared.journals(&tracker)
+            && let Err(error) =
+                shared.journal.write(StoreOp::Put(shared.record_of(&tracker, input, None))).await
+        {
+            let mut registry = shared.registry();
+            registry.live.remove(&number);
+            if let Some(key) = &tracker.run.key {
+                registry.by_key.remove(key);
+            }
+            drop(registry);
+            tracker.finish_phase();
+            tracker.state().counted = crate::tracker::Counted::Nothing;
+            crate::stats::drop_one(&shared.counters.queued);
+            shared.changed.notify_waiters();
+            return Err(ActorError::Journal(error));
+        }
+        Ok(start(shared, tracker).await)
+    }
+
+    /// The run with this key: live, or (within the retention) ended, from this process or, with a
+    /// durable journal, an earlier one. `None` when no run has the key.
+    pub async fn find(&self, key: &str) -> Result<Option<PredictionHandle>, ActorError> {
+        let shared = &self.shared;
+        if let Some(tracker) = shared.registry().by_key.get(key) {
+            return Ok(Some(handle_of(tracker)));
+        }
+        let Some(record) = shared.journal.store.find(key).await? else { return Ok(None) };
+        // Looked for again: the run may have started meanwhile.
+        if let Some(tracker) = shared.registry().by_key.get(key) {
+            return Ok(Some(handle_of(tracker)));
+        }
+        if record.ended.is_none() {
+            // Not ended, yet not live: its end is on its way to the journal. Wait for it.
+            shared.journal.flush().await?;
+            return match shared.journal.store.find(key).await? {
+                Some(record) if record.ended.is_some() => Ok(Some(ended_handle(shared, record)?)),
+                _ => Ok(None),
+            };
+        }
+        Ok(Some(ended_handle(shared, record)?))
     }
 
     /// Cancels the prediction with this id, if this supervisor owns it; false otherwise.
@@ -423,6 +571,7 @@ impl Supervisor {
             self.cancel_all().await;
         }
         self.wait_idle().await;
+        let _ = self.shared.journal.flush().await;
         self.shared.parents.stop_all().await;
         #[cfg(feature = "webhooks")]
         if let Some(server) = &self.server {
@@ -449,5 +598,100 @@ impl Supervisor {
     /// The configuration in force.
     pub fn config(&self) -> &SupervisorConfig {
         &self.shared.config
+    }
+}
+
+/// A handle to a live run.
+fn handle_of(tracker: &Arc<Tracker>) -> PredictionHandle {
+    PredictionHandle { tracker: tracker.clone() }
+}
+
+/// A handle to a run that ended (found in the journal): its outcome as recorded, no actor.
+fn ended_handle(shared: &Shared, record: RunRecord) -> Result<PredictionHandle, ActorError> {
+    let model = record.model.as_str().into_model_ref().map_err(|e| ActorError::Api(Arc::new(e)))?;
+    let run = RunIdentity {
+        intent: record.intent.into_boxed_str(),
+        key: record.key.map(Arc::from),
+        model: shared.model(model),
+        cancel_after: record.cancel_after_ms.map(Duration::from_millis),
+        intended_at_ms: record.intended_at_ms,
+    };
+    let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
+    let tracker = Tracker::new(number, run, Origin::Recovered, RunSpec::recovered(None, None));
+    if let Some(id) = record.prediction_id {
+        let _ = tracker.id.set(Arc::from(id));
+    }
+    tracker.finish_phase();
+    tracker.finished.store(true, Ordering::Release);
+    tracker.state().counted = crate::tracker::Counted::Nothing;
+    let outcome = match record.ended.and_then(|e| e.outcome) {
+        Some(StoredOutcome::Prediction(prediction)) => Ok(Arc::new(*prediction)),
+        Some(StoredOutcome::Error(message)) => Err(ActorError::Recorded(message)),
+        None => Err(ActorError::Recorded("the run ended; its outcome was not kept".to_owned())),
+    };
+    tracker.set_outcome(outcome);
+    Ok(PredictionHandle { tracker: Arc::new(tracker) })
+}
+
+/// Spawns a run's actor and queues the run for a slot.
+async fn start(shared: &Arc<Shared>, tracker: Arc<Tracker>) -> PredictionHandle {
+    let args = ActorArgs { shared: shared.clone(), tracker: tracker.clone() };
+    let parent = shared.parents.take(Arc::downgrade(shared));
+    tracker.state().parent = Some(parent.clone());
+    let actor = PredictionActor::supervise(&parent.actor, args)
+        .restart_policy(RestartPolicy::Transient)
+        .restart_limit(10, Duration::from_secs(10))
+        .spawn_with_mailbox(mailbox::unbounded())
+        .await;
+    let _ = tracker.actor.set(actor);
+    if shared.queue.send(tracker.clone()).is_err() {
+        actor::finish(shared, &tracker, Err(ActorError::Stopped));
+    }
+    PredictionHandle { tracker }
+}
+
+/// Forgets ended runs past the retention, now and then. Ends when the supervisor is gone.
+async fn purge(shared: Weak<Shared>) {
+    loop {
+        let (store, retention) = match shared.upgrade() {
+            Some(shared) => (shared.journal.store.clone(), shared.config.retention),
+            None => return,
+        };
+        let every = (retention / 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        tokio::time::sleep(every).await;
+        let _ = store.purge(unix_ms().saturating_sub(retention.as_millis() as u64)).await;
+    }
+}
+
+/// What the journal held on start.
+struct Recovery {
+    /// Runs not ended, in the order submitted, with their models.
+    runs: Vec<(RunRecord, replicate_core::ModelRef)>,
+    reconciler: Reconciler,
+}
+
+impl Recovery {
+    fn of(records: Vec<RunRecord>) -> Recovery {
+        let known: HashSet<String> = records.iter().filter_map(|r| r.prediction_id.clone()).collect();
+        let mut runs: Vec<(RunRecord, replicate_core::ModelRef)> = records
+            .into_iter()
+            .filter(|r| r.ended.is_none())
+            .filter_map(|r| Some((r.model.as_str().into_model_ref().ok()?, r)))
+            .map(|(m, r)| (r, m))
+            .collect();
+        runs.sort_by_key(|(r, _)| r.intended_at_ms);
+        let unresolved = runs
+            .iter()
+            .filter(|(r, _)| r.prediction_id.is_none())
+            .filter_map(|(r, model)| {
+                Some(Unresolved {
+                    intent: r.intent.clone(),
+                    model: model.clone(),
+                    input: serde_json::from_str(r.input.as_deref()?).ok()?,
+                    intended_at_ms: r.intended_at_ms,
+                })
+            })
+            .collect();
+        Recovery { runs, reconciler: Reconciler::new(unresolved, known) }
     }
 }

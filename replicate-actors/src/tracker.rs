@@ -39,6 +39,11 @@ impl RunSpec {
         RunSpec { create: Mutex::new(Some(create)), deadline }
     }
 
+    /// The spec of a recovered run (`create` only when it may still need creating).
+    pub(crate) fn recovered(create: Option<CreateSpec>, deadline: Option<Duration>) -> Self {
+        RunSpec { create: Mutex::new(create), deadline }
+    }
+
     /// A copy of what to create (`None` once created).
     pub(crate) fn to_create(&self) -> Option<CreateSpec> {
         self.create.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -75,11 +80,39 @@ impl Phase {
     }
 }
 
+/// What identifies a run in the journal, kept for its whole life (about 100 bytes).
+#[derive(Debug)]
+pub(crate) struct RunIdentity {
+    /// The run's own id (`run_...`).
+    pub(crate) intent: Box<str>,
+    /// The application's key.
+    pub(crate) key: Option<Arc<str>>,
+    /// Shared by the runs of one model.
+    pub(crate) model: Arc<ModelRef>,
+    pub(crate) cancel_after: Option<Duration>,
+    /// When the run was submitted, in ms since the epoch.
+    pub(crate) intended_at_ms: u64,
+}
+
+/// Where a run's prediction comes from when its turn comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Submitted here: create it.
+    New,
+    /// Recovered with its prediction id (in `Tracker::id`): fetch it, never create.
+    Recovered,
+    /// Recovered without an id: reconcile first, create only if proven never created.
+    Reconcile,
+}
+
 /// One prediction's lasting state, shared by its handle, its actor (every incarnation), its create task
 /// and the supervisor.
 #[derive(Debug)]
 pub(crate) struct Tracker {
-    pub(crate) key: u64,
+    /// The run's number within its supervisor.
+    pub(crate) number: u64,
+    pub(crate) run: RunIdentity,
+    pub(crate) origin: Origin,
     pub(crate) spec: RunSpec,
     phase: AtomicU8,
     pub(crate) cancel_requested: AtomicBool,
@@ -138,15 +171,19 @@ pub(crate) enum Counted {
 }
 
 impl Tracker {
-    pub(crate) fn new(key: u64, spec: RunSpec) -> Self {
+    pub(crate) fn new(number: u64, run: RunIdentity, origin: Origin, spec: RunSpec) -> Self {
+        let age = Duration::from_millis(crate::journal::unix_ms().saturating_sub(run.intended_at_ms));
+        let now = Instant::now();
         Tracker {
-            key,
+            number,
+            run,
+            origin,
             spec,
             phase: AtomicU8::new(Phase::Queued as u8),
             cancel_requested: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             cancel_signal: tokio::sync::Notify::new(),
-            submitted: Instant::now(),
+            submitted: now.checked_sub(age).unwrap_or(now),
             id: OnceLock::new(),
             actor: OnceLock::new(),
             starts: AtomicU32::new(0),

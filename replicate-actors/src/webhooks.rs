@@ -5,7 +5,8 @@
 //! with [`SupervisorBuilder::webhook_url`]), or let the supervisor serve it with
 //! [`SupervisorBuilder::serve_webhooks`].
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,11 +16,11 @@ use axum::extract::State;
 use axum::http::header::CONNECTION;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::routing::post;
+use futures_util::StreamExt;
 use replicate_core::types::Prediction;
 use replicate_core::webhooks::{WebhookSecret, WebhookVerifier};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::actor::Observed;
 use crate::recent::RecentIds;
@@ -33,11 +34,6 @@ pub const WEBHOOK_PATH: &str = "/webhooks/replicate";
 /// `webhook-id`s remembered to drop repeated deliveries (100,000 to 200,000 of the latest).
 const SEEN_MEMORY: usize = 100_000;
 
-/// Connections the served receiver holds open at once, at most: further deliveries wait in the
-/// listen backlog. With `Connection: close` on every answer, this bounds the receiver's memory when
-/// thousands of predictions finish at the same moment.
-const MAX_CONNECTIONS: usize = 512;
-
 /// How long a delivery for an unknown prediction waits for a create still on its way (a `start` delivery
 /// can arrive before the create's answer).
 const EARLY_DELIVERY_WAIT: Duration = Duration::from_secs(2);
@@ -49,7 +45,55 @@ pub(crate) struct WebhookOptions {
     serve: Option<SocketAddr>,
     tolerance: Option<Duration>,
     receiver: bool,
+    limits: WebhookLimits,
 }
+
+/// How the webhook receiver defends itself against slow or hostile senders
+/// ([`SupervisorBuilder::webhook_limits`]). Deliveries come from Replicate's senders, which send a whole
+/// small request at once; anything slower or larger is refused well before it can hold the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookLimits {
+    /// Connections the served receiver holds open at once (default 512); further ones wait in the
+    /// listen backlog. Every answer closes its connection, so a slot is held for one delivery.
+    pub max_connections: usize,
+    /// Connections one peer address may hold open at once (default 256, half of `max_connections`):
+    /// further ones from that address are closed at once, so one sender cannot take every slot.
+    pub max_connections_per_peer: usize,
+    /// Time to send the request's headers (default 5 s), counted from the connection's start.
+    pub header_timeout: Duration,
+    /// Time for a whole connection (default 15 s): the request read, verified, routed and answered. A
+    /// half-sent request, or one trickled in a byte at a time, is closed when it runs out.
+    pub request_timeout: Duration,
+    /// Largest body accepted (default 2 MiB): larger ones get 413, counted in
+    /// [`WebhookCounts::too_large`](crate::WebhookCounts::too_large). Applies to the mounted router too.
+    pub max_body: usize,
+    /// Longest `webhook-signature` header accepted (default 4 KiB), checked before any MAC is computed.
+    pub max_signature_header: usize,
+    /// Most `v1,` entries in a `webhook-signature` header (default 16; Replicate sends one, two while a
+    /// secret rotates). A delivery over either bound is refused with 401 without verifying.
+    pub max_signatures: usize,
+}
+
+impl Default for WebhookLimits {
+    fn default() -> Self {
+        WebhookLimits {
+            max_connections: 512,
+            max_connections_per_peer: 256,
+            header_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            max_body: 2 * 1024 * 1024,
+            max_signature_header: 4 * 1024,
+            max_signatures: 16,
+        }
+    }
+}
+
+/// Bodies up to this size are verified on the async worker (a MAC over 16 KiB takes tens of
+/// microseconds); larger ones on the blocking pool, so a large body never stalls the runtime.
+const INLINE_VERIFY: usize = 16 * 1024;
+
+/// Longest `webhook-id` accepted (Replicate's are `msg_` and 27 characters).
+const MAX_WEBHOOK_ID: usize = 256;
 
 impl SupervisorBuilder {
     /// The signing secret (`whsec_...`); without it, the secret is fetched from the API when a receiver
@@ -78,12 +122,19 @@ impl SupervisorBuilder {
         self.webhooks.tolerance = Some(tolerance);
         self
     }
+
+    /// The receiver's limits: connections, per-peer connections, timeouts, body and signature sizes.
+    pub fn webhook_limits(mut self, limits: WebhookLimits) -> Self {
+        self.webhooks.limits = limits;
+        self
+    }
 }
 
 /// What `build` prepared before the supervisor exists.
 pub(crate) struct Prepared {
     verifier: Option<WebhookVerifier>,
     listener: Option<tokio::net::TcpListener>,
+    limits: WebhookLimits,
 }
 
 /// Binds the listener (to know the URL before any create) and gets the secret.
@@ -91,7 +142,7 @@ pub(crate) async fn prepare(builder: &mut SupervisorBuilder) -> Result<Prepared,
     let options = &mut builder.webhooks;
     let wanted = options.receiver || options.serve.is_some();
     if !wanted {
-        return Ok(Prepared { verifier: None, listener: None });
+        return Ok(Prepared { verifier: None, listener: None, limits: options.limits });
     }
     let listener = match options.serve {
         Some(addr) => {
@@ -119,7 +170,7 @@ pub(crate) async fn prepare(builder: &mut SupervisorBuilder) -> Result<Prepared,
     if let Some(tolerance) = options.tolerance {
         verifier = verifier.tolerance(tolerance);
     }
-    Ok(Prepared { verifier: Some(verifier), listener })
+    Ok(Prepared { verifier: Some(verifier), listener, limits: options.limits })
 }
 
 /// A listener with a deep backlog: deliveries waiting for a connection slot queue in the kernel
@@ -140,6 +191,7 @@ pub(crate) struct Receiver {
     shared: Arc<Shared>,
     verifier: WebhookVerifier,
     seen: Mutex<RecentIds>,
+    limits: WebhookLimits,
 }
 
 /// A receiver served by the supervisor.
@@ -170,22 +222,102 @@ pub(crate) async fn attach(
         shared: supervisor.shared.clone(),
         verifier,
         seen: Mutex::new(RecentIds::new(SEEN_MEMORY)),
+        limits: prepared.limits,
     });
     supervisor.receiver = Some(receiver.clone());
     if let Some(listener) = prepared.listener {
         let (tx, rx) = oneshot::channel();
-        let app = router(receiver);
-        let listener = Limited { listener, slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)) };
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let limits = prepared.limits;
+        tokio::spawn(serve(listener, router(receiver.clone()), limits, receiver.shared.clone(), rx));
         supervisor.server = Some(Arc::new(Server { stop: Mutex::new(Some(tx)) }));
     }
     Ok(())
+}
+
+/// Serves the receiver: one delivery per connection, each connection bounded in time (headers, then
+/// the whole exchange), at most `max_connections` open (the rest wait in the listen backlog) and
+/// `max_connections_per_peer` from one address (the rest closed at once).
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: WebhookLimits,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
+    let peers: Arc<Mutex<HashMap<IpAddr, usize>>> = Default::default();
+    let per_peer = limits.max_connections_per_peer.max(1);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stop => return,
+            permit = slots.clone().acquire_owned() => permit,
+        };
+        let Ok(permit) = permit else { return };
+        let accepted = tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, addr) = match accepted {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: pause rather than spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Some(peer) = PeerSlot::take(&peers, addr.ip(), per_peer) else {
+            bump(&shared.counters.webhook_connections_refused);
+            drop(stream);
+            continue;
+        };
+        let (app, shared) = (app.clone(), shared.clone());
+        tokio::spawn(async move {
+            let _held = (permit, peer);
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .keep_alive(false);
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            match tokio::time::timeout(limits.request_timeout, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) if e.is_timeout() => bump(&shared.counters.webhook_connections_timed_out),
+                Ok(Err(_)) => {}
+                // Dropping the connection closes it.
+                Err(_) => bump(&shared.counters.webhook_connections_timed_out),
+            }
+        });
+    }
+}
+
+/// A connection counted against its peer's address until it closes.
+struct PeerSlot {
+    peers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl PeerSlot {
+    fn take(peers: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+        let mut map = peers.lock().unwrap_or_else(|p| p.into_inner());
+        let count = map.entry(ip).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(PeerSlot { peers: peers.clone(), ip })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut map = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = map.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
 }
 
 fn router(receiver: Arc<Receiver>) -> Router {
@@ -205,24 +337,90 @@ impl Supervisor {
     }
 }
 
-/// One delivery: 401 for a bad signature or timestamp (nothing changes), 200 otherwise. The connection
-/// is closed after the answer: deliveries come in bursts, and idle keep-alive connections would hold
-/// memory for each.
+/// One delivery: 413 for a body over the limit, 401 for a bad signature or timestamp (nothing
+/// changes), 200 otherwise. The connection is closed after the answer: deliveries come in bursts, and
+/// idle keep-alive connections would hold memory for each.
 async fn receive(
     State(receiver): State<Arc<Receiver>>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> (StatusCode, [(HeaderName, &'static str); 1]) {
-    (handle(&receiver, &headers, &body).await, [(CONNECTION, "close")])
+    let (parts, body) = request.into_parts();
+    let status = match read_body(body, receiver.limits.max_body, &parts.headers).await {
+        Ok(body) => handle(&receiver, parts.headers, body).await,
+        Err(status) => {
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                bump(&receiver.shared.counters.webhooks_too_large);
+            }
+            status
+        }
+    };
+    (status, [(CONNECTION, "close")])
 }
 
-async fn handle(receiver: &Receiver, headers: &HeaderMap, body: &Bytes) -> StatusCode {
+/// The body, at most `max` bytes (413 past it, before reading it when `content-length` says so).
+async fn read_body(body: axum::body::Body, max: usize, headers: &HeaderMap) -> Result<Bytes, StatusCode> {
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let mut chunks = body.into_data_stream();
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
+        if buf.len() + chunk.len() > max {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Whether the signature headers are within the limits (checked before any MAC is computed).
+fn headers_within(headers: &HeaderMap, limits: &WebhookLimits) -> bool {
+    let signatures = headers.get_all("webhook-signature");
+    let mut count = 0;
+    for value in signatures.iter() {
+        count += 1;
+        if count > 1
+            || value.len() > limits.max_signature_header
+            || value.as_bytes().split(|b| *b == b' ').filter(|e| !e.is_empty()).count()
+                > limits.max_signatures
+        {
+            return false;
+        }
+    }
+    headers.get("webhook-id").is_none_or(|id| id.len() <= MAX_WEBHOOK_ID)
+}
+
+async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let counters = &receiver.shared.counters;
-    if receiver.verifier.verify(headers, body).is_err() {
+    if !headers_within(&headers, &receiver.limits) {
         bump(&counters.webhooks_rejected);
         return StatusCode::UNAUTHORIZED;
     }
-    let Ok(prediction) = serde_json::from_slice::<Prediction>(body) else {
+    let (headers, body, verified) = if body.len() <= INLINE_VERIFY {
+        let verified = receiver.verifier.verify(&headers, &body).is_ok();
+        (headers, body, verified)
+    } else {
+        let receiver = receiver.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let verified = receiver.verifier.verify(&headers, &body).is_ok();
+            (headers, body, verified)
+        })
+        .await;
+        match checked {
+            Ok(checked) => checked,
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    };
+    if !verified {
+        bump(&counters.webhooks_rejected);
+        return StatusCode::UNAUTHORIZED;
+    }
+    let Ok(prediction) = serde_json::from_slice::<Prediction>(&body) else {
         return StatusCode::BAD_REQUEST;
     };
     // `verify` succeeded, so the header is there.
@@ -260,74 +458,5 @@ async fn route(shared: &Shared, prediction: Prediction) {
                 }
             }
         }
-    }
-}
-
-/// A listener that holds at most a fixed number of connections open.
-struct Limited {
-    listener: TcpListener,
-    slots: Arc<Semaphore>,
-}
-
-impl axum::serve::Listener for Limited {
-    type Io = Permitted;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Permitted, SocketAddr) {
-        loop {
-            let Ok(permit) = self.slots.clone().acquire_owned().await else {
-                // The semaphore is never closed; wait for the next connection anyway.
-                continue;
-            };
-            match self.listener.accept().await {
-                Ok((io, addr)) => return (Permitted { io, _permit: permit }, addr),
-                // Out of file descriptors and the like: pause rather than spin.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-}
-
-/// A connection holding its slot until it closes.
-struct Permitted {
-    io: TcpStream,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl AsyncRead for Permitted {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Permitted {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
