@@ -141,7 +141,11 @@ impl<T> RequestSpec<T> {
             Ok(v) => {
                 self.headers.insert(name, v);
             }
-            Err(_) => self.reject(format!("header {name} cannot hold {value:?}")),
+            // The value is not echoed: it may be a credential.
+            Err(_) => self.reject(format!(
+                "header {name} cannot hold the value given ({} bytes): it has characters a header cannot carry",
+                value.len()
+            )),
         }
     }
 
