@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use std::future::IntoFuture;
+
 use futures_util::StreamExt;
 
 use super::sse::{self, StreamEvent};
@@ -81,10 +83,26 @@ pub(crate) async fn until_terminal(
         Some(remaining) => match tokio::time::timeout(remaining, work).await {
             Ok(result) => result,
             Err(_) => {
-                let canceled = client.predictions().cancel(&id).await.is_ok();
+                let canceled = cancel_within(client, &id, CANCEL_GRACE).await;
                 Err(Error::DeadlineExceeded { id, canceled })
             }
         },
+    }
+}
+
+/// How long a deadline's cancel is waited for; a slower cancel goes on in the background.
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+/// Cancels `id`, waiting at most `grace` for the answer; whether the cancel was acknowledged by then.
+async fn cancel_within(client: &Replicate, id: &str, grace: Duration) -> bool {
+    let cancel = client.predictions().cancel(id).into_future();
+    match tokio::runtime::Handle::try_current() {
+        // Spawned, so that a slow cancel still reaches the server after the run has returned.
+        Ok(runtime) => {
+            let task = runtime.spawn(cancel);
+            matches!(tokio::time::timeout(grace, task).await, Ok(Ok(Ok(_))))
+        }
+        Err(_) => matches!(tokio::time::timeout(grace, cancel).await, Ok(Ok(_))),
     }
 }
 
@@ -133,7 +151,10 @@ pub(crate) async fn poll(client: &Replicate, id: &str, policy: PollPolicy) -> Re
             Ok(_) => failures = 0,
             Err(e) if is_transient(&e) && failures < MAX_FAILED_POLLS => {
                 failures += 1;
-                wait = wait.max(e.retry_after().unwrap_or_default());
+                // Like the transport: a `retry-after` beyond `MAX_RETRY_AFTER` (60 s) is not obeyed
+                // (a server saying "24 h" would park the run); the schedule stands instead.
+                let asked = e.retry_after().filter(|d| *d <= crate::retry::MAX_RETRY_AFTER);
+                wait = wait.max(asked.unwrap_or_default());
             }
             Err(e) => return Err(e),
         }

@@ -173,24 +173,47 @@ impl Run {
     /// Runs and returns the final prediction however it ended (no error for `failed`/`canceled`).
     pub async fn prediction(self) -> Result<Prediction> {
         let Run { client, model, input, mut options } = self;
+        let (model, input) = (model?, input?);
         let started = std::time::Instant::now();
-        // A local deadline covers the create too: the create waits no longer than the deadline.
-        if let (Some(deadline), WaitMode::Block(wait)) = (options.follow.deadline, options.wait) {
+        let Some(deadline) = options.follow.deadline else {
+            let prediction = create(&client, &model, input, &options).await?;
+            return follow_created(&client, prediction, &options).await;
+        };
+        // A local deadline covers everything: the uploads, the create, the following and the cancel.
+        // The create waits no longer than the deadline, and carries it as `Cancel-After` so that the
+        // service cancels the prediction itself should the create's answer never arrive.
+        if let WaitMode::Block(wait) = options.wait {
             let limit = deadline.as_secs().clamp(1, 60) as u8;
             options.wait = WaitMode::Block(match wait {
                 Wait::Seconds(n) => Wait::Seconds(n.min(limit)),
                 Wait::Max => Wait::Seconds(limit),
             });
         }
-        let prediction = create(&client, &model?, input?, &options).await?;
-        let id = prediction.id.clone();
-        let guard = CancelOnDrop { client: client.clone(), id: Some(id).filter(|_| options.cancel_on_drop) };
-        let mut follow = options.follow;
-        follow.deadline = follow.deadline.map(|d| d.saturating_sub(started.elapsed()));
-        let result = follow::until_terminal(&client, prediction, follow).await;
-        guard.disarm();
-        result
+        options.cancel_after.get_or_insert(deadline.max(MIN_CANCEL_AFTER));
+        let prediction = match tokio::time::timeout(deadline, create(&client, &model, input, &options)).await
+        {
+            Ok(created) => created?,
+            Err(_) => return Err(Error::DeadlineExceeded { id: String::new(), canceled: false }),
+        };
+        options.follow.deadline = Some(deadline.saturating_sub(started.elapsed()));
+        follow_created(&client, prediction, &options).await
     }
+}
+
+/// The shortest `Cancel-After` the service takes.
+const MIN_CANCEL_AFTER: Duration = Duration::from_secs(5);
+
+/// Follows a prediction a run created, canceling it if the run is dropped (when asked).
+async fn follow_created(
+    client: &Replicate,
+    prediction: Prediction,
+    options: &RunOptions,
+) -> Result<Prediction> {
+    let id = prediction.id.clone();
+    let guard = CancelOnDrop { client: client.clone(), id: Some(id).filter(|_| options.cancel_on_drop) };
+    let result = follow::until_terminal(client, prediction, options.follow).await;
+    guard.disarm();
+    result
 }
 
 impl IntoFuture for Run {
