@@ -154,11 +154,18 @@ impl Replicate {
         url.origin() == self.inner.base_url.origin()
     }
 
-    /// The absolute URL of an API path such as `/predictions`.
+    /// The absolute URL of an API path such as `/predictions`. The result stays below the base URL's
+    /// path: a path whose dot segments would climb out of it is refused.
     pub(crate) fn url(&self, path: &str) -> Result<Url> {
         let base = self.inner.base_url.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}{path}"))
-            .map_err(|e| Error::InvalidRequest(format!("bad URL for path {path:?}: {e}")))
+        let url = Url::parse(&format!("{base}{path}"))
+            .map_err(|e| Error::InvalidRequest(format!("bad URL for path {path:?}: {e}")))?;
+        let base_path = self.inner.base_url.path().trim_end_matches('/');
+        let below_base = url.path().strip_prefix(base_path).is_some_and(|rest| rest.starts_with('/'));
+        if url.origin() != self.inner.base_url.origin() || !below_base {
+            return Err(Error::InvalidRequest(format!("path {path:?} leaves the API's base URL")));
+        }
+        Ok(url)
     }
 }
 
@@ -356,5 +363,15 @@ mod tests {
         assert!(client.is_api_url(&Url::parse("http://127.0.0.1:9/v1/x?cursor=1").unwrap()));
         assert!(!client.is_api_url(&Url::parse("http://127.0.0.2:9/v1/x").unwrap()));
         assert!(!client.is_api_url(&Url::parse("https://127.0.0.1:9/v1/x").unwrap()));
+    }
+
+    #[test]
+    fn paths_cannot_climb_out_of_the_base_url() {
+        let client = ClientBuilder::default().base_url("http://127.0.0.1:9/v1").build().unwrap();
+        for bad in ["/../x", "/models/../../x", "/%2e%2e/x", "/.%2E/x", "@evil.test/x", ""] {
+            let err = client.url(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidRequest, "{bad:?}");
+        }
+        assert_eq!(client.url("/models/a/b").unwrap().path(), "/v1/models/a/b");
     }
 }

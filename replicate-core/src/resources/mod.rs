@@ -15,6 +15,7 @@ mod webhooks;
 pub use account::Account;
 pub use collections::Collections;
 pub use deployments::{DeploymentPredictions, Deployments};
+pub(crate) use files::not_a_file;
 pub use files::{DownloadParams, FileUpload, Files};
 pub use hardware::HardwareGroup;
 pub use models::{ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, Versions};
@@ -55,9 +56,17 @@ impl Backend for Replicate {
 }
 
 /// Percent-encodes one path segment; an empty segment is an error named after `what`.
+///
+/// `.` and `..` are refused: a URL parser resolves them (also when percent-encoded as `%2E`), so they
+/// would leave their place in the path (`models().delete("../..")` would be `DELETE /`). Every other
+/// byte outside the unreserved set is percent-encoded, `%` and `/` included, so no id can leave its
+/// segment.
 pub(crate) fn segment(value: &str, what: &str) -> std::result::Result<String, String> {
     if value.is_empty() {
         return Err(format!("{what} is empty"));
+    }
+    if value == "." || value == ".." {
+        return Err(format!("{what} cannot be {value:?}: it is a relative path segment"));
     }
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
