@@ -67,6 +67,9 @@ pub struct RequestSpec<T> {
     pub(crate) invalid: Option<String>,
     /// Whether an absolute URL off the API host may be fetched (without the token): file outputs.
     pub(crate) foreign_host_ok: bool,
+    /// The URL is a stream URL an API answer gave this client: it gets the token though it is off the
+    /// API's origin (over https, or when the API itself is plain http).
+    pub(crate) stream_from_api: bool,
 }
 
 impl<T> fmt::Debug for RequestSpec<T> {
@@ -102,6 +105,7 @@ impl<T> RequestSpec<T> {
             decoder,
             invalid: None,
             foreign_host_ok: false,
+            stream_from_api: false,
         }
     }
 

@@ -29,8 +29,8 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
         return Err(Error::InvalidRequest(problem));
     }
     let mut url = resolve(client, &spec.target, spec.foreign_host_ok)?;
-    // The token goes only to the API host.
-    let authorization = if client.is_api_url(&url) {
+    // The token goes only to the API's origin, and to stream URLs the API gave this client.
+    let authorization = if gets_token(client, &url, spec.stream_from_api) {
         Some(client.inner.authorization.as_ref().ok_or(Error::MissingToken)?)
     } else {
         None
@@ -114,6 +114,14 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
             }
         };
     }
+}
+
+/// Whether a request to `url` carries the token: on the API's origin; or a stream URL that an API answer
+/// gave this client, over https (plain http only when the API itself is plain http, as a local emulator
+/// is). Every request of the SDK, event streams included, is decided here.
+pub(crate) fn gets_token(client: &Replicate, url: &reqwest::Url, stream_from_api: bool) -> bool {
+    client.is_api_url(url)
+        || (stream_from_api && (url.scheme() == "https" || client.base_url().scheme() == "http"))
 }
 
 /// The first `limit` bytes of a response's body; the rest is never read.

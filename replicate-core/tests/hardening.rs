@@ -358,3 +358,183 @@ fn debug_of_file_outputs_survives_multibyte_data_urls() {
         assert!(shown.starts_with("FileOutput(\"data:"), "{shown}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Event streams (#6, #7, #9, #10, #16, #17), through the public API.
+
+/// A prediction as the API returns it, with its stream at `{base}/stream/p`.
+fn streaming_prediction(base: &str, status: &str, output: &str) -> String {
+    format!(
+        r#"{{"id":"p","model":"acme/m","version":"v","input":{{}},"output":{output},"logs":"","error":null,"status":"{status}","created_at":"2025-01-01T00:00:00Z","urls":{{"get":"{base}/predictions/p","cancel":"{base}/predictions/p/cancel","stream":"{base}/stream/p"}}}}"#
+    )
+}
+
+/// An API whose `POST .../predictions` answers a processing prediction with a stream, whose `GET
+/// /predictions/p` answers it succeeded with output `["a","b"]`, and whose stream's `n`-th connection
+/// gets `script(n)` after a 200 head (then the connection closes). Returns the base URL, the stream
+/// connections so far, and the bytes each stream connection managed to write.
+async fn sse_api<F>(script: F) -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<usize>>>)
+where
+    F: Fn(usize) -> Vec<Vec<u8>> + Send + Sync + 'static,
+{
+    let script = Arc::new(script);
+    let streams = Arc::new(AtomicUsize::new(0));
+    let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (count, bytes) = (streams.clone(), written.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let api = base.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (script, count, bytes, base) = (script.clone(), count.clone(), bytes.clone(), api.clone());
+            tokio::spawn(async move {
+                let head = read_head(&mut stream).await;
+                let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                if target.starts_with("/v1/stream/") {
+                    let n = count.fetch_add(1, Ordering::SeqCst);
+                    let ok =
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+                    let mut sent = 0;
+                    if stream.write_all(ok.as_bytes()).await.is_ok() {
+                        for chunk in script(n) {
+                            if stream.write_all(&chunk).await.is_err() {
+                                break;
+                            }
+                            sent += chunk.len();
+                        }
+                    }
+                    bytes.lock().unwrap().push(sent);
+                    return;
+                }
+                let body = if head.starts_with("POST") {
+                    streaming_prediction(&base, "processing", "null")
+                } else {
+                    streaming_prediction(&base, "succeeded", r#"["a","b"]"#)
+                };
+                let status = if head.starts_with("POST") { "201 Created" } else { "200 OK" };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (base, streams, written)
+}
+
+fn sse_client(base: &str) -> replicate_core::Replicate {
+    replicate_core::ClientBuilder::default().bearer_token("r8_test_token").base_url(base).build().unwrap()
+}
+
+fn held_prediction(base: &str) -> replicate_core::types::Prediction {
+    serde_json::from_str(&streaming_prediction(base, "processing", "null")).unwrap()
+}
+
+async fn collect_events(events: replicate_core::BoxStream<replicate_core::StreamEvent>) -> Vec<String> {
+    let events = events.map(|e| match e {
+        Ok(event) => format!("{event:?}"),
+        Err(e) => format!("error {e}"),
+    });
+    bounded("event stream", events.collect::<Vec<_>>()).await
+}
+
+// #6 (and #7's `retry: 0`): a stream that closes right after its headers is given up for polling,
+// after a bounded number of connections, by `stream` and by `run`.
+#[tokio::test]
+async fn a_stream_that_keeps_closing_falls_back_to_polling() {
+    for script in [vec![], vec![b"retry: 0\n\n: hi\n\n".to_vec()]] {
+        let (base, streams, _) = sse_api(move |_| script.clone()).await;
+        let c = sse_client(&base);
+        let events = collect_events(c.predictions().stream_from(&held_prediction(&base))).await;
+        assert_eq!(events, [r#"Output("a")"#, r#"Output("b")"#, "Done { reason: None }"]);
+        assert!(streams.load(Ordering::SeqCst) <= 5, "{} connections", streams.load(Ordering::SeqCst));
+        let output = bounded("run", c.run("acme/m", json!({})).poll_only().poll_policy(fast_polls())).await;
+        assert_eq!(output.unwrap().value(), &json!(["a", "b"]));
+        assert!(streams.load(Ordering::SeqCst) <= 10);
+    }
+}
+
+// #7: an hour's `retry:` is not obeyed.
+#[tokio::test]
+async fn an_hour_long_retry_is_capped() {
+    let (base, streams, _) = sse_api(|n| match n {
+        0 => vec![b"retry: 3600000\n\n".to_vec()],
+        _ => vec![b"id: 1\nevent: output\ndata: a\n\nid: 2\nevent: output\ndata: b\n\nid: 3\nevent: done\ndata: {}\n\n".to_vec()],
+    })
+    .await;
+    let events = collect_events(sse_client(&base).predictions().stream_from(&held_prediction(&base))).await;
+    assert_eq!(events, [r#"Output("a")"#, r#"Output("b")"#, "Done { reason: None }"]);
+    assert_eq!(streams.load(Ordering::SeqCst), 2);
+}
+
+// #9 and #10: events without an id of their own are kept; a replay from the start repeats nothing.
+#[tokio::test]
+async fn replays_and_id_less_events_are_delivered_exactly_once() {
+    let (base, streams, _) = sse_api(|n| {
+        let all = [
+            "id: 1\nevent: output\ndata: a\n\n",
+            "event: output\ndata: b\n\n",
+            "id: 2\nevent: logs\ndata: working\n\n",
+            "id: 3\nevent: output\ndata: c\n\n",
+        ];
+        // Ignores Last-Event-ID: every connection starts again from the first event.
+        let mut events: Vec<Vec<u8>> = all[..2 + n.min(2)].iter().map(|e| e.as_bytes().to_vec()).collect();
+        if n == 2 {
+            events.push(b"event: done\ndata: {}\n\n".to_vec());
+        }
+        events
+    })
+    .await;
+    let events = collect_events(sse_client(&base).predictions().stream_from(&held_prediction(&base))).await;
+    // "b" has no id: it comes again with each replay, as it cannot be told from a new "b".
+    assert_eq!(
+        events,
+        [
+            r#"Output("a")"#,
+            r#"Output("b")"#,
+            r#"Output("b")"#,
+            r#"Logs("working")"#,
+            r#"Output("b")"#,
+            r#"Output("c")"#,
+            "Done { reason: None }",
+        ]
+    );
+    assert_eq!(streams.load(Ordering::SeqCst), 3);
+}
+
+// #16: a prediction from elsewhere (a webhook body, say) cannot send the token to its stream URL.
+#[tokio::test]
+async fn a_foreign_stream_url_gets_no_token() {
+    let (base, _, _) = sse_api(|_| vec![b"event: done\ndata: {}\n\n".to_vec()]).await;
+    let foreign = Server::start(vec![]).await;
+    foreign.otherwise(Action::Respond {
+        status: 200,
+        headers: vec![("content-type".into(), "text/event-stream".into())],
+        body: "event: done\ndata: {}\n\n".into(),
+    });
+    let mut prediction = held_prediction(&base);
+    prediction.urls.stream = Some(format!("{}/stream/p", foreign.base_url));
+    let events = collect_events(sse_client(&base).predictions().stream_from(&prediction)).await;
+    assert_eq!(events.last().unwrap(), "Done { reason: None }");
+    for seen in foreign.seen() {
+        assert_eq!(seen.header("authorization"), None, "the token went to {}", seen.target);
+    }
+}
+
+// #17: an endless line is not buffered: each connection is cut at the limit.
+#[tokio::test]
+async fn an_endless_line_is_not_buffered() {
+    const OFFERED: usize = 64 << 20;
+    let (base, _, written) = sse_api(|_| {
+        let mut chunks = vec![b"data: ".to_vec()];
+        chunks.extend(std::iter::repeat_n(vec![b'x'; 1 << 20], OFFERED >> 20));
+        chunks
+    })
+    .await;
+    let events = collect_events(sse_client(&base).predictions().stream_from(&held_prediction(&base))).await;
+    assert_eq!(events.last().unwrap(), "Done { reason: None }", "polling took over");
+    for sent in written.lock().unwrap().iter() {
+        assert!(*sent < OFFERED, "a connection took the whole {sent}-byte line");
+    }
+}

@@ -6,7 +6,7 @@ use std::future::IntoFuture;
 
 use futures_util::StreamExt;
 
-use super::sse::{self, StreamEvent};
+use super::sse::{self, Step, StreamEvent};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
 use crate::types::{Prediction, PredictionStatus};
@@ -110,17 +110,19 @@ async fn follow_inner(client: &Replicate, prediction: Prediction, follow: Follow
     if follow.use_stream
         && let Some(url) = prediction.urls.stream.clone()
     {
-        let mut events = sse::events(client, &prediction.id, &url);
+        // The prediction came from an API answer to this client: its stream URL gets the token.
+        let events = sse::events(client, &prediction.id, &url, true, sse::Limits::default());
+        let mut events = std::pin::pin!(events);
         let mut streamed = false;
-        while let Some(event) = events.next().await {
-            match event {
-                Ok(StreamEvent::Done { .. }) => {
+        while let Some(step) = events.next().await {
+            match step {
+                Step::Event(StreamEvent::Done { .. }) => {
                     streamed = true;
                     break;
                 }
-                Ok(_) => {}
+                Step::Event(_) => {}
                 // The stream is a shortcut: when it fails, polling still finds the outcome.
-                Err(_) => break,
+                Step::ModelError(_) | Step::GaveUp(_) => break,
             }
         }
         if streamed {
@@ -181,22 +183,76 @@ pub(crate) fn outcome(prediction: Prediction) -> Result<Prediction> {
 }
 
 /// The events of a prediction: its stream when it has one, else made by polling its growing output
-/// and logs.
+/// and logs. A stream that cannot be read (it keeps closing, stalls, or is refused) is given up for
+/// polling, which goes on from the output and logs the stream had delivered.
+///
+/// `from_api`: the prediction is an API answer to this client (its stream URL may get the token).
 pub(crate) fn events(
     client: &Replicate,
     prediction: &Prediction,
     poll: PollPolicy,
+    from_api: bool,
 ) -> crate::BoxStream<StreamEvent> {
-    if let Some(url) = &prediction.urls.stream {
-        return sse::events(client, &prediction.id, url);
+    let Some(url) = &prediction.urls.stream else {
+        return polled_events(client.clone(), prediction.clone(), poll, 0, 0);
+    };
+    enum Phase {
+        Stream(std::pin::Pin<Box<dyn futures_core::Stream<Item = Step> + Send>>),
+        Poll(crate::BoxStream<StreamEvent>),
     }
-    polled_events(client.clone(), prediction.clone(), poll)
+    struct State {
+        phase: Phase,
+        client: Replicate,
+        prediction: Prediction,
+        outputs: usize,
+        log_bytes: usize,
+    }
+    let stream = sse::events(client, &prediction.id, url, from_api, sse::Limits::default());
+    let state = State {
+        phase: Phase::Stream(Box::pin(stream)),
+        client: client.clone(),
+        prediction: prediction.clone(),
+        outputs: 0,
+        log_bytes: 0,
+    };
+    Box::pin(futures_util::stream::unfold(state, move |mut state| async move {
+        loop {
+            match &mut state.phase {
+                Phase::Poll(polled) => return polled.next().await.map(|item| (item, state)),
+                Phase::Stream(steps) => match steps.next().await? {
+                    Step::Event(event) => {
+                        match &event {
+                            StreamEvent::Output(_) => state.outputs += 1,
+                            StreamEvent::Logs(text) => state.log_bytes += text.len(),
+                            _ => {}
+                        }
+                        return Some((Ok(event), state));
+                    }
+                    Step::ModelError(e) => return Some((Err(e), state)),
+                    Step::GaveUp(e) => {
+                        tracing::debug!(error = %e, "event stream given up, polling instead");
+                        let polled = polled_events(
+                            state.client.clone(),
+                            state.prediction.clone(),
+                            poll,
+                            state.outputs,
+                            state.log_bytes,
+                        );
+                        state.phase = Phase::Poll(polled);
+                    }
+                },
+            }
+        }
+    }))
 }
 
+/// Events made by polling, after the first `outputs_sent` output items and `logs_sent` bytes of logs.
 fn polled_events(
     client: Replicate,
     prediction: Prediction,
     policy: PollPolicy,
+    outputs_sent: usize,
+    logs_sent: usize,
 ) -> crate::BoxStream<StreamEvent> {
     struct State {
         client: Replicate,
@@ -213,8 +269,8 @@ fn polled_events(
         client,
         id: prediction.id.clone(),
         prediction: Some(prediction),
-        outputs_sent: 0,
-        logs_sent: 0,
+        outputs_sent,
+        logs_sent,
         pending: Default::default(),
         start: Instant::now(),
         polls: 0,

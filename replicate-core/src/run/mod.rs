@@ -180,14 +180,16 @@ impl Run {
             return follow_created(&client, prediction, &options).await;
         };
         // A local deadline covers everything: the uploads, the create, the following and the cancel.
-        // The create waits no longer than the deadline, and carries it as `Cancel-After` so that the
-        // service cancels the prediction itself should the create's answer never arrive.
+        // The create holds the connection for at most half the deadline (not at all under 2 s), so that
+        // it answers with the prediction's id in time to cancel it; and it carries the deadline as
+        // `Cancel-After`, so that the service cancels the prediction itself should the answer be lost.
         if let WaitMode::Block(wait) = options.wait {
-            let limit = deadline.as_secs().clamp(1, 60) as u8;
-            options.wait = WaitMode::Block(match wait {
-                Wait::Seconds(n) => Wait::Seconds(n.min(limit)),
-                Wait::Max => Wait::Seconds(limit),
-            });
+            let limit = (deadline.as_secs() / 2).min(60) as u8;
+            options.wait = match wait {
+                _ if limit == 0 => WaitMode::Poll,
+                Wait::Seconds(n) => WaitMode::Block(Wait::Seconds(n.min(limit))),
+                Wait::Max => WaitMode::Block(Wait::Seconds(limit)),
+            };
         }
         options.cancel_after.get_or_insert(deadline.max(MIN_CANCEL_AFTER));
         let prediction = match tokio::time::timeout(deadline, create(&client, &model, input, &options)).await
@@ -333,7 +335,7 @@ impl Replicate {
         let started = async move {
             let options = RunOptions { wait: WaitMode::Poll, ..RunOptions::default() };
             let prediction = create(&client, &model?, input?, &options).await?;
-            Ok::<_, Error>(follow::events(&client, &prediction, options.follow.poll))
+            Ok::<_, Error>(follow::events(&client, &prediction, options.follow.poll, true))
         };
         Box::pin(futures_util::stream::once(started).flat_map(|started| match started {
             Ok(events) => events,
@@ -360,9 +362,20 @@ impl crate::Predictions<'_, Replicate> {
     }
 
     /// The events of a prediction you already hold (say, from a create): its stream when it has one, else
-    /// polling; no extra request to look it up.
+    /// polling.
+    ///
+    /// The token goes with the stream request only when the stream URL is on the API's origin or an
+    /// https host beside it (`stream.replicate.com` for `api.replicate.com`): a prediction can come from
+    /// anywhere (a webhook body, say), and its stream URL with it. For any other URL, the prediction is
+    /// first fetched from the API and its stream URL taken from that answer.
     pub fn stream_from(&self, prediction: &Prediction) -> BoxStream<StreamEvent> {
-        follow::events(self.client, prediction, PollPolicy::default())
+        match prediction.urls.stream.as_deref().map(reqwest::Url::parse) {
+            None => follow::events(self.client, prediction, PollPolicy::default(), false),
+            Some(Ok(url)) if self.client.is_api_url(&url) || is_api_sibling(self.client, &url) => {
+                follow::events(self.client, prediction, PollPolicy::default(), true)
+            }
+            Some(_) => self.stream(&prediction.id),
+        }
     }
 
     /// The events of an existing prediction, by its stream or by polling.
@@ -370,10 +383,22 @@ impl crate::Predictions<'_, Replicate> {
         let client = self.client.clone();
         let get = self.get(id).into_future();
         Box::pin(futures_util::stream::once(get).flat_map(move |prediction| match prediction {
-            Ok(prediction) => follow::events(&client, &prediction, PollPolicy::default()),
+            Ok(prediction) => follow::events(&client, &prediction, PollPolicy::default(), true),
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }))
     }
+}
+
+/// Whether `url` is an https host beside the API's (`stream.replicate.com` beside `api.replicate.com`):
+/// the API's host without its first label, as a suffix, when that leaves at least two labels.
+fn is_api_sibling(client: &Replicate, url: &reqwest::Url) -> bool {
+    let (Some(api), Some(host)) = (client.base_url().domain(), url.domain()) else { return false };
+    let Some((_, parent)) = api.split_once('.') else { return false };
+    url.scheme() == "https"
+        && parent.contains('.')
+        && host.len() > parent.len()
+        && host.ends_with(parent)
+        && host[..host.len() - parent.len()].ends_with('.')
 }
 
 /// The client that [`run`] and [`stream`] use: built once from the environment (`REPLICATE_API_TOKEN`,
