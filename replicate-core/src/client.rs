@@ -76,7 +76,7 @@ pub(crate) struct Inner {
 impl fmt::Debug for Replicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Replicate")
-            .field("base_url", &self.inner.base_url.as_str())
+            .field("base_url", &shown_url(self.inner.base_url.as_str()))
             .field("token", &self.inner.token)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
@@ -183,7 +183,7 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &shown_url(&self.base_url))
             .field("token", &self.token)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -274,10 +274,14 @@ impl ClientBuilder {
 
     /// Builds the client. Fails only on an unparsable base URL or a TLS set-up failure.
     pub fn build(self) -> Result<Replicate> {
-        let base_url = Url::parse(self.base_url.trim_end_matches('/'))
-            .map_err(|e| Error::InvalidRequest(format!("base URL {:?} is not a URL: {e}", self.base_url)))?;
+        let base_url = Url::parse(self.base_url.trim_end_matches('/')).map_err(|e| {
+            Error::InvalidRequest(format!("base URL {:?} is not a URL: {e}", shown_url(&self.base_url)))
+        })?;
         if !matches!(base_url.scheme(), "http" | "https") {
-            return Err(Error::InvalidRequest(format!("base URL {:?} must be http or https", self.base_url)));
+            return Err(Error::InvalidRequest(format!(
+                "base URL {:?} must be http or https",
+                shown_url(&self.base_url)
+            )));
         }
         let http = match self.http {
             Some(http) => http,
@@ -313,6 +317,19 @@ impl ClientBuilder {
                 user_agent,
             }),
         })
+    }
+}
+
+/// A URL as `Debug` and errors show it: a password in it is masked.
+pub(crate) fn shown_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.into()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) if url.contains('@') => "(an unparsable URL)".to_owned(),
+        Err(_) => url.to_owned(),
     }
 }
 

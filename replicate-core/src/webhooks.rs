@@ -415,6 +415,84 @@ mod tests {
         assert_eq!(MACS.with(|n| n.get()), 1, "one MAC over the body for all the entries");
     }
 
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// One entry of a signature header.
+        #[derive(Debug, Clone)]
+        enum Entry {
+            Valid,
+            WrongMac(Vec<u8>),
+            OtherVersion(String),
+            Junk(String),
+        }
+
+        fn entry() -> impl Strategy<Value = Entry> {
+            prop_oneof![
+                Just(Entry::Valid),
+                prop::collection::vec(any::<u8>(), 0..40).prop_map(Entry::WrongMac),
+                "[a-z0-9]{1,8}".prop_map(Entry::OtherVersion),
+                "[!-~]{1,30}".prop_map(Entry::Junk),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Whatever the entries and their order, a delivery is accepted exactly when an entry is a
+            /// valid signature (within the entry cap), and nothing panics.
+            #[test]
+            fn accepts_exactly_the_valid_deliveries(
+                key in prop::collection::vec(any::<u8>(), 1..64),
+                id in "[!-~]{1,40}",
+                body in prop::collection::vec(any::<u8>(), 0..512),
+                skew in -400i64..400,
+                entries in prop::collection::vec(entry(), 0..20),
+            ) {
+                let secret = WebhookSecret::from_key(key);
+                let verifier = WebhookVerifier::from_secret(secret.clone());
+                let valid = secret.sign(&id, TS, &body);
+                let header: Vec<String> = entries
+                    .iter()
+                    .map(|e| match e {
+                        Entry::Valid => valid.clone(),
+                        Entry::WrongMac(bytes) => format!("v1,{}", STANDARD.encode(bytes)),
+                        Entry::OtherVersion(v) => format!("{v},{}", &valid[3..]),
+                        Entry::Junk(text) => text.clone(),
+                    })
+                    .collect();
+                let header = header.join(" ");
+                let result = verifier.verify_parts_at(&id, &TS.to_string(), &header, &body, at(TS + skew));
+                let fresh = skew.abs() <= 300;
+                let within_caps = header.split_whitespace().count() <= MAX_SIGNATURE_ENTRIES;
+                // A junk entry may happen to be `v1,<the valid signature>`: count what is really there.
+                let has_valid = header.split_whitespace().any(|e| e == valid);
+                prop_assert_eq!(result.is_ok(), fresh && within_caps && has_valid, "{:?}", result);
+                // The same entries in reverse order: the same outcome.
+                let reversed: Vec<&str> = header.split_whitespace().rev().collect();
+                let again = verifier.verify_parts_at(&id, &TS.to_string(), &reversed.join(" "), &body, at(TS + skew));
+                prop_assert_eq!(result, again);
+            }
+
+            /// Arbitrary header values and bodies never panic.
+            #[test]
+            fn arbitrary_headers_never_panic(
+                id in "\\PC{0,300}",
+                timestamp in "\\PC{0,30}",
+                signatures in "\\PC{0,200}",
+                body in prop::collection::vec(any::<u8>(), 0..256),
+                tolerance in any::<u64>(),
+                now in any::<u64>(),
+            ) {
+                let verifier = verifier().tolerance(Duration::from_secs(tolerance));
+                let now = UNIX_EPOCH.checked_add(Duration::from_secs(now)).unwrap_or(UNIX_EPOCH);
+                let _ = verifier.verify_parts_at(&id, &timestamp, &signatures, &body, now);
+            }
+        }
+    }
+
     #[test]
     fn bad_secrets_are_rejected_and_never_shown() {
         assert!(matches!(WebhookSecret::parse("whsec_!!!"), Err(WebhookError::InvalidSecret(_))));
