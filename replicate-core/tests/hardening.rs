@@ -538,3 +538,106 @@ async fn an_endless_line_is_not_buffered() {
         assert!(*sent < OFFERED, "a connection took the whole {sent}-byte line");
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// What held, and must keep holding.
+
+#[tokio::test]
+async fn a_create_is_never_sent_twice() {
+    let cases = [
+        (
+            "timeout",
+            Action::Delay(
+                Duration::from_millis(500),
+                Box::new(Action::json(201, prediction_json("p", "starting"))),
+            ),
+        ),
+        ("dropped connection", Action::Drop),
+        ("500", Action::json(500, r#"{"detail":"boom","status":500}"#)),
+        ("503", Action::json(503, r#"{"detail":"unavailable","status":503}"#)),
+    ];
+    for (what, first) in cases {
+        let server = Server::start(vec![first]).await;
+        server.otherwise(Action::json(201, prediction_json("dup", "succeeded")));
+        let c = client(&server).with(|b| b.timeout(Duration::from_millis(200))).unwrap();
+        let err = bounded(
+            what,
+            c.predictions().create(replicate_core::types::CreatePrediction::new(json!({})).version("v")),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("not retried"), "{what}: {err}");
+        // The next call is a new create, answered at once.
+        bounded(what, c.run("acme/m", json!({})).poll_only()).await.unwrap();
+        assert_eq!(
+            server.seen().iter().filter(|s| s.method == "POST").count(),
+            2,
+            "{what}: one create per call, never a second"
+        );
+    }
+}
+
+#[tokio::test]
+async fn redirects_to_other_hosts_lose_the_token() {
+    let other = Server::start(vec![Action::json(200, prediction_json("p", "succeeded"))]).await;
+    let api = Server::start(vec![Action::Respond {
+        status: 302,
+        headers: vec![("location".into(), format!("{}/predictions/p", other.base_url))],
+        body: String::new(),
+    }])
+    .await;
+    let prediction = client(&api).predictions().get("p").await.unwrap();
+    assert_eq!(prediction.id, "p");
+    assert_eq!(api.seen()[0].header("authorization"), Some("Bearer r8_test_token"));
+    assert_eq!(other.seen()[0].header("authorization"), None, "the redirect carried the token");
+}
+
+/// Every field of every tracing event and span, as text.
+struct Capture(Arc<std::sync::Mutex<String>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={value:?} ", field.name()));
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        span.record(&mut Fields(&mut self.0.lock().unwrap()));
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        values.record(&mut Fields(&mut self.0.lock().unwrap()));
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        event.record(&mut Fields(&mut self.0.lock().unwrap()));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn secrets_stay_out_of_trace_logs() {
+    let logs = Arc::new(std::sync::Mutex::new(String::new()));
+    let _guard = tracing::dispatcher::set_default(&tracing::Dispatch::new(Capture(logs.clone())));
+    let (base, _, _) =
+        sse_api(|_| vec![b"event: output\ndata: a\n\nevent: done\ndata: {}\n\n".to_vec()]).await;
+    let c = sse_client(&base);
+    c.run("acme/m", json!({"prompt": "x"})).poll_only().await.unwrap();
+    let server = Server::start(vec![
+        Action::json(429, r#"{"detail":"slow down"}"#).with_header("retry-after-ms", "10"),
+        Action::json(200, r#"{"key":"whsec_TOPSECRETKEY"}"#),
+    ])
+    .await;
+    let secret = client(&server).webhooks().default().secret().await.unwrap();
+    let _ = format!("{secret:?}");
+    let logs = logs.lock().unwrap().clone();
+    assert!(logs.contains("replicate request attempt"), "the capture works: {logs}");
+    assert!(!logs.contains("r8_test_token") && !logs.contains("TOPSECRET"), "{logs}");
+}
