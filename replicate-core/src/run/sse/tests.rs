@@ -77,7 +77,7 @@ async fn serve(mut stream: TcpStream, n: usize, script: Script, seen: Arc<Mutex<
 }
 
 fn client_for(url: &str) -> Replicate {
-    let base = url.split("/v1/").next().unwrap().to_owned() + "/v1";
+    let base = format!("{}/v1", url.split("/v1/").next().unwrap());
     crate::ClientBuilder::default()
         .bearer_token("r8_test_token")
         .base_url(base)
