@@ -240,6 +240,12 @@ async fn a_deadline_covers_the_create_and_the_cancel() {
     let err = bounded("slow cancel", run).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DeadlineExceeded, "{err}");
     assert!(!err.to_string().contains("canceled on the server"), "the cancel had not answered: {err}");
+
+    // `predictions().wait` with a timeout: the first look-up is inside it too.
+    let err = bounded("slow look-up", c.predictions().wait("p", Some(Duration::from_millis(300))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded, "{err}");
 }
 
 // #18: error bodies are read bounded, from the API and from other hosts.

@@ -47,7 +47,11 @@ impl PollPolicy {
         if n == 0 {
             return self.first;
         }
-        elapsed.mul_f64(self.ratio.max(0.0)).clamp(self.min, self.max.max(self.min))
+        // `try_from_secs_f64`, not `mul_f64`: an infinite or huge ratio must not panic (it means "as long
+        // as allowed").
+        let scaled =
+            Duration::try_from_secs_f64(elapsed.as_secs_f64() * self.ratio.max(0.0)).unwrap_or(Duration::MAX);
+        scaled.clamp(self.min, self.max.max(self.min))
     }
 }
 
@@ -94,7 +98,7 @@ pub(crate) async fn until_terminal(
 pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(2);
 
 /// Cancels `id`, waiting at most `grace` for the answer; whether the cancel was acknowledged by then.
-async fn cancel_within(client: &Replicate, id: &str, grace: Duration) -> bool {
+pub(crate) async fn cancel_within(client: &Replicate, id: &str, grace: Duration) -> bool {
     let cancel = client.predictions().cancel(id).into_future();
     match tokio::runtime::Handle::try_current() {
         // Spawned, so that a slow cancel still reaches the server after the run has returned.
@@ -362,6 +366,17 @@ mod tests {
         let policy = PollPolicy::default();
         assert_eq!(policy.delay(5, Duration::from_secs(30)), Duration::from_secs(3));
         assert_eq!(policy.delay(5, Duration::from_secs(3600)), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn extreme_ratios_do_not_panic() {
+        for ratio in [f64::INFINITY, f64::MAX, 1e300, f64::NAN, -1.0] {
+            let policy = PollPolicy { ratio, ..PollPolicy::default() };
+            let delay = policy.delay(3, Duration::from_secs(3600));
+            assert!(delay >= policy.min && delay <= policy.max, "{ratio}: {delay:?}");
+        }
+        let policy = PollPolicy { min: Duration::MAX, max: Duration::ZERO, ..PollPolicy::default() };
+        assert_eq!(policy.delay(1, Duration::MAX), Duration::MAX);
     }
 
     #[test]

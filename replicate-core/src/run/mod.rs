@@ -191,7 +191,9 @@ impl Run {
                 Wait::Max => WaitMode::Block(Wait::Seconds(limit)),
             };
         }
-        options.cancel_after.get_or_insert(deadline.max(MIN_CANCEL_AFTER));
+        if deadline <= MAX_AUTO_CANCEL_AFTER {
+            options.cancel_after.get_or_insert(deadline.max(MIN_CANCEL_AFTER));
+        }
         let prediction = match tokio::time::timeout(deadline, create(&client, &model, input, &options)).await
         {
             Ok(created) => created?,
@@ -204,6 +206,8 @@ impl Run {
 
 /// The shortest `Cancel-After` the service takes.
 const MIN_CANCEL_AFTER: Duration = Duration::from_secs(5);
+/// Deadlines beyond this are not sent as `Cancel-After` (the local deadline still holds).
+const MAX_AUTO_CANCEL_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// Follows a prediction a run created, canceling it if the run is dropped (when asked).
 async fn follow_created(
@@ -356,8 +360,20 @@ impl crate::Predictions<'_, Replicate> {
     /// and returns it, whatever its terminal status. With a `timeout`, the wait ends with
     /// [`Error::DeadlineExceeded`] (the prediction is canceled on the server).
     pub async fn wait(&self, id: &str, timeout: Option<Duration>) -> Result<Prediction> {
-        let prediction = self.get(id).await?;
-        let follow = Follow { deadline: timeout, ..Follow::default() };
+        let started = std::time::Instant::now();
+        // The timeout covers the first look-up too.
+        let prediction = match timeout {
+            None => self.get(id).await?,
+            Some(timeout) => match tokio::time::timeout(timeout, self.get(id)).await {
+                Ok(prediction) => prediction?,
+                Err(_) => {
+                    let canceled = follow::cancel_within(self.client, id, follow::CANCEL_GRACE).await;
+                    return Err(Error::DeadlineExceeded { id: id.to_owned(), canceled });
+                }
+            },
+        };
+        let deadline = timeout.map(|t| t.saturating_sub(started.elapsed()));
+        let follow = Follow { deadline, ..Follow::default() };
         follow::until_terminal(self.client, prediction, follow).await
     }
 
