@@ -76,7 +76,7 @@ pub(crate) struct Inner {
 impl fmt::Debug for Replicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Replicate")
-            .field("base_url", &self.inner.base_url.as_str())
+            .field("base_url", &shown_url(self.inner.base_url.as_str()))
             .field("token", &self.inner.token)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
@@ -154,11 +154,18 @@ impl Replicate {
         url.origin() == self.inner.base_url.origin()
     }
 
-    /// The absolute URL of an API path such as `/predictions`.
+    /// The absolute URL of an API path such as `/predictions`. The result stays below the base URL's
+    /// path: a path whose dot segments would climb out of it is refused.
     pub(crate) fn url(&self, path: &str) -> Result<Url> {
         let base = self.inner.base_url.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}{path}"))
-            .map_err(|e| Error::InvalidRequest(format!("bad URL for path {path:?}: {e}")))
+        let url = Url::parse(&format!("{base}{path}"))
+            .map_err(|e| Error::InvalidRequest(format!("bad URL for path {path:?}: {e}")))?;
+        let base_path = self.inner.base_url.path().trim_end_matches('/');
+        let below_base = url.path().strip_prefix(base_path).is_some_and(|rest| rest.starts_with('/'));
+        if url.origin() != self.inner.base_url.origin() || !below_base {
+            return Err(Error::InvalidRequest(format!("path {path:?} leaves the API's base URL")));
+        }
+        Ok(url)
     }
 }
 
@@ -176,7 +183,7 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &shown_url(&self.base_url))
             .field("token", &self.token)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -267,10 +274,14 @@ impl ClientBuilder {
 
     /// Builds the client. Fails only on an unparsable base URL or a TLS set-up failure.
     pub fn build(self) -> Result<Replicate> {
-        let base_url = Url::parse(self.base_url.trim_end_matches('/'))
-            .map_err(|e| Error::InvalidRequest(format!("base URL {:?} is not a URL: {e}", self.base_url)))?;
+        let base_url = Url::parse(self.base_url.trim_end_matches('/')).map_err(|e| {
+            Error::InvalidRequest(format!("base URL {:?} is not a URL: {e}", shown_url(&self.base_url)))
+        })?;
         if !matches!(base_url.scheme(), "http" | "https") {
-            return Err(Error::InvalidRequest(format!("base URL {:?} must be http or https", self.base_url)));
+            return Err(Error::InvalidRequest(format!(
+                "base URL {:?} must be http or https",
+                shown_url(&self.base_url)
+            )));
         }
         let http = match self.http {
             Some(http) => http,
@@ -306,6 +317,19 @@ impl ClientBuilder {
                 user_agent,
             }),
         })
+    }
+}
+
+/// A URL as `Debug` and errors show it: a password in it is masked.
+pub(crate) fn shown_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.into()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) if url.contains('@') => "(an unparsable URL)".to_owned(),
+        Err(_) => url.to_owned(),
     }
 }
 
@@ -356,5 +380,15 @@ mod tests {
         assert!(client.is_api_url(&Url::parse("http://127.0.0.1:9/v1/x?cursor=1").unwrap()));
         assert!(!client.is_api_url(&Url::parse("http://127.0.0.2:9/v1/x").unwrap()));
         assert!(!client.is_api_url(&Url::parse("https://127.0.0.1:9/v1/x").unwrap()));
+    }
+
+    #[test]
+    fn paths_cannot_climb_out_of_the_base_url() {
+        let client = ClientBuilder::default().base_url("http://127.0.0.1:9/v1").build().unwrap();
+        for bad in ["/../x", "/models/../../x", "/%2e%2e/x", "/.%2E/x", "@evil.test/x", ""] {
+            let err = client.url(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidRequest, "{bad:?}");
+        }
+        assert_eq!(client.url("/models/a/b").unwrap().path(), "/v1/models/a/b");
     }
 }

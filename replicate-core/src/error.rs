@@ -49,9 +49,7 @@ pub enum Error {
         note: Option<&'static str>,
     },
     /// A response arrived but its body did not have the expected shape.
-    #[error(
-        "{method} {path}: could not decode the {status} response: {message}; body starts: {body_start:?}"
-    )]
+    #[error("{method} {path}: could not decode the {status} response ({body_bytes} bytes): {message}")]
     Decode {
         /// HTTP method of the request.
         method: String,
@@ -59,10 +57,11 @@ pub enum Error {
         path: String,
         /// Status of the response.
         status: u16,
-        /// What did not fit.
+        /// What did not fit (quoted string values of the body are left out: they may be secrets).
         message: String,
-        /// The first bytes of the body, for diagnosis.
-        body_start: String,
+        /// The length of the body. Its content is not kept: the body may hold a secret (the webhook
+        /// signing secret, say).
+        body_bytes: usize,
     },
     /// No API token is configured.
     #[error(
@@ -101,9 +100,10 @@ pub enum Error {
     #[error("prediction {} was aborted before it started (its deadline passed)", .0.id)]
     Aborted(Box<Prediction>),
     /// A local deadline passed before the prediction finished.
-    #[error("prediction {id} did not finish before its deadline{}", if *.canceled { " (canceled on the server)" } else { "" })]
+    #[error("{} did not finish before its deadline{}", deadline_subject(.id), if *.canceled { " (canceled on the server)" } else { "" })]
     DeadlineExceeded {
-        /// The prediction's id.
+        /// The prediction's id; empty when the deadline passed before the create answered (the
+        /// create carried `Cancel-After`, so the service cancels such a prediction itself).
         id: String,
         /// Whether the prediction was canceled on the server.
         canceled: bool,
@@ -125,6 +125,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn deadline_subject(id: &str) -> String {
+    if id.is_empty() {
+        "the prediction (its create had not answered)".to_owned()
+    } else {
+        format!("prediction {id}")
+    }
 }
 
 fn note_suffix(note: &Option<&'static str>) -> String {
@@ -376,6 +384,35 @@ impl Problem {
     }
 }
 
+/// A decoding error's text without the body's string values: serde quotes the value that did not fit
+/// (`invalid type: string "whsec_...", expected ...`), which could be a secret.
+pub(crate) fn redact_strings(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..=start]);
+        let after = &rest[start + 1..];
+        // The closing quote: the last one before serde's `, expected` or ` at line`, else the next.
+        let end = [", expected", " at line"]
+            .iter()
+            .filter_map(|tail| after.find(tail).and_then(|at| after[..at].rfind('"')))
+            .min()
+            .or_else(|| after.find('"'));
+        match end {
+            Some(end) => {
+                out.push_str("…\"");
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('…');
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The first `max` bytes of `text` (on a char boundary), marked when cut.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.len() <= max {
@@ -441,6 +478,20 @@ mod tests {
         ] {
             assert_eq!(ErrorKind::from_status(status), kind, "{status}");
         }
+    }
+
+    #[test]
+    fn decode_messages_lose_their_string_values() {
+        let err = serde_json::from_str::<u64>(r#""whsec_secret\"quoted""#).unwrap_err().to_string();
+        assert!(err.contains("whsec_secret"), "{err}");
+        let shown = redact_strings(&err);
+        assert!(!shown.contains("whsec_secret") && !shown.contains("quoted"), "{shown}");
+        assert!(shown.contains("expected u64"), "{shown}");
+        assert_eq!(
+            redact_strings("missing field `id` at line 1 column 2"),
+            "missing field `id` at line 1 column 2"
+        );
+        assert_eq!(redact_strings("a \"b"), "a \"…");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Pages of list results, and a lazy [`Stream`] over every item of every page.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::pin::Pin;
 
@@ -8,7 +9,7 @@ use futures_core::Stream;
 use serde::de::DeserializeOwned;
 
 use crate::client::Replicate;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::request::{ApiRequest, Decoder, RequestSpec};
 
 /// A boxed stream of results (list items or pages); `Unpin`, so `.next()` / `.try_next()` work directly.
@@ -106,17 +107,18 @@ impl<T: DeserializeOwned + Send + 'static, M> ApiRequest<Page<T>, M> {
     /// ```
     pub fn into_stream(self) -> BoxStream<T> {
         let first = ApiRequest::<Page<T>>::new(self.client, self.spec);
-        Box::pin(futures_util::stream::try_unfold(State::Request(first), |state| async move {
+        let start = (State::Request(first), HashSet::new());
+        Box::pin(futures_util::stream::try_unfold(start, |(state, mut seen)| async move {
             let mut state = state;
             loop {
                 match state {
                     State::Done => return Ok(None),
                     State::Request(request) => {
                         let page = request.send().await?;
-                        state = State::Items(page.next_page(), page.results.into_iter());
+                        state = State::Items(follow(&page, &mut seen)?, page.results.into_iter());
                     }
                     State::Items(next, mut items) => match items.next() {
-                        Some(item) => return Ok(Some((item, State::Items(next, items)))),
+                        Some(item) => return Ok(Some((item, (State::Items(next, items), seen)))),
                         None => state = next.map_or(State::Done, State::Request),
                     },
                 }
@@ -127,13 +129,31 @@ impl<T: DeserializeOwned + Send + 'static, M> ApiRequest<Page<T>, M> {
     /// Every page, fetched lazily.
     pub fn into_page_stream(self) -> BoxStream<Page<T>> {
         let first = ApiRequest::<Page<T>>::new(self.client, self.spec);
-        Box::pin(futures_util::stream::try_unfold(Some(first), |request| async move {
-            let Some(request) = request else { return Ok(None) };
-            let page = request.send().await?;
-            let next = page.next_page();
-            Ok(Some((page, next)))
-        }))
+        Box::pin(futures_util::stream::try_unfold(
+            (Some(first), HashSet::new()),
+            |(request, mut seen)| async move {
+                let Some(request) = request else { return Ok(None) };
+                let page = request.send().await?;
+                let next = follow(&page, &mut seen)?;
+                Ok(Some((page, (next, seen))))
+            },
+        ))
     }
+}
+
+/// The request for the page after `page`, unless its link repeats one already followed: a server that
+/// links back would otherwise be walked forever.
+fn follow<T: DeserializeOwned + Send + 'static>(
+    page: &Page<T>,
+    seen: &mut HashSet<String>,
+) -> Result<Option<ApiRequest<Page<T>>>> {
+    let Some(next) = &page.next else { return Ok(None) };
+    if !seen.insert(next.clone()) {
+        return Err(Error::InvalidRequest(format!(
+            "refusing to follow the next link {next:?}: it repeats a page already read"
+        )));
+    }
+    Ok(page.next_page())
 }
 
 enum State<T> {

@@ -67,6 +67,9 @@ pub struct RequestSpec<T> {
     pub(crate) invalid: Option<String>,
     /// Whether an absolute URL off the API host may be fetched (without the token): file outputs.
     pub(crate) foreign_host_ok: bool,
+    /// The URL is a stream URL an API answer gave this client: it gets the token though it is off the
+    /// API's origin (over https, or when the API itself is plain http).
+    pub(crate) stream_from_api: bool,
 }
 
 impl<T> fmt::Debug for RequestSpec<T> {
@@ -102,6 +105,7 @@ impl<T> RequestSpec<T> {
             decoder,
             invalid: None,
             foreign_host_ok: false,
+            stream_from_api: false,
         }
     }
 
@@ -141,7 +145,11 @@ impl<T> RequestSpec<T> {
             Ok(v) => {
                 self.headers.insert(name, v);
             }
-            Err(_) => self.reject(format!("header {name} cannot hold {value:?}")),
+            // The value is not echoed: it may be a credential.
+            Err(_) => self.reject(format!(
+                "header {name} cannot hold the value given ({} bytes): it has characters a header cannot carry",
+                value.len()
+            )),
         }
     }
 

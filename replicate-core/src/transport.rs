@@ -5,9 +5,13 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
 use reqwest::{RequestBuilder, StatusCode};
 
 use crate::client::Replicate;
-use crate::error::{ApiError, Error, Problem, Result, truncate};
+use crate::error::{ApiError, Error, Problem, Result, redact_strings};
 use crate::request::{Body, Decoder, RequestSpec, Response, resolve};
 use crate::retry::{Idempotency, NOT_RETRIED_CREATE, status_is_retryable};
+
+/// The most of an error answer's body that is read (the rest is left unread and the connection closed):
+/// enough for any problem details, and a hostile or broken server cannot make the client buffer more.
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// What one attempt came to.
 enum Attempt {
@@ -25,8 +29,8 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
         return Err(Error::InvalidRequest(problem));
     }
     let mut url = resolve(client, &spec.target, spec.foreign_host_ok)?;
-    // The token goes only to the API host.
-    let authorization = if client.is_api_url(&url) {
+    // The token goes only to the API's origin, and to stream URLs the API gave this client.
+    let authorization = if gets_token(client, &url, spec.stream_from_api) {
         Some(client.inner.authorization.as_ref().ok_or(Error::MissingToken)?)
     } else {
         None
@@ -58,7 +62,7 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
             Ok(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                match response.bytes().await {
+                match read_bounded(response, MAX_ERROR_BODY).await {
                     Ok(body) => Attempt::Status(status, headers, body),
                     Err(e) => Attempt::Failed(e),
                 }
@@ -112,6 +116,29 @@ pub(crate) async fn execute<T>(client: &Replicate, spec: RequestSpec<T>) -> Resu
     }
 }
 
+/// Whether a request to `url` carries the token: on the API's origin; or a stream URL that an API answer
+/// gave this client, over https (plain http only when the API itself is plain http, as a local emulator
+/// is). Every request of the SDK, event streams included, is decided here.
+pub(crate) fn gets_token(client: &Replicate, url: &reqwest::Url, stream_from_api: bool) -> bool {
+    client.is_api_url(url)
+        || (stream_from_api && (url.scheme() == "https" || client.base_url().scheme() == "http"))
+}
+
+/// The first `limit` bytes of a response's body; the rest is never read.
+pub(crate) async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Bytes, reqwest::Error> {
+    let mut body = Vec::new();
+    while body.len() < limit
+        && let Some(chunk) = response.chunk().await?
+    {
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(Bytes::from(body))
+}
+
 async fn with_body(builder: RequestBuilder, body: &Body) -> Result<RequestBuilder> {
     Ok(match body {
         Body::Empty => builder,
@@ -147,8 +174,8 @@ async fn decode<T>(
                 method: method(),
                 path: path(),
                 status: status.as_u16(),
-                message,
-                body_start: truncate(&String::from_utf8_lossy(&body), 300),
+                message: redact_strings(&message),
+                body_bytes: body.len(),
             })?
         }
     };

@@ -228,6 +228,15 @@ fn bracket_fields(prefix: String, value: &Value, out: &mut Vec<(String, String)>
     }
 }
 
+/// The error for a path that is a directory (or another non-file) given as a file.
+pub(crate) fn not_a_file(context: String, path: &Path) -> Error {
+    let what = if path.is_dir() { "is a directory" } else { "is not a regular file" };
+    Error::Io {
+        context,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{} {what}", path.display())),
+    }
+}
+
 async fn build_form(
     source: &Source,
     filename: String,
@@ -238,8 +247,13 @@ async fn build_form(
         Source::Path(path) => {
             let context = format!("opening {} for upload", path.display());
             let file = tokio::fs::File::open(path).await.map_err(io_error(context.clone()))?;
-            let length = file.metadata().await.map_err(io_error(context))?.len();
-            Part::stream_with_length(reqwest::Body::from(file), length)
+            let metadata = file.metadata().await.map_err(io_error(context.clone()))?;
+            // A directory opens, then fails mid-body: refuse it (and anything else that is not a plain
+            // file of a known length) before anything is sent.
+            if !metadata.is_file() {
+                return Err(not_a_file(context, path));
+            }
+            Part::stream_with_length(reqwest::Body::from(file), metadata.len())
         }
         Source::Bytes(bytes) => {
             Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)

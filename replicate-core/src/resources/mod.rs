@@ -15,6 +15,7 @@ mod webhooks;
 pub use account::Account;
 pub use collections::Collections;
 pub use deployments::{DeploymentPredictions, Deployments};
+pub(crate) use files::not_a_file;
 pub use files::{DownloadParams, FileUpload, Files};
 pub use hardware::HardwareGroup;
 pub use models::{ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, Versions};
@@ -55,9 +56,17 @@ impl Backend for Replicate {
 }
 
 /// Percent-encodes one path segment; an empty segment is an error named after `what`.
+///
+/// `.` and `..` are refused: a URL parser resolves them (also when percent-encoded as `%2E`), so they
+/// would leave their place in the path (`models().delete("../..")` would be `DELETE /`). Every other
+/// byte outside the unreserved set is percent-encoded, `%` and `/` included, so no id can leave its
+/// segment.
 pub(crate) fn segment(value: &str, what: &str) -> std::result::Result<String, String> {
     if value.is_empty() {
         return Err(format!("{what} is empty"));
+    }
+    if value == "." || value == ".." {
+        return Err(format!("{what} cannot be {value:?}: it is a relative path segment"));
     }
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
@@ -113,7 +122,57 @@ mod tests {
     fn segments_are_encoded() {
         assert_eq!(segment("abc-1.2_x~", "id").unwrap(), "abc-1.2_x~");
         assert_eq!(segment("a b/c?", "id").unwrap(), "a%20b%2Fc%3F");
+        assert_eq!(segment("...", "id").unwrap(), "...");
+        assert!(segment("..", "the id").is_err());
+        assert!(segment(".", "the id").is_err());
         assert!(segment("", "the id").unwrap_err().contains("the id is empty"));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Any id, encoded, stays one segment of its path: the request goes exactly where it should.
+            #[test]
+            fn arbitrary_ids_never_leave_their_path(
+                id in prop_oneof![
+                    "\\PC{0,12}",
+                    "[./%2eE]{1,6}",
+                    Just("..".to_owned()),
+                    Just(".".to_owned()),
+                    "[a-z]{0,3}[/?#\\\\@:]{1,3}[.a-z]{0,3}",
+                ],
+            ) {
+                let client = crate::ClientBuilder::default().base_url("http://127.0.0.1:9/v1").build().unwrap();
+                match segment(&id, "the id") {
+                    Err(_) => prop_assert!(id.is_empty() || id == "." || id == ".."),
+                    Ok(encoded) => {
+                        let url = client.url(&format!("/predictions/{encoded}/cancel")).unwrap();
+                        let segments: Vec<&str> = url.path_segments().unwrap().collect();
+                        prop_assert_eq!(segments.len(), 4, "{} -> {}", id, url);
+                        prop_assert_eq!(segments[0], "v1");
+                        prop_assert_eq!(segments[1], "predictions");
+                        prop_assert_eq!(segments[2], encoded.as_str());
+                        prop_assert_eq!(segments[3], "cancel");
+                        prop_assert!(url.query().is_none() && url.fragment().is_none());
+                    }
+                }
+            }
+
+            /// `owner/name` references: accepted ones make exactly two segments.
+            #[test]
+            fn arbitrary_model_references_stay_two_segments(reference in "\\PC{0,8}/?\\PC{0,8}") {
+                let client = crate::ClientBuilder::default().base_url("http://127.0.0.1:9/v1").build().unwrap();
+                if let Ok(path) = owner_name(&reference, "model") {
+                    let url = client.url(&format!("/models{path}")).unwrap();
+                    prop_assert_eq!(url.path_segments().unwrap().count(), 4, "{} -> {}", reference, url);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! File inputs and how they reach the model (see [`FileInput`]).
+//!
+//! A local file (a path or a reader) is marked in the input JSON by a token that carries a MAC under a
+//! key drawn at random once per process. Only [`FileInput::from_path`] and [`FileInput::from_reader`]
+//! make such tokens, so text from elsewhere (an end user's prompt saying `file:///etc/passwd`, a
+//! `replicate-reader:1` typed in to take another request's upload) is never read from disk: it is sent
+//! as the text it is.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use sha2::Sha256;
 
 use crate::client::Replicate;
 use crate::error::{Error, Result};
@@ -18,14 +26,69 @@ use crate::resources::FileUpload;
 /// Local files up to this many bytes in total are inlined as data URLs by [`FileEncoding::Auto`].
 pub const INLINE_LIMIT: u64 = 256 * 1024;
 
+/// Readers made by [`FileInput::from_reader`], serialized into an input but not yet used by a run, kept
+/// at most: beyond this many the oldest is dropped (a run that names it then fails with a clear error).
+pub(crate) const MAX_PENDING_READERS: usize = 256;
+
 const READER_SCHEME: &str = "replicate-reader:";
+/// The fragment that marks a `file://` URL made by [`FileInput::from_path`].
+const LOCAL_MARK: &str = "#replicate-local=";
 
 type Reader = Box<dyn tokio::io::AsyncRead + Send + Sync + Unpin>;
 
-/// Readers waiting for the run that uses them, by handle.
-fn readers() -> &'static Mutex<HashMap<u64, (Reader, String)>> {
-    static READERS: OnceLock<Mutex<HashMap<u64, (Reader, String)>>> = OnceLock::new();
+/// Readers waiting for the run that uses them, by handle (handles grow, so the first is the oldest).
+fn readers() -> &'static Mutex<BTreeMap<u64, (Reader, String)>> {
+    static READERS: OnceLock<Mutex<BTreeMap<u64, (Reader, String)>>> = OnceLock::new();
     READERS.get_or_init(Default::default)
+}
+
+/// The key local-file tokens are signed with: random, drawn once per process, never shown.
+fn process_key() -> Result<&'static [u8; 32]> {
+    static KEY: OnceLock<std::result::Result<[u8; 32], String>> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map(|()| key).map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::InvalidRequest(format!("no randomness to mark local files with: {e}")))
+}
+
+/// The MAC of a local-file token's body (128 bits, base64url).
+fn mark(body: &str) -> Result<String> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(process_key()?)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(body.as_bytes());
+    Ok(URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16]))
+}
+
+/// Whether `tag` is the MAC of `body` (compared in constant time).
+fn marked(body: &str, tag: &str) -> bool {
+    let (Ok(key), Ok(tag)) = (process_key(), URL_SAFE_NO_PAD.decode(tag)) else { return false };
+    if tag.len() != 16 {
+        return false;
+    }
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(body.as_bytes());
+    mac.verify_truncated_left(&tag).is_ok()
+}
+
+/// A reader's place in the pending map: when the last clone of a [`FileInput`] that was never
+/// serialized goes, nothing can name the reader any more, and it is dropped.
+#[derive(Debug)]
+struct ReaderTicket {
+    handle: u64,
+    serialized: AtomicBool,
+}
+
+impl Drop for ReaderTicket {
+    fn drop(&mut self) {
+        if !self.serialized.load(Ordering::Relaxed)
+            && let Ok(mut map) = readers().lock()
+        {
+            map.remove(&self.handle);
+        }
+    }
 }
 
 /// How local files in an input reach the model.
@@ -55,25 +118,54 @@ pub enum FileEncoding {
 ///   whole into memory.
 /// - [`FileEncoding::DataUrl`]: always inline.
 /// - [`FileEncoding::Upload`]: always upload, `data:` URLs included.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct FileInput {
-    /// The serialized form: a URL, `file://` URL, data URL or reader handle.
+    /// The serialized form: a URL, a data URL, or a marked `file://` URL or reader handle.
     text: String,
+    /// For a reader: its ticket in the pending map.
+    reader: Option<Arc<ReaderTicket>>,
 }
+
+impl PartialEq for FileInput {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for FileInput {}
 
 impl std::fmt::Debug for FileInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = if self.text.starts_with("data:") {
-            format!("{}…", &self.text[..self.text.find(',').unwrap_or(self.text.len()).min(64)])
-        } else {
-            self.text.clone()
+        // The mark is left out: it is what makes the token a local file.
+        let shown = match self.text.split_once(LOCAL_MARK) {
+            Some((url, _)) => url.to_owned(),
+            None if self.reader.is_some() => {
+                self.text.split_once('#').map_or(self.text.as_str(), |(handle, _)| handle).to_owned()
+            }
+            None => shown_url(&self.text),
         };
         f.debug_tuple("FileInput").field(&shown).finish()
     }
 }
 
+/// A URL as `Debug` shows it: a data URL by its head (at most 64 bytes, cut on a character boundary).
+pub(crate) fn shown_url(text: &str) -> String {
+    if !text.starts_with("data:") {
+        return text.to_owned();
+    }
+    let head = text.split(',').next().unwrap_or(text);
+    let mut end = head.len().min(64);
+    while !head.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &head[..end])
+}
+
 impl FileInput {
     /// A file on disk (a relative path is taken from the current directory).
+    ///
+    /// This is the only way a file on disk gets into an input: a `file://` string from anywhere else is
+    /// sent as text, never read.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let absolute = if path.is_absolute() {
@@ -86,32 +178,48 @@ impl FileInput {
         let url = reqwest::Url::from_file_path(&absolute).map_err(|()| {
             Error::InvalidRequest(format!("{} cannot be made a file URL", absolute.display()))
         })?;
-        Ok(FileInput { text: url.into() })
+        let url = String::from(url);
+        let tag = mark(&format!("path\0{url}"))?;
+        Ok(FileInput { text: format!("{url}{LOCAL_MARK}{tag}"), reader: None })
     }
 
     /// Bytes with their MIME type (inlined as a data URL, or uploaded when large).
     pub fn from_bytes(bytes: impl AsRef<[u8]>, content_type: &str) -> Self {
-        FileInput { text: data_url(bytes.as_ref(), content_type) }
+        FileInput { text: data_url(bytes.as_ref(), content_type), reader: None }
     }
 
     /// An async reader, uploaded (streamed) when the prediction is created; `filename` names the upload.
     ///
-    /// The reader is held until a run uses this input: a `FileInput` from a reader is meant to be used once.
+    /// The reader is held until a run uses this input: a `FileInput` from a reader is meant to be used
+    /// once. It is dropped when every copy of this `FileInput` is dropped without having been
+    /// serialized; once serialized (into `json!`, say) it waits for the run, and at most
+    /// 256 such readers wait (beyond that the oldest is dropped).
     pub fn from_reader(
         reader: impl tokio::io::AsyncRead + Send + Sync + Unpin + 'static,
         filename: impl Into<String>,
     ) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let handle = NEXT.fetch_add(1, Ordering::Relaxed);
+        let body = format!("{READER_SCHEME}{handle}");
+        // Without a key (no randomness), the token carries no valid mark and the run refuses it.
+        let text = match mark(&body) {
+            Ok(tag) => format!("{body}#{tag}"),
+            Err(_) => body,
+        };
         if let Ok(mut map) = readers().lock() {
+            while map.len() >= MAX_PENDING_READERS {
+                map.pop_first();
+            }
             map.insert(handle, (Box::new(reader), filename.into()));
         }
-        FileInput { text: format!("{READER_SCHEME}{handle}") }
+        let ticket = ReaderTicket { handle, serialized: AtomicBool::new(false) };
+        FileInput { text, reader: Some(Arc::new(ticket)) }
     }
 
-    /// An HTTP(S) URL or a `data:` URL, passed as is.
+    /// An HTTP(S) URL or a `data:` URL, passed as is (any other text too: it is never read as a local
+    /// file).
     pub fn url(url: impl Into<String>) -> Self {
-        FileInput { text: url.into() }
+        FileInput { text: url.into(), reader: None }
     }
 
     /// The serialized form.
@@ -122,13 +230,19 @@ impl FileInput {
 
 impl Serialize for FileInput {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if let Some(ticket) = &self.reader {
+            // The text may now live on without this value: the reader waits for the run.
+            ticket.serialized.store(true, Ordering::Relaxed);
+        }
         serializer.serialize_str(&self.text)
     }
 }
 
 impl<'de> Deserialize<'de> for FileInput {
+    /// Any string; a deserialized value is never a local file unless its text is a token this process
+    /// made.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        String::deserialize(deserializer).map(|text| FileInput { text })
+        String::deserialize(deserializer).map(|text| FileInput { text, reader: None })
     }
 }
 
@@ -167,13 +281,7 @@ pub(crate) async fn prepare_input(client: &Replicate, input: Value, encoding: Fi
             let mut total = 0u64;
             for (_, local) in &found {
                 total = total.saturating_add(match local {
-                    Local::Path(path) => tokio::fs::metadata(path)
-                        .await
-                        .map_err(|source| Error::Io {
-                            context: format!("reading {}", path.display()),
-                            source,
-                        })?
-                        .len(),
+                    Local::Path(path) => file_len(path).await?,
                     Local::Reader(_) => u64::MAX,
                     Local::Data { bytes, .. } => bytes.len() as u64,
                 });
@@ -229,15 +337,8 @@ fn collect(
             }
         }
         Value::String(text) => {
-            let local = if let Some(rest) = text.strip_prefix(READER_SCHEME) {
-                rest.parse().ok().map(Local::Reader)
-            } else if text.starts_with("file://") {
-                let url = reqwest::Url::parse(text)
-                    .map_err(|e| Error::InvalidRequest(format!("{text:?} is not a file URL: {e}")))?;
-                let path = url
-                    .to_file_path()
-                    .map_err(|()| Error::InvalidRequest(format!("{text:?} does not name a local file")))?;
-                Some(Local::Path(path))
+            let local = if let Some(local) = local_file(text)? {
+                Some(local)
             } else if text.starts_with("data:") && encoding != FileEncoding::DataUrl {
                 decode_data_url(text).map(|(content_type, bytes)| Local::Data { content_type, bytes })
             } else {
@@ -256,6 +357,30 @@ fn collect(
     Ok(())
 }
 
+/// The local file a string names, when it is a token made by [`FileInput::from_path`] or
+/// [`FileInput::from_reader`] in this process (its mark checks out). Any other text is not a local file.
+fn local_file(text: &str) -> Result<Option<Local>> {
+    if let Some((body, tag)) = text.split_once('#')
+        && let Some(handle) = body.strip_prefix(READER_SCHEME)
+        && let Ok(handle) = handle.parse()
+        && marked(body, tag)
+    {
+        return Ok(Some(Local::Reader(handle)));
+    }
+    if text.starts_with("file://")
+        && let Some((url, tag)) = text.split_once(LOCAL_MARK)
+        && marked(&format!("path\0{url}"), tag)
+    {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| Error::InvalidRequest(format!("{url:?} is not a file URL: {e}")))?;
+        let path = parsed
+            .to_file_path()
+            .map_err(|()| Error::InvalidRequest(format!("{url:?} does not name a local file")))?;
+        return Ok(Some(Local::Path(path)));
+    }
+    Ok(None)
+}
+
 /// The content type and bytes of a base64 `data:` URL (other data URLs are left alone).
 pub(crate) fn decode_data_url(text: &str) -> Option<(String, Bytes)> {
     let (head, data) = text.strip_prefix("data:")?.split_once(',')?;
@@ -269,6 +394,7 @@ async fn resolve(client: &Replicate, local: Local, upload: bool) -> Result<Strin
     let file = match (local, upload) {
         (Local::Data { content_type, bytes }, false) => return Ok(data_url(&bytes, &content_type)),
         (Local::Path(path), false) => {
+            file_len(&path).await?;
             let bytes = tokio::fs::read(&path)
                 .await
                 .map_err(|source| Error::Io { context: format!("reading {}", path.display()), source })?;
@@ -284,7 +410,10 @@ async fn resolve(client: &Replicate, local: Local, upload: bool) -> Result<Strin
             let content_type = mime_guess::from_path(&filename).first_or_octet_stream();
             return Ok(data_url(&bytes, content_type.essence_str()));
         }
-        (Local::Path(path), true) => FileUpload::from_path(path),
+        (Local::Path(path), true) => {
+            file_len(&path).await?;
+            FileUpload::from_path(path)
+        }
         (Local::Reader(handle), true) => {
             let (reader, filename) = take_reader(handle)?;
             FileUpload::from_reader(reader, filename)
@@ -299,6 +428,17 @@ async fn resolve(client: &Replicate, local: Local, upload: bool) -> Result<Strin
         }
     };
     Ok(client.files().create(file).await?.urls.get)
+}
+
+/// The length of a local input file; a directory (or other non-file) is an error, found before sending.
+async fn file_len(path: &Path) -> Result<u64> {
+    let context = format!("reading {}", path.display());
+    let metadata =
+        tokio::fs::metadata(path).await.map_err(|source| Error::Io { context: context.clone(), source })?;
+    if !metadata.is_file() {
+        return Err(crate::resources::not_a_file(context, path));
+    }
+    Ok(metadata.len())
 }
 
 fn take_reader(handle: u64) -> Result<(Reader, String)> {
@@ -320,9 +460,75 @@ mod tests {
         let bytes = serde_json::to_value(FileInput::from_bytes(b"hi", "text/plain")).unwrap();
         assert_eq!(bytes, "data:text/plain;base64,aGk=");
         let path = serde_json::to_value(FileInput::from_path("/tmp/a b.txt").unwrap()).unwrap();
-        assert_eq!(path, "file:///tmp/a%20b.txt");
+        assert!(path.as_str().unwrap().starts_with("file:///tmp/a%20b.txt#replicate-local="), "{path}");
         let reader = FileInput::from_reader(&b"x"[..], "x.txt");
         assert!(reader.as_str().starts_with(READER_SCHEME));
+    }
+
+    fn locals(input: Value) -> usize {
+        let mut found = Vec::new();
+        collect(&input, &mut Vec::new(), FileEncoding::DataUrl, &mut found).unwrap();
+        found.len()
+    }
+
+    #[test]
+    fn plain_text_never_names_a_local_file() {
+        // What an end user could type into a prompt, or a hostile JSON body could hold.
+        for text in [
+            "file:///etc/passwd",
+            "file:///etc/passwd#replicate-local=AAAAAAAAAAAAAAAAAAAAAA",
+            "file://localhost/etc/passwd",
+            "replicate-reader:1",
+            "replicate-reader:1#AAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert_eq!(locals(serde_json::json!({"prompt": text})), 0, "{text}");
+            let typed: FileInput = serde_json::from_value(Value::String(text.to_owned())).unwrap();
+            assert_eq!(locals(serde_json::json!({"file": typed})), 0, "{text}");
+        }
+        // A token made for one path does not stretch to another.
+        let token = FileInput::from_path("/tmp/a.txt").unwrap();
+        let (_, tag) = token.as_str().split_once(LOCAL_MARK).unwrap();
+        assert_eq!(locals(serde_json::json!({"f": format!("file:///etc/passwd{LOCAL_MARK}{tag}")})), 0);
+        // The SDK's own tokens are local files.
+        assert_eq!(locals(serde_json::json!({"f": token, "r": FileInput::from_reader(&b"x"[..], "x")})), 2);
+    }
+
+    #[test]
+    fn debug_hides_the_mark_and_survives_multibyte_data_urls() {
+        let token = FileInput::from_path("/tmp/a.txt").unwrap();
+        let shown = format!("{token:?}");
+        assert!(!shown.contains("replicate-local"), "{shown}");
+        let long_type = "é".repeat(40);
+        for text in
+            [format!("data:{long_type};base64,AAAA"), format!("data:{long_type}"), "data:é".to_owned()]
+        {
+            let shown = format!("{:?}", FileInput::url(text.clone()));
+            assert!(shown.starts_with("FileInput(\"data:"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn unserialized_readers_are_released_when_dropped() {
+        let pending = |input: &FileInput| {
+            let handle: u64 =
+                input.as_str()[READER_SCHEME.len()..].split('#').next().unwrap().parse().unwrap();
+            readers().lock().unwrap().contains_key(&handle)
+        };
+        let input = FileInput::from_reader(&b"x"[..], "x.txt");
+        let copy = input.clone();
+        assert!(pending(&input));
+        drop(input);
+        assert!(pending(&copy), "a copy still names it");
+        let handle: u64 = copy.as_str()[READER_SCHEME.len()..].split('#').next().unwrap().parse().unwrap();
+        drop(copy);
+        assert!(!readers().lock().unwrap().contains_key(&handle), "nothing names it any more");
+
+        // Serialized, it waits for the run; the number waiting is bounded.
+        let inputs: Vec<Value> = (0..MAX_PENDING_READERS + 10)
+            .map(|_| serde_json::to_value(FileInput::from_reader(&b"x"[..], "x")).unwrap())
+            .collect();
+        assert!(readers().lock().unwrap().len() <= MAX_PENDING_READERS);
+        assert_eq!(locals(serde_json::json!({"last": inputs.last().unwrap()})), 1);
     }
 
     #[test]

@@ -40,11 +40,7 @@ pub struct FileOutput {
 
 impl fmt::Debug for FileOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = match self.url.find(',') {
-            Some(comma) if self.url.starts_with("data:") => format!("{}…", &self.url[..comma.min(64)]),
-            _ => self.url.clone(),
-        };
-        f.debug_tuple("FileOutput").field(&shown).finish()
+        f.debug_tuple("FileOutput").field(&super::files_in::shown_url(&self.url)).finish()
     }
 }
 
@@ -107,22 +103,73 @@ impl FileOutput {
     }
 
     /// Writes the file to `path` as it arrives; returns the number of bytes written.
+    ///
+    /// The bytes go to a temporary file beside `path`, renamed to `path` once the whole file has
+    /// arrived: a failed download (an error status, a cut connection) leaves `path` as it was and no
+    /// partial file behind.
     pub async fn save(&self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
-        let io = |context: &str| {
-            let context = format!("{context} {}", path.display());
+        let io = |context: &str, at: &Path| {
+            let context = format!("{context} {}", at.display());
             move |source| Error::Io { context, source }
         };
-        let mut file = tokio::fs::File::create(path).await.map_err(io("creating"))?;
+        // The download starts (and may fail) before anything is written.
         let mut stream = self.stream().await?;
+        let mut temp = TempFile::beside(path).await.map_err(io("creating a temporary file for", path))?;
+        let file = &mut temp.file;
         let mut written = 0u64;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
-            file.write_all(&chunk).await.map_err(io("writing"))?;
+            file.write_all(&chunk).await.map_err(io("writing", &temp.path))?;
             written += chunk.len() as u64;
         }
-        file.flush().await.map_err(io("writing"))?;
+        file.flush().await.map_err(io("writing", &temp.path))?;
+        file.sync_all().await.map_err(io("writing", &temp.path))?;
+        temp.persist(path).await.map_err(io("renaming the download to", path))?;
         Ok(written)
+    }
+}
+
+/// A file beside the destination that is removed when dropped unless persisted (also when the
+/// download's future is dropped half-way).
+struct TempFile {
+    path: std::path::PathBuf,
+    file: tokio::fs::File,
+    keep: bool,
+}
+
+impl TempFile {
+    async fn beside(destination: &Path) -> std::io::Result<TempFile> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = match destination.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        loop {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = dir.join(format!(".{name}.{}-{n}.part", std::process::id()));
+            // `create_new`: never follows or reuses an existing file.
+            match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await {
+                Ok(file) => return Ok(TempFile { path, file, keep: false }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn persist(mut self, destination: &Path) -> std::io::Result<()> {
+        tokio::fs::rename(&self.path, destination).await?;
+        self.keep = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -2,9 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use std::future::IntoFuture;
+
 use futures_util::StreamExt;
 
-use super::sse::{self, StreamEvent};
+use super::sse::{self, Step, StreamEvent};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
 use crate::types::{Prediction, PredictionStatus};
@@ -45,7 +47,11 @@ impl PollPolicy {
         if n == 0 {
             return self.first;
         }
-        elapsed.mul_f64(self.ratio.max(0.0)).clamp(self.min, self.max.max(self.min))
+        // `try_from_secs_f64`, not `mul_f64`: an infinite or huge ratio must not panic (it means "as long
+        // as allowed").
+        let scaled =
+            Duration::try_from_secs_f64(elapsed.as_secs_f64() * self.ratio.max(0.0)).unwrap_or(Duration::MAX);
+        scaled.clamp(self.min, self.max.max(self.min))
     }
 }
 
@@ -81,10 +87,26 @@ pub(crate) async fn until_terminal(
         Some(remaining) => match tokio::time::timeout(remaining, work).await {
             Ok(result) => result,
             Err(_) => {
-                let canceled = client.predictions().cancel(&id).await.is_ok();
+                let canceled = cancel_within(client, &id, CANCEL_GRACE).await;
                 Err(Error::DeadlineExceeded { id, canceled })
             }
         },
+    }
+}
+
+/// How long a deadline's cancel is waited for; a slower cancel goes on in the background.
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+/// Cancels `id`, waiting at most `grace` for the answer; whether the cancel was acknowledged by then.
+pub(crate) async fn cancel_within(client: &Replicate, id: &str, grace: Duration) -> bool {
+    let cancel = client.predictions().cancel(id).into_future();
+    match tokio::runtime::Handle::try_current() {
+        // Spawned, so that a slow cancel still reaches the server after the run has returned.
+        Ok(runtime) => {
+            let task = runtime.spawn(cancel);
+            matches!(tokio::time::timeout(grace, task).await, Ok(Ok(Ok(_))))
+        }
+        Err(_) => matches!(tokio::time::timeout(grace, cancel).await, Ok(Ok(_))),
     }
 }
 
@@ -92,17 +114,19 @@ async fn follow_inner(client: &Replicate, prediction: Prediction, follow: Follow
     if follow.use_stream
         && let Some(url) = prediction.urls.stream.clone()
     {
-        let mut events = sse::events(client, &prediction.id, &url);
+        // The prediction came from an API answer to this client: its stream URL gets the token.
+        let events = sse::events(client, &prediction.id, &url, true, sse::Limits::default());
+        let mut events = std::pin::pin!(events);
         let mut streamed = false;
-        while let Some(event) = events.next().await {
-            match event {
-                Ok(StreamEvent::Done { .. }) => {
+        while let Some(step) = events.next().await {
+            match step {
+                Step::Event(StreamEvent::Done { .. }) => {
                     streamed = true;
                     break;
                 }
-                Ok(_) => {}
+                Step::Event(_) => {}
                 // The stream is a shortcut: when it fails, polling still finds the outcome.
-                Err(_) => break,
+                Step::ModelError(_) | Step::GaveUp(_) => break,
             }
         }
         if streamed {
@@ -133,7 +157,10 @@ pub(crate) async fn poll(client: &Replicate, id: &str, policy: PollPolicy) -> Re
             Ok(_) => failures = 0,
             Err(e) if is_transient(&e) && failures < MAX_FAILED_POLLS => {
                 failures += 1;
-                wait = wait.max(e.retry_after().unwrap_or_default());
+                // Like the transport: a `retry-after` beyond `MAX_RETRY_AFTER` (60 s) is not obeyed
+                // (a server saying "24 h" would park the run); the schedule stands instead.
+                let asked = e.retry_after().filter(|d| *d <= crate::retry::MAX_RETRY_AFTER);
+                wait = wait.max(asked.unwrap_or_default());
             }
             Err(e) => return Err(e),
         }
@@ -160,22 +187,76 @@ pub(crate) fn outcome(prediction: Prediction) -> Result<Prediction> {
 }
 
 /// The events of a prediction: its stream when it has one, else made by polling its growing output
-/// and logs.
+/// and logs. A stream that cannot be read (it keeps closing, stalls, or is refused) is given up for
+/// polling, which goes on from the output and logs the stream had delivered.
+///
+/// `from_api`: the prediction is an API answer to this client (its stream URL may get the token).
 pub(crate) fn events(
     client: &Replicate,
     prediction: &Prediction,
     poll: PollPolicy,
+    from_api: bool,
 ) -> crate::BoxStream<StreamEvent> {
-    if let Some(url) = &prediction.urls.stream {
-        return sse::events(client, &prediction.id, url);
+    let Some(url) = &prediction.urls.stream else {
+        return polled_events(client.clone(), prediction.clone(), poll, 0, 0);
+    };
+    enum Phase {
+        Stream(std::pin::Pin<Box<dyn futures_core::Stream<Item = Step> + Send>>),
+        Poll(crate::BoxStream<StreamEvent>),
     }
-    polled_events(client.clone(), prediction.clone(), poll)
+    struct State {
+        phase: Phase,
+        client: Replicate,
+        prediction: Prediction,
+        outputs: usize,
+        log_bytes: usize,
+    }
+    let stream = sse::events(client, &prediction.id, url, from_api, sse::Limits::default());
+    let state = State {
+        phase: Phase::Stream(Box::pin(stream)),
+        client: client.clone(),
+        prediction: prediction.clone(),
+        outputs: 0,
+        log_bytes: 0,
+    };
+    Box::pin(futures_util::stream::unfold(state, move |mut state| async move {
+        loop {
+            match &mut state.phase {
+                Phase::Poll(polled) => return polled.next().await.map(|item| (item, state)),
+                Phase::Stream(steps) => match steps.next().await? {
+                    Step::Event(event) => {
+                        match &event {
+                            StreamEvent::Output(_) => state.outputs += 1,
+                            StreamEvent::Logs(text) => state.log_bytes += text.len(),
+                            _ => {}
+                        }
+                        return Some((Ok(event), state));
+                    }
+                    Step::ModelError(e) => return Some((Err(e), state)),
+                    Step::GaveUp(e) => {
+                        tracing::debug!(error = %e, "event stream given up, polling instead");
+                        let polled = polled_events(
+                            state.client.clone(),
+                            state.prediction.clone(),
+                            poll,
+                            state.outputs,
+                            state.log_bytes,
+                        );
+                        state.phase = Phase::Poll(polled);
+                    }
+                },
+            }
+        }
+    }))
 }
 
+/// Events made by polling, after the first `outputs_sent` output items and `logs_sent` bytes of logs.
 fn polled_events(
     client: Replicate,
     prediction: Prediction,
     policy: PollPolicy,
+    outputs_sent: usize,
+    logs_sent: usize,
 ) -> crate::BoxStream<StreamEvent> {
     struct State {
         client: Replicate,
@@ -192,8 +273,8 @@ fn polled_events(
         client,
         id: prediction.id.clone(),
         prediction: Some(prediction),
-        outputs_sent: 0,
-        logs_sent: 0,
+        outputs_sent,
+        logs_sent,
         pending: Default::default(),
         start: Instant::now(),
         polls: 0,
@@ -285,6 +366,17 @@ mod tests {
         let policy = PollPolicy::default();
         assert_eq!(policy.delay(5, Duration::from_secs(30)), Duration::from_secs(3));
         assert_eq!(policy.delay(5, Duration::from_secs(3600)), Duration::from_secs(15));
+    }
+
+    #[test]
+    fn extreme_ratios_do_not_panic() {
+        for ratio in [f64::INFINITY, f64::MAX, 1e300, f64::NAN, -1.0] {
+            let policy = PollPolicy { ratio, ..PollPolicy::default() };
+            let delay = policy.delay(3, Duration::from_secs(3600));
+            assert!(delay >= policy.min && delay <= policy.max, "{ratio}: {delay:?}");
+        }
+        let policy = PollPolicy { min: Duration::MAX, max: Duration::ZERO, ..PollPolicy::default() };
+        assert_eq!(policy.delay(1, Duration::MAX), Duration::MAX);
     }
 
     #[test]

@@ -173,24 +173,53 @@ impl Run {
     /// Runs and returns the final prediction however it ended (no error for `failed`/`canceled`).
     pub async fn prediction(self) -> Result<Prediction> {
         let Run { client, model, input, mut options } = self;
+        let (model, input) = (model?, input?);
         let started = std::time::Instant::now();
-        // A local deadline covers the create too: the create waits no longer than the deadline.
-        if let (Some(deadline), WaitMode::Block(wait)) = (options.follow.deadline, options.wait) {
-            let limit = deadline.as_secs().clamp(1, 60) as u8;
-            options.wait = WaitMode::Block(match wait {
-                Wait::Seconds(n) => Wait::Seconds(n.min(limit)),
-                Wait::Max => Wait::Seconds(limit),
-            });
+        let Some(deadline) = options.follow.deadline else {
+            let prediction = create(&client, &model, input, &options).await?;
+            return follow_created(&client, prediction, &options).await;
+        };
+        // A local deadline covers everything: the uploads, the create, the following and the cancel.
+        // The create holds the connection for at most half the deadline (not at all under 2 s), so that
+        // it answers with the prediction's id in time to cancel it; and it carries the deadline as
+        // `Cancel-After`, so that the service cancels the prediction itself should the answer be lost.
+        if let WaitMode::Block(wait) = options.wait {
+            let limit = (deadline.as_secs() / 2).min(60) as u8;
+            options.wait = match wait {
+                _ if limit == 0 => WaitMode::Poll,
+                Wait::Seconds(n) => WaitMode::Block(Wait::Seconds(n.min(limit))),
+                Wait::Max => WaitMode::Block(Wait::Seconds(limit)),
+            };
         }
-        let prediction = create(&client, &model?, input?, &options).await?;
-        let id = prediction.id.clone();
-        let guard = CancelOnDrop { client: client.clone(), id: Some(id).filter(|_| options.cancel_on_drop) };
-        let mut follow = options.follow;
-        follow.deadline = follow.deadline.map(|d| d.saturating_sub(started.elapsed()));
-        let result = follow::until_terminal(&client, prediction, follow).await;
-        guard.disarm();
-        result
+        if deadline <= MAX_AUTO_CANCEL_AFTER {
+            options.cancel_after.get_or_insert(deadline.max(MIN_CANCEL_AFTER));
+        }
+        let prediction = match tokio::time::timeout(deadline, create(&client, &model, input, &options)).await
+        {
+            Ok(created) => created?,
+            Err(_) => return Err(Error::DeadlineExceeded { id: String::new(), canceled: false }),
+        };
+        options.follow.deadline = Some(deadline.saturating_sub(started.elapsed()));
+        follow_created(&client, prediction, &options).await
     }
+}
+
+/// The shortest `Cancel-After` the service takes.
+const MIN_CANCEL_AFTER: Duration = Duration::from_secs(5);
+/// Deadlines beyond this are not sent as `Cancel-After` (the local deadline still holds).
+const MAX_AUTO_CANCEL_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Follows a prediction a run created, canceling it if the run is dropped (when asked).
+async fn follow_created(
+    client: &Replicate,
+    prediction: Prediction,
+    options: &RunOptions,
+) -> Result<Prediction> {
+    let id = prediction.id.clone();
+    let guard = CancelOnDrop { client: client.clone(), id: Some(id).filter(|_| options.cancel_on_drop) };
+    let result = follow::until_terminal(client, prediction, options.follow).await;
+    guard.disarm();
+    result
 }
 
 impl IntoFuture for Run {
@@ -310,7 +339,7 @@ impl Replicate {
         let started = async move {
             let options = RunOptions { wait: WaitMode::Poll, ..RunOptions::default() };
             let prediction = create(&client, &model?, input?, &options).await?;
-            Ok::<_, Error>(follow::events(&client, &prediction, options.follow.poll))
+            Ok::<_, Error>(follow::events(&client, &prediction, options.follow.poll, true))
         };
         Box::pin(futures_util::stream::once(started).flat_map(|started| match started {
             Ok(events) => events,
@@ -331,15 +360,38 @@ impl crate::Predictions<'_, Replicate> {
     /// and returns it, whatever its terminal status. With a `timeout`, the wait ends with
     /// [`Error::DeadlineExceeded`] (the prediction is canceled on the server).
     pub async fn wait(&self, id: &str, timeout: Option<Duration>) -> Result<Prediction> {
-        let prediction = self.get(id).await?;
-        let follow = Follow { deadline: timeout, ..Follow::default() };
+        let started = std::time::Instant::now();
+        // The timeout covers the first look-up too.
+        let prediction = match timeout {
+            None => self.get(id).await?,
+            Some(timeout) => match tokio::time::timeout(timeout, self.get(id)).await {
+                Ok(prediction) => prediction?,
+                Err(_) => {
+                    let canceled = follow::cancel_within(self.client, id, follow::CANCEL_GRACE).await;
+                    return Err(Error::DeadlineExceeded { id: id.to_owned(), canceled });
+                }
+            },
+        };
+        let deadline = timeout.map(|t| t.saturating_sub(started.elapsed()));
+        let follow = Follow { deadline, ..Follow::default() };
         follow::until_terminal(self.client, prediction, follow).await
     }
 
     /// The events of a prediction you already hold (say, from a create): its stream when it has one, else
-    /// polling; no extra request to look it up.
+    /// polling.
+    ///
+    /// The token goes with the stream request only when the stream URL is on the API's origin or an
+    /// https host beside it (`stream.replicate.com` for `api.replicate.com`): a prediction can come from
+    /// anywhere (a webhook body, say), and its stream URL with it. For any other URL, the prediction is
+    /// first fetched from the API and its stream URL taken from that answer.
     pub fn stream_from(&self, prediction: &Prediction) -> BoxStream<StreamEvent> {
-        follow::events(self.client, prediction, PollPolicy::default())
+        match prediction.urls.stream.as_deref().map(reqwest::Url::parse) {
+            None => follow::events(self.client, prediction, PollPolicy::default(), false),
+            Some(Ok(url)) if self.client.is_api_url(&url) || is_api_sibling(self.client, &url) => {
+                follow::events(self.client, prediction, PollPolicy::default(), true)
+            }
+            Some(_) => self.stream(&prediction.id),
+        }
     }
 
     /// The events of an existing prediction, by its stream or by polling.
@@ -347,10 +399,22 @@ impl crate::Predictions<'_, Replicate> {
         let client = self.client.clone();
         let get = self.get(id).into_future();
         Box::pin(futures_util::stream::once(get).flat_map(move |prediction| match prediction {
-            Ok(prediction) => follow::events(&client, &prediction, PollPolicy::default()),
+            Ok(prediction) => follow::events(&client, &prediction, PollPolicy::default(), true),
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }))
     }
+}
+
+/// Whether `url` is an https host beside the API's (`stream.replicate.com` beside `api.replicate.com`):
+/// the API's host without its first label, as a suffix, when that leaves at least two labels.
+fn is_api_sibling(client: &Replicate, url: &reqwest::Url) -> bool {
+    let (Some(api), Some(host)) = (client.base_url().domain(), url.domain()) else { return false };
+    let Some((_, parent)) = api.split_once('.') else { return false };
+    url.scheme() == "https"
+        && parent.contains('.')
+        && host.len() > parent.len()
+        && host.ends_with(parent)
+        && host[..host.len() - parent.len()].ends_with('.')
 }
 
 /// The client that [`run`] and [`stream`] use: built once from the environment (`REPLICATE_API_TOKEN`,

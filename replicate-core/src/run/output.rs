@@ -98,8 +98,8 @@ impl Output {
             method: "run".to_owned(),
             path: self.prediction.id.clone(),
             status: 200,
-            message: e.to_string(),
-            body_start: crate::error::truncate(&self.value().to_string(), 300),
+            message: crate::error::redact_strings(&e.to_string()),
+            body_bytes: self.value().to_string().len(),
         })
     }
 }

@@ -86,8 +86,12 @@ pub fn decode_output<M: TypedModel>(client: &Replicate, prediction: &Prediction)
         method: "run".to_owned(),
         path: prediction.id.clone(),
         status: 200,
-        message: format!("the output does not fit {}'s output type: {e}", M::MODEL),
-        body_start: crate::error::truncate(&shaped.to_string(), 300),
+        message: format!(
+            "the output does not fit {}'s output type: {}",
+            M::MODEL,
+            crate::error::redact_strings(&e.to_string())
+        ),
+        body_bytes: shaped.to_string().len(),
     })
 }
 
