@@ -106,10 +106,11 @@ pub enum FileEncoding {
 /// File inputs: a path, bytes, an async reader, a URL or a data URL, anywhere inside a model's input JSON.
 ///
 /// It serializes to a string, so it can sit in `serde_json::json!` or a typed input:
-/// a URL (or data URL) as itself, a path as a `file://` URL, bytes as a `data:` URL, and a reader as a
-/// `replicate-reader:<n>` handle. Before a prediction is created, `run` replaces every local
-/// file (`file://` and reader handles) and, when uploading, every `data:` URL, according to the
-/// [`FileEncoding`]:
+/// a URL (or data URL) as itself, bytes as a `data:` URL, a path as a `file://` URL and a reader as a
+/// `replicate-reader:<n>` handle, both marked with a MAC under a key drawn at random once per process.
+/// Before a prediction is created, `run` replaces every local file (the marked tokens, and only those:
+/// a `file://` string from anywhere else, such as an end user's prompt, is sent as text and never read)
+/// and, when uploading, every `data:` URL, according to the [`FileEncoding`]:
 ///
 /// - [`FileEncoding::Auto`] (the default): when the local files together hold at most
 ///   [`INLINE_LIMIT`] bytes (256 KiB, the size the API docs recommend for data URLs), each is inlined as a

@@ -143,22 +143,30 @@ impl Parser {
 
     /// Feeds a chunk; complete events (and `retry:` values) are pushed to `out`.
     pub(crate) fn feed(&mut self, chunk: &[u8], out: &mut Vec<Parsed>) -> Result<(), TooLong> {
-        for &byte in chunk {
-            match byte {
-                b'\n' if self.after_cr => self.after_cr = false,
-                b'\n' | b'\r' => {
-                    self.after_cr = byte == b'\r';
-                    let line = std::mem::take(&mut self.line);
-                    self.line_done(&line, out)?;
-                }
-                _ => {
-                    self.after_cr = false;
-                    if self.line.len() >= self.max {
-                        return Err(TooLong);
-                    }
-                    self.line.push(byte);
-                }
+        let mut rest = chunk;
+        while let Some(&first) = rest.first() {
+            if std::mem::take(&mut self.after_cr) && first == b'\n' {
+                rest = &rest[1..];
+                continue;
             }
+            let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                if self.line.len() + rest.len() > self.max {
+                    return Err(TooLong);
+                }
+                self.line.extend_from_slice(rest);
+                break;
+            };
+            if self.line.len() + end > self.max {
+                return Err(TooLong);
+            }
+            self.line.extend_from_slice(&rest[..end]);
+            self.after_cr = rest[end] == b'\r';
+            rest = &rest[end + 1..];
+            // The line's buffer is kept for the next line.
+            let mut line = std::mem::take(&mut self.line);
+            self.line_done(&line, out)?;
+            line.clear();
+            self.line = line;
         }
         Ok(())
     }
