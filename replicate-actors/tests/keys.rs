@@ -41,8 +41,17 @@ async fn a_key_submitted_again_attaches_to_its_run() {
     assert_eq!(later.wait().await.unwrap().output, output);
     assert_eq!(emu.stats().predictions_created, 1);
     assert_eq!(sup.stats().attached, 10, "9 at once, 1 after the end");
-    // Unkeyed runs are not journaled by the in-memory store: nothing written for them.
-    let before = sup.stats().journal.writes;
+    // Unkeyed runs are not journaled by the in-memory store: nothing written for them. The keyed run's
+    // outcome is journaled after its waiters hear of it, so first let its writes settle.
+    let mut before = sup.stats().journal.writes;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = sup.stats().journal.writes;
+        if now == before {
+            break;
+        }
+        before = now;
+    }
     sup.run("emulator/slow", json!({"seconds": 1})).await.unwrap().wait().await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(sup.stats().journal.writes, before);
