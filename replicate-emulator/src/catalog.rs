@@ -2,21 +2,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 
 use crate::clock::{Ts, now_micros};
-use crate::lifecycle::RunContext;
-
-/// The future a model handler returns: the final output or an error message.
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
-
-/// Runs one prediction: gets the input (defaults applied) and a context to log, emit
-/// iterator items, sleep (time-scaled) and make output file URLs.
-pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>;
+use crate::lifecycle::{Handler, RunContext};
 
 /// One version of a model.
 pub(crate) struct Version {

@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::catalog::{Handler, Model, Version};
+use crate::catalog::{Model, Version};
+use crate::lifecycle::Handler;
 use crate::lifecycle::RunContext;
 
 /// A Cog server to serve a model from.
@@ -156,7 +157,7 @@ fn for_cog(shared: &crate::state::AppState, v: Value) -> Value {
             let prefix = format!("{}/files/", shared.base);
             match s.strip_prefix(&prefix) {
                 Some(id) if !id.is_empty() && !id.contains(['/', '?']) => {
-                    Value::String(crate::files::signed_download_url(shared, id))
+                    Value::String(shared.signed_download_url(id))
                 }
                 _ => Value::String(s),
             }

@@ -1,6 +1,8 @@
 //! The prediction runner: `starting` → `processing` → terminal on a tokio task, time-scaled,
 //! with cancel and `Cancel-After` deadlines; and the context handed to model handlers.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,11 +11,17 @@ use base64::Engine;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::catalog::Handler;
 use crate::clock::now_micros;
 use crate::record::{Cell, EventKind, Status};
 use crate::state::AppState;
 use crate::webhooks::{self, Ev};
+
+/// The future a model handler returns: the final output or an error message.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+
+/// Runs one prediction: gets the input (defaults applied) and a context to log, emit
+/// iterator items, sleep (time-scaled) and make output file URLs.
+pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>;
 
 /// What a running handler can do: log, emit iterator items, sleep and make file URLs.
 #[derive(Clone)]

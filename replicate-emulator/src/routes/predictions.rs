@@ -217,7 +217,7 @@ fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8
         return json;
     };
     if let Some(out) = v.get_mut("output") {
-        crate::files::inline_files(state, out);
+        crate::files::inline_files(&state.files, &state.origin, out);
     }
     serde_json::to_vec(&v).unwrap_or(json)
 }

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::catalog::{Handler, Version};
+use crate::catalog::Version;
 use crate::clock::now_micros;
+use crate::lifecycle::Handler;
 use crate::lifecycle::{self, RunContext};
 use crate::problem::{ApiResult, Problem};
 use crate::record::{Cell, Kind, Record};
