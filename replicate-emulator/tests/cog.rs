@@ -315,6 +315,44 @@ async fn cancel(cog: Cog) {
     assert_eq!(wait_done(&emu, &id).await["status"], "canceled");
 }
 
+fn sdk(emu: &EmulatorHandle) -> replicate::Replicate {
+    replicate::Replicate::builder().bearer_token(TOKEN).base_url(emu.base_url()).build().unwrap()
+}
+
+/// Our client (`run`, `stream`, cancel) against a Cog token model and a Cog model that raises.
+async fn our_client(cog: Cog) {
+    use replicate::{ErrorKind, StreamEvent};
+    let (emu, _cog) = emulator_for(cog, "Tokens").await;
+    let c = sdk(&emu);
+    let out = c.run("me/model", json!({"prompt": "rust meets cog", "delay": 0.05})).await.unwrap();
+    assert_eq!(out.text().as_deref(), Some("rust meets cog "));
+    let mut events = c.stream("me/model", json!({"prompt": "a b c", "delay": 0.2}));
+    let (mut chunks, mut done) = (Vec::new(), None);
+    while let Some(e) = tokio::time::timeout(Duration::from_secs(30), events.next()).await.unwrap() {
+        match e.unwrap() {
+            StreamEvent::Output(chunk) => chunks.push(chunk),
+            StreamEvent::Done { reason } => done = Some(reason),
+            _ => {}
+        }
+    }
+    assert_eq!(chunks, ["a ", "b ", "c "]);
+    assert_eq!(done, Some(None));
+    let started = c
+        .run("me/model", json!({"prompt": "x ".repeat(100), "delay": 0.5}))
+        .poll_only()
+        .start()
+        .await
+        .unwrap();
+    c.predictions().cancel(&started.id).await.unwrap();
+    let ended = c.predictions().wait(&started.id, Some(Duration::from_secs(30))).await.unwrap();
+    assert_eq!(ended.status, replicate::types::PredictionStatus::Canceled);
+
+    let (emu, _cog) = emulator_for(cog, "Raises").await;
+    let err = sdk(&emu).run("me/model", json!({"message": "no luck"})).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ModelFailed);
+    assert!(err.to_string().contains("no luck"), "{err}");
+}
+
 macro_rules! cog_tests {
     ($($name:ident: $body:ident($cog:expr);)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -332,6 +370,7 @@ cog_tests! {
     cog09_file_input_is_fetched_by_cog: file_input(Cog::V09);
     cog09_raise_fails_with_its_message: raises(Cog::V09);
     cog09_cancel_is_forwarded: cancel(Cog::V09);
+    cog09_our_client_runs_streams_and_cancels: our_client(Cog::V09);
     coglet_text_model: text_model(Cog::V023);
     coglet_token_stream_arrives_while_running: token_stream(Cog::V023);
     coglet_file_output_is_an_emulator_url: file_output(Cog::V023);
@@ -339,6 +378,7 @@ cog_tests! {
     coglet_file_input_is_fetched_by_cog: file_input(Cog::V023);
     coglet_raise_fails_with_its_message: raises(Cog::V023);
     coglet_cancel_is_forwarded: cancel(Cog::V023);
+    coglet_our_client_runs_streams_and_cancels: our_client(Cog::V023);
 }
 
 /// A Cog server that is down: the model is still listed (with a warning), its predictions fail
