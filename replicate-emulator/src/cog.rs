@@ -53,6 +53,17 @@ pub(crate) struct CogRuns {
 }
 
 impl CogRuns {
+    /// Whether prediction `id` is running on a Cog server now (and `secret`, when given, is its
+    /// webhook secret): checked before a callback's body is read.
+    pub(crate) fn expects(&self, id: &str, secret: Option<&str>) -> bool {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        match (runs.get(id), secret) {
+            (Some((s, _)), Some(given)) => crate::ids::constant_time_eq(s.as_bytes(), given.as_bytes()),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
     /// Hands a webhook payload to its prediction; false when no run waits for it or the secret is wrong.
     pub(crate) fn deliver(&self, id: &str, secret: &str, payload: Value) -> bool {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());

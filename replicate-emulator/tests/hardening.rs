@@ -156,3 +156,25 @@ async fn extractor_rejections_are_problem_json() {
         .unwrap();
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
 }
+
+/// The routes a Cog server calls back are public (Cog sends no token): they refuse, before
+/// reading a body, anything that does not name a prediction running on Cog now.
+#[tokio::test]
+async fn cog_callbacks_refuse_strangers() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let origin = emu.base_url().trim_end_matches("/v1").to_string();
+    let r = client()
+        .post(format!("{origin}/_emulator/cog/someid/somesecret"))
+        .json(&serde_json::json!({"status": "succeeded"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 404);
+    for id in [None, Some("not-running")] {
+        let mut req = client().put(format!("{origin}/_emulator/cog-uploads/a.png")).body(vec![0u8; 1024]);
+        if let Some(id) = id {
+            req = req.header("x-prediction-id", id);
+        }
+        assert_eq!(problem(req.send().await.unwrap()).await.0, 403);
+    }
+}

@@ -71,14 +71,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/_emulator/stats", get(emulator::stats))
         .route("/v1/_emulator/stats", get(emulator::stats))
         .route("/delivery/{pred}/{name}", get(files::delivery))
-        .route(
-            "/_emulator/cog/{id}/{secret}",
-            post(cog::webhook).layer(DefaultBodyLimit::max(crate::files::MAX_FILE_BYTES * 2)),
-        )
-        .route(
-            "/_emulator/cog-uploads/{name}",
-            axum::routing::put(cog::upload).layer(DefaultBodyLimit::max(crate::files::MAX_FILE_BYTES)),
-        )
+        .route("/_emulator/cog/{id}/{secret}", post(cog::webhook))
+        .route("/_emulator/cog-uploads/{name}", axum::routing::put(cog::upload))
         .route("/p/{id}", get(p::web))
         .route_layer(from_fn_with_state(state.clone(), gate::gate))
         .fallback(not_found)
