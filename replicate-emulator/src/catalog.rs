@@ -126,6 +126,9 @@ pub(crate) struct Model {
     pub handler: Option<Handler>,
     /// Nominal seconds from `starting` to `processing`.
     pub setup_seconds: f64,
+    /// The handler says when the run really starts (a Cog model: when Cog reports it);
+    /// until then the prediction stays `starting`.
+    pub reports_start: bool,
     /// Prediction id of an example run, if any.
     pub default_example: Option<Arc<str>>,
     /// Input of the example run made when the emulator starts (`default_example`).
@@ -154,6 +157,7 @@ impl Model {
             run_count: Arc::new(AtomicU64::new(0)),
             handler: None,
             setup_seconds: 0.05,
+            reports_start: false,
             default_example: None,
             example_input: None,
             tags: Vec::new(),

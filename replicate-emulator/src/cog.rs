@@ -99,6 +99,7 @@ pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model,
     model.description = Some(format!("A Cog model served by {}", cog.url));
     model.handler = Some(handler(Arc::from(cog.url.as_str())));
     model.setup_seconds = 0.0;
+    model.reports_start = true;
     (model, warning)
 }
 
@@ -273,6 +274,7 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
             .await
             .map_err(|e| {
                 guard.finished = true;
+                ctx.mark_started();
                 format!("the Cog server at {url} is not reachable: {e}")
             })?;
         if resp.status() == reqwest::StatusCode::CONFLICT && busy < 150 {
@@ -284,6 +286,7 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
     };
     if !resp.status().is_success() {
         guard.finished = true;
+        ctx.mark_started();
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         let detail = serde_json::from_str::<Value>(&text)
@@ -322,6 +325,9 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
         };
         let status = p.get("status").and_then(Value::as_str).unwrap_or("processing");
         let terminal = matches!(status, "succeeded" | "failed" | "canceled");
+        if status != "starting" {
+            ctx.mark_started();
+        }
         progress.logs(&ctx, p.get("logs").and_then(Value::as_str).unwrap_or(""), terminal);
         let output = p.get("output").cloned().unwrap_or(Value::Null);
         if iterator {

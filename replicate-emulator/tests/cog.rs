@@ -297,9 +297,29 @@ async fn cancel(cog: Cog) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A second prediction queues behind the running one: `starting` until Cog takes it.
+    let queued = create(&emu, json!({"seconds": 60})).await;
+    let queued_id = queued["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, q) = get(&emu, &format!("/predictions/{queued_id}")).await;
+    assert_eq!(q["status"], "starting", "{q}");
+    assert!(q.get("started_at").is_none(), "{q}");
     let (status, p) = common::post(&emu, &format!("/predictions/{id}/cancel"), json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(p["status"], "canceled", "{p}");
+    // Then Cog takes the queued one (after finishing the cancel), and it is canceled in turn.
+    let mut processing = false;
+    for _ in 0..300 {
+        let (_, q) = get(&emu, &format!("/predictions/{queued_id}")).await;
+        if q["status"] == "processing" {
+            processing = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(processing, "the queued prediction never started");
+    let (_, q) = common::post(&emu, &format!("/predictions/{queued_id}/cancel"), json!({})).await;
+    assert_eq!(q["status"], "canceled", "{q}");
     // Cog got the cancel: it is free again well before the 60 s run would have ended.
     let mut ready = false;
     for _ in 0..200 {

@@ -181,7 +181,14 @@ pub(crate) async fn create_for(
     state.stats.predictions_created.fetch_add(1, Ordering::Relaxed);
     target.model.run_count.fetch_add(1, Ordering::Relaxed);
     let handler = target.model.handler.clone().unwrap_or_else(|| synth::handler_for(target.version.clone()));
-    lifecycle::start(state.clone(), cell.clone(), handler, target.model.setup_seconds, validated);
+    lifecycle::start(
+        state.clone(),
+        cell.clone(),
+        handler,
+        target.model.setup_seconds,
+        target.model.reports_start,
+        validated,
+    );
     let wait = prefer_wait(headers);
     if let Some((secs, _)) = &wait {
         wait_terminal(&cell, Duration::from_secs(*secs)).await;

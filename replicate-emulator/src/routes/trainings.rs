@@ -105,7 +105,7 @@ pub(crate) async fn create(
             }))
         })
     });
-    lifecycle::start(state.clone(), cell.clone(), handler, 0.2, b.input);
+    lifecycle::start(state.clone(), cell.clone(), handler, 0.2, false, b.input);
     Ok(json_bytes(StatusCode::CREATED, state.record_json(&cell)))
 }
 
