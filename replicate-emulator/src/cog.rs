@@ -167,12 +167,13 @@ fn for_cog(shared: &crate::state::AppState, v: Value) -> Value {
     match v {
         Value::String(s) => {
             let prefix = format!("{}/files/", shared.base);
-            match s.strip_prefix(&prefix) {
+            let signed = match s.strip_prefix(&prefix) {
                 Some(id) if !id.is_empty() && !id.contains(['/', '?']) => {
-                    Value::String(shared.signed_download_url(id))
+                    shared.signed_named_download_url(id)
                 }
-                _ => Value::String(s),
-            }
+                _ => None,
+            };
+            Value::String(signed.unwrap_or(s))
         }
         Value::Array(a) => Value::Array(a.into_iter().map(|x| for_cog(shared, x)).collect()),
         Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, for_cog(shared, x))).collect()),

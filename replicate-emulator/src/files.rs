@@ -145,6 +145,19 @@ pub(crate) fn signed_download_url(base: &str, secret: &str, owner: &str, id: &st
     format!("{base}/files/{id}/download?owner={owner}&expiry={expiry}&signature={sig}")
 }
 
+/// The signed download URL of an upload ending with its file name (`.../download/{name}?...`),
+/// for fetchers that name the file after the URL (Cog).
+pub(crate) fn signed_named_download_url(base: &str, secret: &str, owner: &str, file: &StoredFile) -> String {
+    let name: String = file
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .collect();
+    let name = if name.trim_matches('.').is_empty() { "file".to_string() } else { name };
+    let signed = signed_download_url(base, secret, owner, &file.id);
+    signed.replacen("/download?", &format!("/download/{name}?"), 1)
+}
+
 /// The bytes and MIME type served at `/delivery/{pred}/{name}`: what the model produced, else
 /// synthetic bytes of the format the name's extension names.
 pub(crate) fn delivery_bytes(files: &FileStore, pred: &str, name: &str) -> (Bytes, String) {

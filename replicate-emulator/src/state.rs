@@ -70,6 +70,12 @@ impl Shared {
         crate::files::signed_download_url(&self.base, &self.webhook_secret, &self.username, id)
     }
 
+    /// A signed download URL of upload `id` that ends with its file name; `None` for no such upload.
+    pub(crate) fn signed_named_download_url(&self, id: &str) -> Option<String> {
+        let f = self.files.get(id)?;
+        Some(crate::files::signed_named_download_url(&self.base, &self.webhook_secret, &self.username, &f))
+    }
+
     /// Scales nominal model seconds by the configured time scale.
     pub(crate) fn scaled(&self, nominal_secs: f64) -> std::time::Duration {
         let s = (nominal_secs * self.cfg.time_scale).max(0.0);

@@ -36,6 +36,13 @@ async fn downloads_need_a_token_or_a_valid_signature() {
     let signed_other = emu.signed_download_url(&other);
     let swapped = signed_other.replace(&other, &id);
     assert_eq!(problem(client().get(&swapped).send().await.unwrap()).await.0, 403);
+    // The same under a URL that ends with a file name (what Cog is given).
+    let named = emu.signed_download_url(&id).replacen("/download?", "/download/a.txt?", 1);
+    assert_eq!(&client().get(&named).send().await.unwrap().bytes().await.unwrap()[..], b"secret bytes");
+    let r = client().get(format!("{url}/a.txt?xsignature=1")).send().await.unwrap();
+    assert_eq!(problem(r).await.0, 401);
+    let r = client().get(swapped.replacen("/download?", "/download/a.txt?", 1)).send().await.unwrap();
+    assert_eq!(problem(r).await.0, 403);
     // The real signed URL and the token both still work.
     let body = client().get(emu.signed_download_url(&id)).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(&body[..], b"secret bytes");

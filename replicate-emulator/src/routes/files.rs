@@ -28,7 +28,10 @@ pub(crate) fn download_signature_of(state: &AppState, req: &Request) -> Option<b
         return None;
     };
     q.signature.as_ref()?;
-    let id = req.uri().path().strip_prefix("/v1/files/").and_then(|p| p.strip_suffix("/download"))?;
+    let (id, rest) = req.uri().path().strip_prefix("/v1/files/")?.split_once("/download")?;
+    if !(rest.is_empty() || (rest.starts_with('/') && !rest[1..].contains('/'))) {
+        return None;
+    }
     Some(q.valid_for(state, id))
 }
 
@@ -221,12 +224,26 @@ pub(crate) async fn download(
     Path(id): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> ApiResult<Response> {
+    download_of(&state, &id, &q)
+}
+
+/// `GET /files/{id}/download/{name}`: the same download under a URL that ends with the file's
+/// name (given to Cog, which names the fetched file after the URL's last segment).
+pub(crate) async fn download_named(
+    State(state): State<AppState>,
+    Path((id, _name)): Path<(String, String)>,
+    Query(q): Query<DownloadQuery>,
+) -> ApiResult<Response> {
+    download_of(&state, &id, &q)
+}
+
+fn download_of(state: &AppState, id: &str, q: &DownloadQuery) -> ApiResult<Response> {
     // The gate let this request through with a token, or with a signature it verified; a
     // signature given beside a token must still be valid.
-    if q.signature.is_some() && !q.valid_for(&state, &id) {
+    if q.signature.is_some() && !q.valid_for(state, id) {
         return Err(bad_signature());
     }
-    let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
+    let f = state.files.get(id).ok_or_else(|| Problem::not_found("File not found"))?;
     let mut r = Response::new(Body::from(f.bytes.clone()));
     if let Ok(v) = HeaderValue::from_str(&f.content_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);

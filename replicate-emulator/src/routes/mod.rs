@@ -49,6 +49,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/files", get(files::list).post(files::create).layer(DefaultBodyLimit::disable()))
         .route("/v1/files/{id}", get(files::get).delete(files::delete))
         .route("/v1/files/{id}/download", get(files::download))
+        .route("/v1/files/{id}/download/{name}", get(files::download_named))
         .route("/v1/files/streams/{id}", get(streams::stream))
         .route("/v1/hardware", get(a::hardware))
         .route("/v1/models", get(m::list).post(m::create).fallback(m::query_or_405))

@@ -43,7 +43,7 @@ class FileOut(BasePredictor):
 class FileIn(BasePredictor):
     def predict(self, file: Path = Input(description="Any file")) -> str:
         data = Path(file).read_bytes()
-        return f"{len(data)} bytes, md5 {hashlib.md5(data).hexdigest()}"
+        return f"{len(data)} bytes, md5 {hashlib.md5(data).hexdigest()}, suffix {Path(file).suffix or '-'}"
 
 
 class Raises(BasePredictor):
