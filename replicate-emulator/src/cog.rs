@@ -249,6 +249,43 @@ impl Progress {
     }
 }
 
+/// The longest a prediction waits (in `starting`) for a Cog server to finish its setup.
+const SETUP_WAIT: Duration = Duration::from_secs(300);
+
+/// Waits while the Cog server is still in setup (`STARTING`); fails when it is unreachable, its
+/// setup failed or it is defunct.
+async fn wait_ready(http: &reqwest::Client, url: &str) -> Result<(), String> {
+    let until = tokio::time::Instant::now() + SETUP_WAIT;
+    loop {
+        let health = http
+            .get(format!("{url}/health-check"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| format!("the Cog server at {url} is not reachable: {e}"))?;
+        let Ok(h) = health.json::<Value>().await else { return Ok(()) };
+        match h.get("status").and_then(Value::as_str).unwrap_or("") {
+            "STARTING" if tokio::time::Instant::now() < until => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            "STARTING" => {
+                return Err(format!(
+                    "the Cog server at {url} is still in setup after {} s",
+                    SETUP_WAIT.as_secs()
+                ));
+            }
+            "SETUP_FAILED" => {
+                let logs = h.pointer("/setup/logs").and_then(Value::as_str).unwrap_or("");
+                let tail: String =
+                    logs.chars().rev().take(500).collect::<Vec<_>>().into_iter().rev().collect();
+                return Err(format!("the Cog server at {url} failed its setup: {}", tail.trim()));
+            }
+            "DEFUNCT" => return Err(format!("the Cog server at {url} is defunct (its worker died)")),
+            _ => return Ok(()),
+        }
+    }
+}
+
 async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, String> {
     let shared = ctx.shared.clone();
     let id = ctx.prediction_id().to_string();
@@ -262,7 +299,13 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
         "webhook": format!("{}/_emulator/cog/{id}/{secret}", shared.origin),
         "webhook_events_filter": ["start", "output", "logs", "completed"],
     });
-    // A 409 means Cog is still finishing a canceled run: wait for it (up to 30 s).
+    if let Err(e) = wait_ready(&shared.http, url).await {
+        guard.finished = true;
+        ctx.mark_started();
+        return Err(e);
+    }
+    // A 409 means Cog is still finishing a canceled run (or, 0.9, still in setup); a 503, that
+    // coglet is still in setup: wait (up to 30 s).
     let mut busy = 0;
     let resp = loop {
         let resp = shared
@@ -278,7 +321,9 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
                 ctx.mark_started();
                 format!("the Cog server at {url} is not reachable: {e}")
             })?;
-        if resp.status() == reqwest::StatusCode::CONFLICT && busy < 150 {
+        let not_yet =
+            matches!(resp.status(), reqwest::StatusCode::CONFLICT | reqwest::StatusCode::SERVICE_UNAVAILABLE);
+        if not_yet && busy < 150 {
             busy += 1;
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;

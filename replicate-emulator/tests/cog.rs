@@ -70,8 +70,14 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Starts Cog serving `class`; `upload_url` is Cog's `--upload-url` (where it puts file outputs).
+/// Starts Cog serving `class` and waits until it is ready; `upload_url` is Cog's `--upload-url`
+/// (where it puts file outputs).
 async fn start_cog(cog: Cog, class: &str, upload_url: Option<&str>) -> CogServer {
+    start_cog_until(cog, class, upload_url, &["READY"]).await
+}
+
+/// Starts Cog serving `class` and waits until its health check reports one of `statuses`.
+async fn start_cog_until(cog: Cog, class: &str, upload_url: Option<&str>, statuses: &[&str]) -> CogServer {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "emulator-cog-{}-{}-{class}",
@@ -118,7 +124,7 @@ async fn start_cog(cog: Cog, class: &str, upload_url: Option<&str>) -> CogServer
     for _ in 0..600 {
         if let Ok(r) = client().get(format!("{}/health-check", server.url)).send().await
             && let Ok(h) = r.json::<Value>().await
-            && h["status"] == "READY"
+            && statuses.iter().any(|s| h["status"] == *s)
         {
             return server;
         }
@@ -377,6 +383,44 @@ async fn our_client(cog: Cog) {
     assert!(err.to_string().contains("no luck"), "{err}");
 }
 
+/// A prediction made while Cog is still in setup stays `starting` and then runs; a setup that
+/// fails fails the prediction with Cog's setup error (0.9 exits then: "not reachable").
+async fn setup(cog: Cog) {
+    let server = start_cog_until(cog, "SlowSetup", None, &["STARTING"]).await;
+    let schema = replicate_emulator::cog_schema(
+        json!({"text": {"type": "string", "title": "Text", "x-order": 0, "default": "x"}}),
+        &[],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    let emu = Emulator::builder().cog_with_schema("me/model", &server.url, schema).start().await.unwrap();
+    let p = create(&emu, json!({"text": "run"})).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, now) = get(&emu, &format!("/predictions/{id}")).await;
+    assert_eq!(now["status"], "starting", "{now}");
+    let done = wait_done_long(&emu, &id).await;
+    assert_eq!(
+        (done["status"].as_str(), done["output"].as_str()),
+        (Some("succeeded"), Some("set up, then run")),
+        "{done}"
+    );
+
+    let broken = start_cog_until(cog, "BrokenSetup", None, &["SETUP_FAILED", "READY", "STARTING"]).await;
+    let emu = Emulator::builder().cog_with_schema("me/broken", &broken.url, json!({})).start().await.unwrap();
+    let (_, p) = common::post(&emu, "/models/me/broken/predictions", json!({"input": {}})).await;
+    let done = wait_done_long(&emu, p["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let error = done["error"].as_str().unwrap();
+    match cog {
+        Cog::V023 => assert!(
+            error.contains("failed its setup") && error.contains("the weights are missing"),
+            "{error}"
+        ),
+        Cog::V09 => assert!(error.contains("not reachable") || error.contains("weights"), "{error}"),
+    }
+}
+
 macro_rules! cog_tests {
     ($($name:ident: $body:ident($cog:expr);)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,6 +439,7 @@ cog_tests! {
     cog09_raise_fails_with_its_message: raises(Cog::V09);
     cog09_cancel_is_forwarded: cancel(Cog::V09);
     cog09_our_client_runs_streams_and_cancels: our_client(Cog::V09);
+    cog09_setup_in_progress_and_failed: setup(Cog::V09);
     coglet_text_model: text_model(Cog::V023);
     coglet_token_stream_arrives_while_running: token_stream(Cog::V023);
     coglet_file_output_is_an_emulator_url: file_output(Cog::V023);
@@ -403,6 +448,7 @@ cog_tests! {
     coglet_raise_fails_with_its_message: raises(Cog::V023);
     coglet_cancel_is_forwarded: cancel(Cog::V023);
     coglet_our_client_runs_streams_and_cancels: our_client(Cog::V023);
+    coglet_setup_in_progress_and_failed: setup(Cog::V023);
 }
 
 /// A Cog server that is down: the model is still listed (with a warning), its predictions fail

@@ -59,3 +59,19 @@ class Slow(BasePredictor):
             if i % 10 == 0:
                 print(f"tick {i // 10} pid {os.getpid()}")
         return "slept"
+
+
+class SlowSetup(BasePredictor):
+    def setup(self) -> None:
+        time.sleep(3)
+
+    def predict(self, text: str = Input(description="Anything", default="x")) -> str:
+        return f"set up, then {text}"
+
+
+class BrokenSetup(BasePredictor):
+    def setup(self) -> None:
+        raise RuntimeError("the weights are missing")
+
+    def predict(self, text: str = Input(description="Anything", default="x")) -> str:
+        return "never"
