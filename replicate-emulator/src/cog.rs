@@ -95,9 +95,11 @@ pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model,
     };
     let id = crate::ids::version_id_for(&serde_json::to_string(&schema).unwrap_or_default());
     let (owner, name) = cog.name.split_once('/').unwrap_or(("cog", &cog.name));
-    let mut model = Model::new(owner, name, Version::new(id, cog_version, schema));
+    let version = Version::new(id, cog_version, schema);
+    let files_out = version.cog.as_ref().is_some_and(|c| has_file(c.output()));
+    let mut model = Model::new(owner, name, version);
     model.description = Some(format!("A Cog model served by {}", cog.url));
-    model.handler = Some(handler(Arc::from(cog.url.as_str())));
+    model.handler = Some(handler(Arc::from(cog.url.as_str()), files_out));
     model.setup_seconds = 0.0;
     model.reports_start = true;
     (model, warning)
@@ -127,15 +129,37 @@ async fn fetch_schema(http: &reqwest::Client, url: &str) -> (Result<Value, Strin
 
 /// A Cog server runs one prediction at a time (it answers 409 to a second): predictions for
 /// one server queue here, in the order they were created.
-fn handler(url: Arc<str>) -> Handler {
+fn handler(url: Arc<str>, files_out: bool) -> Handler {
     let slot = Arc::new(tokio::sync::Semaphore::new(1));
     Arc::new(move |input, ctx| {
         let (url, slot) = (url.clone(), slot.clone());
         Box::pin(async move {
             let _turn = slot.acquire_owned().await.map_err(|_| "the Cog queue closed".to_string())?;
-            run(&url, input, ctx).await
+            run(&url, files_out, input, ctx).await
         })
     })
+}
+
+/// Whether an output schema holds files anywhere.
+fn has_file(o: &replicate_cog::OutputSchema) -> bool {
+    use replicate_cog::OutputSchema as O;
+    match o {
+        O::File => true,
+        O::Array(i) | O::Iterator { item: i, .. } => has_file(i),
+        O::Object(props) => props.iter().any(|(_, p, _)| has_file(p)),
+        _ => false,
+    }
+}
+
+/// A file output Cog could not hand over: a path on its own disk (cog 0.9 started without
+/// `--upload-url` returns those).
+fn local_path(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) if s.starts_with('/') => Some(s),
+        Value::Array(a) => a.iter().find_map(local_path),
+        Value::Object(o) => o.values().find_map(local_path),
+        _ => None,
+    }
 }
 
 /// Unregisters the run and forwards a cancel to Cog when the prediction ends before Cog's
@@ -286,7 +310,7 @@ async fn wait_ready(http: &reqwest::Client, url: &str) -> Result<(), String> {
     }
 }
 
-async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, String> {
+async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> Result<Value, String> {
     let shared = ctx.shared.clone();
     let id = ctx.prediction_id().to_string();
     let secret = crate::ids::hex(32);
@@ -385,6 +409,13 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
         match status {
             "succeeded" => {
                 guard.finished = true;
+                if files_out && let Some(path) = local_path(&output) {
+                    return Err(format!(
+                        "the Cog server returned a file as a path on its own disk ({path}); start it with \
+                         --upload-url={}/_emulator/cog-uploads/ so it uploads its files to the emulator",
+                        shared.origin
+                    ));
+                }
                 return Ok(if iterator { Value::Null } else { from_cog(&ctx, output, &mut progress.files) });
             }
             "failed" => {

@@ -250,6 +250,17 @@ async fn file_output(cog: Cog) {
     check_file_output(&emu).await;
 }
 
+/// cog 0.9 started without `--upload-url` returns a path on its own disk: the prediction fails
+/// and says how to start Cog.
+async fn file_output_without_uploads(cog: Cog) {
+    let server = start_cog(cog, "FileOut", None).await;
+    let emu = Emulator::builder().cog("me/model", &server.url).start().await.unwrap();
+    let p = run(&emu, json!({"name": "picture"})).await;
+    assert_eq!(p["status"], "failed", "{p}");
+    let error = p["error"].as_str().unwrap();
+    assert!(error.contains("--upload-url=") && error.contains("/_emulator/cog-uploads/"), "{error}");
+}
+
 /// coglet started without `--upload-url` returns files inline as `data:` URLs.
 async fn file_output_inline(cog: Cog) {
     let server = start_cog(cog, "FileOut", None).await;
@@ -436,6 +447,7 @@ cog_tests! {
     cog09_token_stream_arrives_while_running: token_stream(Cog::V09);
     cog09_file_output_is_an_emulator_url: file_output(Cog::V09);
     cog09_file_input_is_fetched_by_cog: file_input(Cog::V09);
+    cog09_file_output_without_upload_url_fails_clearly: file_output_without_uploads(Cog::V09);
     cog09_raise_fails_with_its_message: raises(Cog::V09);
     cog09_cancel_is_forwarded: cancel(Cog::V09);
     cog09_our_client_runs_streams_and_cancels: our_client(Cog::V09);
