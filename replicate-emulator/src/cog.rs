@@ -368,7 +368,7 @@ async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> 
     }
     let iterator = ctx.cell.lock().stream != crate::record::StreamKind::None;
     let mut progress = Progress::default();
-    let mut quiet = 0u32;
+    let mut unanswered = 0u32;
     loop {
         let update = tokio::select! {
             u = rx.recv() => u,
@@ -381,15 +381,14 @@ async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> 
                     .send()
                     .await
                     .is_ok();
-                quiet += 1;
-                if !alive && quiet >= 2 {
+                unanswered = if alive { 0 } else { unanswered + 1 };
+                if unanswered >= 2 {
                     guard.finished = true;
                     return Err(format!("the Cog server at {url} stopped responding while running the prediction"));
                 }
                 continue;
             }
         };
-        quiet = 0;
         let Some(p) = update else {
             return Err("the Cog run was dropped".into());
         };

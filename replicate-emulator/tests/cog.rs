@@ -66,6 +66,15 @@ impl Drop for CogServer {
     }
 }
 
+impl CogServer {
+    /// Kills the server and its workers at once (SIGKILL: nothing is reported to anyone).
+    fn kill_now(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -432,6 +441,24 @@ async fn setup(cog: Cog) {
     }
 }
 
+/// A Cog server killed mid-prediction (SIGKILL: it reports nothing): the prediction fails
+/// clearly instead of hanging.
+async fn cog_dies(cog: Cog) {
+    let (emu, mut server) = emulator_for(cog, "Slow").await;
+    let p = create(&emu, json!({"seconds": 60})).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    for _ in 0..300 {
+        if get(&emu, &format!("/predictions/{id}")).await.1["status"] == "processing" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill_now();
+    let p = wait_done_long(&emu, &id).await;
+    assert_eq!(p["status"], "failed", "{p}");
+    assert!(p["error"].as_str().unwrap().contains("stopped responding"), "{p}");
+}
+
 macro_rules! cog_tests {
     ($($name:ident: $body:ident($cog:expr);)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -452,6 +479,7 @@ cog_tests! {
     cog09_cancel_is_forwarded: cancel(Cog::V09);
     cog09_our_client_runs_streams_and_cancels: our_client(Cog::V09);
     cog09_setup_in_progress_and_failed: setup(Cog::V09);
+    cog09_dying_mid_prediction_fails_it: cog_dies(Cog::V09);
     coglet_text_model: text_model(Cog::V023);
     coglet_token_stream_arrives_while_running: token_stream(Cog::V023);
     coglet_file_output_is_an_emulator_url: file_output(Cog::V023);
@@ -461,6 +489,7 @@ cog_tests! {
     coglet_cancel_is_forwarded: cancel(Cog::V023);
     coglet_our_client_runs_streams_and_cancels: our_client(Cog::V023);
     coglet_setup_in_progress_and_failed: setup(Cog::V023);
+    coglet_dying_mid_prediction_fails_it: cog_dies(Cog::V023);
 }
 
 /// A Cog server that is down: the model is still listed (with a warning), its predictions fail
