@@ -2,21 +2,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 
 use crate::clock::{Ts, now_micros};
-use crate::lifecycle::RunContext;
-
-/// The future a model handler returns: the final output or an error message.
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
-
-/// Runs one prediction: gets the input (defaults applied) and a context to log, emit
-/// iterator items, sleep (time-scaled) and make output file URLs.
-pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>;
+use crate::lifecycle::{Handler, RunContext};
 
 /// One version of a model.
 pub(crate) struct Version {
@@ -134,6 +126,9 @@ pub(crate) struct Model {
     pub handler: Option<Handler>,
     /// Nominal seconds from `starting` to `processing`.
     pub setup_seconds: f64,
+    /// The handler says when the run really starts (a Cog model: when Cog reports it);
+    /// until then the prediction stays `starting`.
+    pub reports_start: bool,
     /// Prediction id of an example run, if any.
     pub default_example: Option<Arc<str>>,
     /// Input of the example run made when the emulator starts (`default_example`).
@@ -162,6 +157,7 @@ impl Model {
             run_count: Arc::new(AtomicU64::new(0)),
             handler: None,
             setup_seconds: 0.05,
+            reports_start: false,
             default_example: None,
             example_input: None,
             tags: Vec::new(),

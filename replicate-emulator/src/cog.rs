@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::catalog::{Handler, Model, Version};
+use crate::catalog::{Model, Version};
+use crate::lifecycle::Handler;
 use crate::lifecycle::RunContext;
 
 /// A Cog server to serve a model from.
@@ -52,6 +53,17 @@ pub(crate) struct CogRuns {
 }
 
 impl CogRuns {
+    /// Whether prediction `id` is running on a Cog server now (and `secret`, when given, is its
+    /// webhook secret): checked before a callback's body is read.
+    pub(crate) fn expects(&self, id: &str, secret: Option<&str>) -> bool {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        match (runs.get(id), secret) {
+            (Some((s, _)), Some(given)) => crate::ids::constant_time_eq(s.as_bytes(), given.as_bytes()),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
     /// Hands a webhook payload to its prediction; false when no run waits for it or the secret is wrong.
     pub(crate) fn deliver(&self, id: &str, secret: &str, payload: Value) -> bool {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
@@ -83,10 +95,13 @@ pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model,
     };
     let id = crate::ids::version_id_for(&serde_json::to_string(&schema).unwrap_or_default());
     let (owner, name) = cog.name.split_once('/').unwrap_or(("cog", &cog.name));
-    let mut model = Model::new(owner, name, Version::new(id, cog_version, schema));
+    let version = Version::new(id, cog_version, schema);
+    let files_out = version.cog.as_ref().is_some_and(|c| has_file(c.output()));
+    let mut model = Model::new(owner, name, version);
     model.description = Some(format!("A Cog model served by {}", cog.url));
-    model.handler = Some(handler(Arc::from(cog.url.as_str())));
+    model.handler = Some(handler(Arc::from(cog.url.as_str()), files_out));
     model.setup_seconds = 0.0;
+    model.reports_start = true;
     (model, warning)
 }
 
@@ -114,15 +129,37 @@ async fn fetch_schema(http: &reqwest::Client, url: &str) -> (Result<Value, Strin
 
 /// A Cog server runs one prediction at a time (it answers 409 to a second): predictions for
 /// one server queue here, in the order they were created.
-fn handler(url: Arc<str>) -> Handler {
+fn handler(url: Arc<str>, files_out: bool) -> Handler {
     let slot = Arc::new(tokio::sync::Semaphore::new(1));
     Arc::new(move |input, ctx| {
         let (url, slot) = (url.clone(), slot.clone());
         Box::pin(async move {
             let _turn = slot.acquire_owned().await.map_err(|_| "the Cog queue closed".to_string())?;
-            run(&url, input, ctx).await
+            run(&url, files_out, input, ctx).await
         })
     })
+}
+
+/// Whether an output schema holds files anywhere.
+fn has_file(o: &replicate_cog::OutputSchema) -> bool {
+    use replicate_cog::OutputSchema as O;
+    match o {
+        O::File => true,
+        O::Array(i) | O::Iterator { item: i, .. } => has_file(i),
+        O::Object(props) => props.iter().any(|(_, p, _)| has_file(p)),
+        _ => false,
+    }
+}
+
+/// A file output Cog could not hand over: a path on its own disk (cog 0.9 started without
+/// `--upload-url` returns those).
+fn local_path(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) if s.starts_with('/') => Some(s),
+        Value::Array(a) => a.iter().find_map(local_path),
+        Value::Object(o) => o.values().find_map(local_path),
+        _ => None,
+    }
 }
 
 /// Unregisters the run and forwards a cancel to Cog when the prediction ends before Cog's
@@ -154,12 +191,13 @@ fn for_cog(shared: &crate::state::AppState, v: Value) -> Value {
     match v {
         Value::String(s) => {
             let prefix = format!("{}/files/", shared.base);
-            match s.strip_prefix(&prefix) {
+            let signed = match s.strip_prefix(&prefix) {
                 Some(id) if !id.is_empty() && !id.contains(['/', '?']) => {
-                    Value::String(crate::files::signed_download_url(shared, id))
+                    shared.signed_named_download_url(id)
                 }
-                _ => Value::String(s),
-            }
+                _ => None,
+            };
+            Value::String(signed.unwrap_or(s))
         }
         Value::Array(a) => Value::Array(a.into_iter().map(|x| for_cog(shared, x)).collect()),
         Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, for_cog(shared, x))).collect()),
@@ -235,7 +273,44 @@ impl Progress {
     }
 }
 
-async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, String> {
+/// The longest a prediction waits (in `starting`) for a Cog server to finish its setup.
+const SETUP_WAIT: Duration = Duration::from_secs(300);
+
+/// Waits while the Cog server is still in setup (`STARTING`); fails when it is unreachable, its
+/// setup failed or it is defunct.
+async fn wait_ready(http: &reqwest::Client, url: &str) -> Result<(), String> {
+    let until = tokio::time::Instant::now() + SETUP_WAIT;
+    loop {
+        let health = http
+            .get(format!("{url}/health-check"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| format!("the Cog server at {url} is not reachable: {e}"))?;
+        let Ok(h) = health.json::<Value>().await else { return Ok(()) };
+        match h.get("status").and_then(Value::as_str).unwrap_or("") {
+            "STARTING" if tokio::time::Instant::now() < until => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            "STARTING" => {
+                return Err(format!(
+                    "the Cog server at {url} is still in setup after {} s",
+                    SETUP_WAIT.as_secs()
+                ));
+            }
+            "SETUP_FAILED" => {
+                let logs = h.pointer("/setup/logs").and_then(Value::as_str).unwrap_or("");
+                let tail: String =
+                    logs.chars().rev().take(500).collect::<Vec<_>>().into_iter().rev().collect();
+                return Err(format!("the Cog server at {url} failed its setup: {}", tail.trim()));
+            }
+            "DEFUNCT" => return Err(format!("the Cog server at {url} is defunct (its worker died)")),
+            _ => return Ok(()),
+        }
+    }
+}
+
+async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> Result<Value, String> {
     let shared = ctx.shared.clone();
     let id = ctx.prediction_id().to_string();
     let secret = crate::ids::hex(32);
@@ -248,7 +323,13 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
         "webhook": format!("{}/_emulator/cog/{id}/{secret}", shared.origin),
         "webhook_events_filter": ["start", "output", "logs", "completed"],
     });
-    // A 409 means Cog is still finishing a canceled run: wait for it (up to 30 s).
+    if let Err(e) = wait_ready(&shared.http, url).await {
+        guard.finished = true;
+        ctx.mark_started();
+        return Err(e);
+    }
+    // A 409 means Cog is still finishing a canceled run (or, 0.9, still in setup); a 503, that
+    // coglet is still in setup: wait (up to 30 s).
     let mut busy = 0;
     let resp = loop {
         let resp = shared
@@ -261,9 +342,12 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
             .await
             .map_err(|e| {
                 guard.finished = true;
+                ctx.mark_started();
                 format!("the Cog server at {url} is not reachable: {e}")
             })?;
-        if resp.status() == reqwest::StatusCode::CONFLICT && busy < 150 {
+        let not_yet =
+            matches!(resp.status(), reqwest::StatusCode::CONFLICT | reqwest::StatusCode::SERVICE_UNAVAILABLE);
+        if not_yet && busy < 150 {
             busy += 1;
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
@@ -272,6 +356,7 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
     };
     if !resp.status().is_success() {
         guard.finished = true;
+        ctx.mark_started();
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         let detail = serde_json::from_str::<Value>(&text)
@@ -283,7 +368,7 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
     }
     let iterator = ctx.cell.lock().stream != crate::record::StreamKind::None;
     let mut progress = Progress::default();
-    let mut quiet = 0u32;
+    let mut unanswered = 0u32;
     loop {
         let update = tokio::select! {
             u = rx.recv() => u,
@@ -296,20 +381,22 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
                     .send()
                     .await
                     .is_ok();
-                quiet += 1;
-                if !alive && quiet >= 2 {
+                unanswered = if alive { 0 } else { unanswered + 1 };
+                if unanswered >= 2 {
                     guard.finished = true;
                     return Err(format!("the Cog server at {url} stopped responding while running the prediction"));
                 }
                 continue;
             }
         };
-        quiet = 0;
         let Some(p) = update else {
             return Err("the Cog run was dropped".into());
         };
         let status = p.get("status").and_then(Value::as_str).unwrap_or("processing");
         let terminal = matches!(status, "succeeded" | "failed" | "canceled");
+        if status != "starting" {
+            ctx.mark_started();
+        }
         progress.logs(&ctx, p.get("logs").and_then(Value::as_str).unwrap_or(""), terminal);
         let output = p.get("output").cloned().unwrap_or(Value::Null);
         if iterator {
@@ -321,6 +408,13 @@ async fn run(url: &Arc<str>, input: Value, ctx: RunContext) -> Result<Value, Str
         match status {
             "succeeded" => {
                 guard.finished = true;
+                if files_out && let Some(path) = local_path(&output) {
+                    return Err(format!(
+                        "the Cog server returned a file as a path on its own disk ({path}); start it with \
+                         --upload-url={}/_emulator/cog-uploads/ so it uploads its files to the emulator",
+                        shared.origin
+                    ));
+                }
                 return Ok(if iterator { Value::Null } else { from_cog(&ctx, output, &mut progress.files) });
             }
             "failed" => {

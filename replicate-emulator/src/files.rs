@@ -1,26 +1,17 @@
-//! Uploaded files (`/v1/files`): multipart create with metadata, 100 MB cap, checksums,
-//! expiry, signed downloads; and the synthetic output files served under `/delivery/`.
+//! Files: uploads (`/v1/files`: contents, checksums, metadata, expiry, signed downloads) and
+//! the output files predictions publish under `/delivery/{prediction}/{name}` (bytes a model made,
+//! else synthetic bytes of the format the name's extension names). Handlers: `routes::files`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use axum::Json;
-use axum::body::Body;
-use axum::extract::{Multipart, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
-use md5::Md5;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clock::{Ts, now_micros};
-use crate::ids::to_hex;
-use crate::problem::{ApiResult, Problem};
-use crate::state::AppState;
 
 /// Largest accepted upload.
 pub(crate) const MAX_FILE_BYTES: usize = 100 * 1024 * 1024;
@@ -47,7 +38,8 @@ pub(crate) struct StoredFile {
 }
 
 impl StoredFile {
-    fn to_json(&self, base: &str) -> Value {
+    /// JSON as `GET /files/{id}` returns it.
+    pub(crate) fn to_json(&self, base: &str) -> Value {
         json!({
             "id": self.id,
             "name": self.name,
@@ -72,6 +64,26 @@ pub(crate) struct FileStore {
 }
 
 impl FileStore {
+    /// Adds an upload.
+    pub(crate) fn push(&self, file: Arc<StoredFile>) {
+        if let Ok(mut f) = self.files.write() {
+            f.push(file);
+        }
+    }
+
+    /// Every upload, oldest first.
+    pub(crate) fn all(&self) -> Vec<Arc<StoredFile>> {
+        self.files.read().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// Removes an upload; false when there was none with that id.
+    pub(crate) fn remove(&self, id: &str) -> bool {
+        let Ok(mut files) = self.files.write() else { return false };
+        let before = files.len();
+        files.retain(|f| f.id != id);
+        files.len() != before
+    }
+
     /// An upload by id.
     pub(crate) fn get(&self, id: &str) -> Option<Arc<StoredFile>> {
         self.files.read().ok()?.iter().find(|f| f.id == id).cloned()
@@ -89,7 +101,8 @@ impl FileStore {
     }
 }
 
-fn new_file_id() -> String {
+/// A new file id (base64 of a UUID, as the service).
+pub(crate) fn new_file_id() -> String {
     let h = crate::ids::hex(32);
     let uuid = format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32]);
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(uuid)
@@ -104,233 +117,45 @@ pub(crate) fn download_signature(secret: &str, id: &str, owner: &str, expiry: i6
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// Whether a download request is signed: `None` without a `signature` parameter (the query is
-/// parsed, so `?xsignature=1` has none), else whether the signature is valid and unexpired for
-/// the file the path names. An unparsable query counts as unsigned.
-pub(crate) fn download_signature_of(state: &AppState, req: &Request) -> Option<bool> {
-    let Ok(Query(q)) = Query::<DownloadQuery>::try_from_uri(req.uri()) else {
-        return None;
-    };
-    q.signature.as_ref()?;
-    let id = req.uri().path().strip_prefix("/v1/files/").and_then(|p| p.strip_suffix("/download"))?;
-    Some(signature_valid(state, id, &q))
-}
-
-/// 403 for a download whose signature is wrong or expired.
-pub(crate) fn bad_signature() -> Problem {
-    Problem::new(StatusCode::FORBIDDEN, "Forbidden", "Invalid or expired signature")
-}
-
-fn signature_valid(state: &AppState, id: &str, q: &DownloadQuery) -> bool {
-    let (Some(sig), Some(expiry)) = (q.signature.as_deref(), q.expiry) else {
+/// Whether `sig` is a valid, unexpired signature of file `id` for `owner` until `expiry`.
+pub(crate) fn signature_valid(
+    secret: &str,
+    id: &str,
+    owner: &str,
+    expiry: Option<i64>,
+    sig: Option<&str>,
+) -> bool {
+    let (Some(sig), Some(expiry)) = (sig, expiry) else {
         return false;
     };
-    let owner = q.owner.as_deref().unwrap_or("");
     let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
         return false;
     };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(state.webhook_secret.as_bytes()) else {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return false;
     };
     mac.update(format!("{id}:{owner}:{expiry}").as_bytes());
     mac.verify_slice(&given).is_ok() && expiry >= now_micros() / 1_000_000
 }
 
-/// A signed download URL for a file, valid for an hour.
-pub(crate) fn signed_download_url(state: &AppState, id: &str) -> String {
+/// A signed download URL for upload `id` (`base` is `http://host:port/v1`), valid for an hour.
+pub(crate) fn signed_download_url(base: &str, secret: &str, owner: &str, id: &str) -> String {
     let expiry = now_micros() / 1_000_000 + 3600;
-    let sig = download_signature(&state.webhook_secret, id, &state.username, expiry);
-    format!("{}/files/{id}/download?owner={}&expiry={expiry}&signature={sig}", state.base, state.username)
+    let sig = download_signature(secret, id, owner, expiry);
+    format!("{base}/files/{id}/download?owner={owner}&expiry={expiry}&signature={sig}")
 }
 
-/// `POST /files` (multipart).
-pub(crate) async fn create(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
-    let too_big = || {
-        Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request Entity Too Large",
-            format!("File size exceeds the maximum of {MAX_FILE_BYTES} bytes"),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_FILE_BYTES + 64 * 1024) {
-        return Err(too_big());
-    }
-    let mut mp = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &state)
-        .await
-        .map_err(|e| Problem::bad_request(format!("Invalid multipart body: {e}")))?;
-    let mut content: Option<(Bytes, Option<String>, Option<String>)> = None;
-    let mut filename: Option<String> = None;
-    let mut ctype: Option<String> = None;
-    let mut metadata = Map::new();
-    let mut form_bytes = 0usize;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(Problem::bad_request(format!("Invalid multipart body: {e}"))),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        if name == "content" || name == "file" {
-            if content.is_some() {
-                return Err(Problem::unprocessable("Only one file part (content) is accepted"));
-            }
-            let fname = field.file_name().map(str::to_string);
-            let fct = field.content_type().map(str::to_string);
-            let mut buf = Vec::new();
-            let mut field = field;
-            loop {
-                match field.chunk().await {
-                    Ok(Some(c)) => {
-                        if buf.len() + c.len() > MAX_FILE_BYTES {
-                            return Err(too_big());
-                        }
-                        buf.extend_from_slice(&c);
-                    }
-                    Ok(None) => break,
-                    Err(e) => return Err(Problem::bad_request(format!("Invalid multipart body: {e}"))),
-                }
-            }
-            content = Some((Bytes::from(buf), fname, fct));
-            continue;
-        }
-        let text = field_text(field, &mut form_bytes).await?;
-        match name.as_str() {
-            "filename" => filename = Some(text),
-            "type" | "content_type" => ctype = Some(text),
-            "metadata" => match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(m)) => metadata.extend(m),
-                _ => return Err(Problem::unprocessable("metadata must be a JSON object")),
-            },
-            other => {
-                if let Some(key) = other.strip_prefix("metadata[").and_then(|k| k.strip_suffix(']')) {
-                    metadata.insert(key.to_string(), Value::String(text));
-                }
-            }
-        }
-    }
-    let Some((bytes, part_name, part_type)) = content else {
-        return Err(Problem::unprocessable("Missing required part: content"));
-    };
-    let name = filename.or(part_name).unwrap_or_else(|| "file".into());
-    if name.len() > 255 {
-        return Err(Problem::unprocessable("filename must be at most 255 bytes"));
-    }
-    let content_type = ctype.or(part_type).unwrap_or_else(|| "application/octet-stream".into());
-    let md5 = to_hex(&Md5::digest(&bytes));
-    let file = Arc::new(StoredFile {
-        id: new_file_id(),
-        name,
-        content_type,
-        sha256: to_hex(&Sha256::digest(&bytes)),
-        md5,
-        bytes,
-        metadata: Value::Object(metadata),
-        created: now_micros(),
-    });
-    let body = file.to_json(&state.base);
-    if let Ok(mut f) = state.files.files.write() {
-        f.push(file);
-    }
-    Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-/// Largest accepted non-file form field (`filename`, `type`, `metadata`, `metadata[k]`, ...).
-pub(crate) const MAX_FIELD_BYTES: usize = 64 * 1024;
-/// Largest total of all non-file form fields of one upload.
-pub(crate) const MAX_FORM_BYTES: usize = 1024 * 1024;
-
-/// Reads a non-file field as UTF-8 text, chunk by chunk, refusing it (413) as soon as it passes
-/// [`MAX_FIELD_BYTES`] or all fields together pass [`MAX_FORM_BYTES`]: with chunked encoding no
-/// `Content-Length` bounds them beforehand.
-async fn field_text(mut field: axum::extract::multipart::Field<'_>, total: &mut usize) -> ApiResult<String> {
-    let name = field.name().unwrap_or("").chars().take(64).collect::<String>();
-    let mut buf = Vec::new();
-    loop {
-        match field.chunk().await {
-            Ok(Some(c)) => {
-                *total += c.len();
-                if buf.len() + c.len() > MAX_FIELD_BYTES || *total > MAX_FORM_BYTES {
-                    return Err(Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "Request Entity Too Large",
-                        format!(
-                            "Form field {name:?} is too large: fields other than the file may hold \
-                             {MAX_FIELD_BYTES} bytes each and {MAX_FORM_BYTES} bytes together"
-                        ),
-                    ));
-                }
-                buf.extend_from_slice(&c);
-            }
-            Ok(None) => break,
-            Err(e) => return Err(Problem::bad_request(format!("Invalid multipart body: {e}"))),
-        }
-    }
-    String::from_utf8(buf).map_err(|_| Problem::bad_request(format!("Form field {name:?} is not UTF-8 text")))
-}
-
-/// Query of `GET /files`.
-#[derive(Deserialize)]
-pub(crate) struct ListQuery {
-    cursor: Option<usize>,
-}
-
-/// `GET /files` (newest first, 100 per page).
-pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Json<Value> {
-    let files = state.files.files.read().map(|f| f.clone()).unwrap_or_default();
-    let end = q.cursor.unwrap_or(files.len()).min(files.len());
-    let start = end.saturating_sub(100);
-    let results: Vec<Value> = files[start..end].iter().rev().map(|f| f.to_json(&state.base)).collect();
-    let next = (start > 0).then(|| format!("{}/files?cursor={start}", state.base));
-    Json(json!({"next": next, "previous": null, "results": results}))
-}
-
-/// `GET /files/{id}`.
-pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
-    Ok(Json(f.to_json(&state.base)))
-}
-
-/// `DELETE /files/{id}`.
-pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let mut files = state.files.files.write().map_err(|_| Problem::not_found("File not found"))?;
-    let before = files.len();
-    files.retain(|f| f.id != id);
-    if files.len() == before {
-        return Err(Problem::not_found("File not found"));
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Query of a signed download.
-#[derive(Deserialize)]
-pub(crate) struct DownloadQuery {
-    owner: Option<String>,
-    expiry: Option<i64>,
-    signature: Option<String>,
-}
-
-/// `GET /files/{id}/download?owner&expiry&signature` (or with a token and no signature).
-pub(crate) async fn download(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<DownloadQuery>,
-) -> ApiResult<Response> {
-    // The gate let this request through with a token, or with a signature it verified; a
-    // signature given beside a token must still be valid.
-    if q.signature.is_some() && !signature_valid(&state, &id, &q) {
-        return Err(bad_signature());
-    }
-    let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
-    let mut r = Response::new(Body::from(f.bytes.clone()));
-    if let Ok(v) = HeaderValue::from_str(&f.content_type) {
-        r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    Ok(r)
+/// The signed download URL of an upload ending with its file name (`.../download/{name}?...`),
+/// for fetchers that name the file after the URL (Cog).
+pub(crate) fn signed_named_download_url(base: &str, secret: &str, owner: &str, file: &StoredFile) -> String {
+    let name: String = file
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .collect();
+    let name = if name.trim_matches('.').is_empty() { "file".to_string() } else { name };
+    let signed = signed_download_url(base, secret, owner, &file.id);
+    signed.replacen("/download?", &format!("/download/{name}?"), 1)
 }
 
 /// The bytes and MIME type served at `/delivery/{pred}/{name}`: what the model produced, else
@@ -346,34 +171,18 @@ pub(crate) fn delivery_bytes(files: &FileStore, pred: &str, name: &str) -> (Byte
 }
 
 /// Replaces every output file URL on this emulator inside `v` by a `data:` URL of its bytes.
-pub(crate) fn inline_files(state: &crate::state::Shared, v: &mut Value) {
+pub(crate) fn inline_files(files: &FileStore, origin: &str, v: &mut Value) {
     match v {
         Value::String(s) => {
-            let prefix = format!("{}/delivery/", state.origin);
+            let prefix = format!("{origin}/delivery/");
             if let Some((pred, name)) = s.strip_prefix(&prefix).and_then(|rest| rest.split_once('/')) {
-                let (bytes, mime) = delivery_bytes(&state.files, pred, name);
+                let (bytes, mime) = delivery_bytes(files, pred, name);
                 let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
                 *s = format!("data:{mime};base64,{b64}");
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| inline_files(state, x)),
-        Value::Object(o) => o.values_mut().for_each(|x| inline_files(state, x)),
+        Value::Array(a) => a.iter_mut().for_each(|x| inline_files(files, origin, x)),
+        Value::Object(o) => o.values_mut().for_each(|x| inline_files(files, origin, x)),
         _ => {}
     }
-}
-
-/// `GET /delivery/{prediction}/{name}`: the output file's bytes (see [`delivery_bytes`]).
-pub(crate) async fn delivery(
-    State(state): State<AppState>,
-    Path((pred, name)): Path<(String, String)>,
-) -> Response {
-    if state.files_removed(&pred) {
-        return Problem::not_found("The requested resource could not be found.").into_response();
-    }
-    let (bytes, mime) = delivery_bytes(&state.files, &pred, &name);
-    let mut r = Response::new(Body::from(bytes));
-    if let Ok(v) = HeaderValue::from_str(&mime) {
-        r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    r
 }

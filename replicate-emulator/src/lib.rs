@@ -25,10 +25,10 @@ mod catalog;
 mod clock;
 mod cog;
 mod config;
+mod deployments;
 mod examples;
 mod fetch;
 mod files;
-mod gate;
 mod ids;
 mod lifecycle;
 mod limits;
@@ -38,7 +38,6 @@ mod problem;
 mod record;
 mod retention;
 mod routes;
-mod sse;
 mod state;
 mod stats;
 mod store;
@@ -58,11 +57,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
-pub use catalog::{Handler, HandlerFuture, ModelSpec};
+pub use catalog::ModelSpec;
 pub use cog::CogModel;
 pub use config::{Config, Faults, RateLimits};
 pub use fetch::Fetched;
-pub use lifecycle::RunContext;
+pub use lifecycle::{Handler, HandlerFuture, RunContext};
 pub use stats::{Snapshot as Stats, WebhookCounts};
 pub use typed::schema_for;
 pub use webhooks::sign as sign_webhook;
@@ -333,7 +332,7 @@ impl EmulatorHandle {
     }
     /// A signed, unauthenticated download URL for an uploaded file (valid for an hour).
     pub fn signed_download_url(&self, file_id: &str) -> String {
-        files::signed_download_url(&self.state, file_id)
+        self.state.signed_download_url(file_id)
     }
     /// Adds (or replaces) a model while running (its example, if any, runs in the background).
     pub fn register_model(&self, spec: ModelSpec) {

@@ -1,6 +1,8 @@
 //! The prediction runner: `starting` → `processing` → terminal on a tokio task, time-scaled,
 //! with cancel and `Cancel-After` deadlines; and the context handed to model handlers.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,11 +11,17 @@ use base64::Engine;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::catalog::Handler;
 use crate::clock::now_micros;
 use crate::record::{Cell, EventKind, Status};
 use crate::state::AppState;
 use crate::webhooks::{self, Ev};
+
+/// The future a model handler returns: the final output or an error message.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+
+/// Runs one prediction: gets the input (defaults applied) and a context to log, emit
+/// iterator items, sleep (time-scaled) and make output file URLs.
+pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>;
 
 /// What a running handler can do: log, emit iterator items, sleep and make file URLs.
 #[derive(Clone)]
@@ -116,6 +124,21 @@ impl RunContext {
         format!("{}/delivery/{}/{name}", self.shared.origin, self.cell.id)
     }
 
+    /// Moves the prediction from `starting` to `processing` (once; sends the `start` webhook).
+    /// The runner does this before calling the handler, except for handlers that report their
+    /// own start (Cog models: when Cog says it is processing).
+    pub(crate) fn mark_started(&self) {
+        let mut r = self.cell.lock();
+        if r.status != Status::Starting {
+            return;
+        }
+        r.status = Status::Processing;
+        r.started = Some(now_micros());
+        webhooks::on_event(&self.shared, &self.cell, &mut r, Ev::Start);
+        drop(r);
+        self.cell.notify();
+    }
+
     /// A per-prediction seed (derived from the emulator seed).
     pub fn seed(&self) -> u64 {
         self.seed
@@ -197,13 +220,30 @@ pub(crate) fn cancel(shared: &AppState, cell: &Arc<Cell>) {
 }
 
 /// Starts the runner task for a freshly stored record.
-pub(crate) fn start(shared: AppState, cell: Arc<Cell>, handler: Handler, setup_seconds: f64, input: Value) {
+/// With `reports_start` the handler says when it really starts ([`RunContext::mark_started`]:
+/// a Cog model, once Cog reports `processing`); until then the record stays `starting`.
+pub(crate) fn start(
+    shared: AppState,
+    cell: Arc<Cell>,
+    handler: Handler,
+    setup_seconds: f64,
+    reports_start: bool,
+    input: Value,
+) {
     let seed =
         shared.cfg.seed ^ shared.seq.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    tokio::spawn(run(shared, cell, handler, setup_seconds, input, seed));
+    tokio::spawn(run(shared, cell, handler, setup_seconds, reports_start, input, seed));
 }
 
-async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, input: Value, seed: u64) {
+async fn run(
+    shared: AppState,
+    cell: Arc<Cell>,
+    handler: Handler,
+    setup: f64,
+    reports_start: bool,
+    input: Value,
+    seed: u64,
+) {
     let deadline = cell.lock().deadline.and_then(|us| {
         Instant::now().checked_add(Duration::from_micros(us.saturating_sub(now_micros()).max(0) as u64))
     });
@@ -220,7 +260,7 @@ async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, in
         }
     }
     {
-        let mut r = cell.lock();
+        let r = cell.lock();
         if r.status.is_terminal() {
             return;
         }
@@ -229,11 +269,7 @@ async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, in
             finish(&shared, &cell, Status::Aborted, None, None);
             return;
         }
-        r.status = Status::Processing;
-        r.started = Some(now_micros());
-        webhooks::on_event(&shared, &cell, &mut r, Ev::Start);
     }
-    cell.notify();
     let ctx = RunContext {
         shared: shared.clone(),
         cell: cell.clone(),
@@ -241,6 +277,9 @@ async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, in
         files: Arc::new(AtomicU64::new(0)),
         instant: false,
     };
+    if !reports_start {
+        ctx.mark_started();
+    }
     let fut = handler(input, ctx);
     tokio::select! {
         res = fut => match res {
@@ -254,7 +293,9 @@ async fn run(shared: AppState, cell: Arc<Cell>, handler: Handler, setup: f64, in
         },
         i = interrupted(&cell, deadline) => {
             if let Interrupt::Deadline = i {
-                finish(&shared, &cell, Status::Canceled, None, None);
+                // A deadline before the run really started aborts it; after, it cancels it.
+                let status = if cell.lock().started.is_some() { Status::Canceled } else { Status::Aborted };
+                finish(&shared, &cell, status, None, None);
             }
         }
     }

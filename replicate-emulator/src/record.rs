@@ -8,7 +8,6 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::clock::Ts;
-use crate::webhooks::WebhookState;
 
 /// Lifecycle status of a prediction or training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,5 +312,30 @@ impl Serialize for View<'_> {
         m.serialize_entry("metrics", &Metrics(r, self.cell.created))?;
         m.serialize_entry("urls", &Urls(self))?;
         m.end()
+    }
+}
+
+/// One webhook delivery waiting for the deliverer: the body and whether it is the terminal one.
+pub(crate) struct Delivery {
+    pub(crate) body: bytes::Bytes,
+    pub(crate) terminal: bool,
+}
+
+/// Per-record webhook state (only records created with a `webhook`).
+#[derive(Debug)]
+pub(crate) struct WebhookState {
+    /// Events wanted (`webhooks::START | ...`).
+    pub(crate) filter: u8,
+    /// When the last output/logs delivery was queued (for the 500 ms throttle).
+    pub(crate) last: Option<tokio::time::Instant>,
+    /// A trailing delivery is scheduled.
+    pub(crate) trailing: bool,
+    /// The deliverer's queue.
+    pub(crate) tx: tokio::sync::mpsc::UnboundedSender<Delivery>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery").field("terminal", &self.terminal).finish()
     }
 }

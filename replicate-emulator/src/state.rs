@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::deployments::Deployment;
 use crate::files::FileStore;
 use crate::limits::Limiter;
-use crate::routes::deployments::Deployment;
 use crate::stats::Stats;
 use crate::store::Store;
 
@@ -63,6 +63,17 @@ impl Shared {
         }
         let mut rng = self.fault_rng.lock().unwrap_or_else(|e| e.into_inner());
         rng.f64() < p
+    }
+
+    /// A signed, unauthenticated download URL for upload `id`, valid for an hour.
+    pub(crate) fn signed_download_url(&self, id: &str) -> String {
+        crate::files::signed_download_url(&self.base, &self.webhook_secret, &self.username, id)
+    }
+
+    /// A signed download URL of upload `id` that ends with its file name; `None` for no such upload.
+    pub(crate) fn signed_named_download_url(&self, id: &str) -> Option<String> {
+        let f = self.files.get(id)?;
+        Some(crate::files::signed_named_download_url(&self.base, &self.webhook_secret, &self.username, &f))
     }
 
     /// Scales nominal model seconds by the configured time scale.

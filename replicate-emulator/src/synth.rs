@@ -7,7 +7,8 @@ use std::sync::Arc;
 use replicate_cog::Synthesized;
 use serde_json::Value;
 
-use crate::catalog::{Handler, Version};
+use crate::catalog::Version;
+use crate::lifecycle::Handler;
 use crate::lifecycle::RunContext;
 
 /// A handler that synthesises outputs for a version.

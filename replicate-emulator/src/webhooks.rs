@@ -13,7 +13,7 @@ use sha2::Sha256;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::record::{Cell, Record};
+use crate::record::{Cell, Delivery, Record, WebhookState};
 use crate::state::AppState;
 
 /// `start` in `webhook_events_filter`.
@@ -48,26 +48,6 @@ impl Ev {
             Ev::Logs => LOGS,
             Ev::Completed => COMPLETED,
         }
-    }
-}
-
-struct Delivery {
-    body: Bytes,
-    terminal: bool,
-}
-
-/// Per-record webhook state (only records created with a `webhook`).
-#[derive(Debug)]
-pub(crate) struct WebhookState {
-    filter: u8,
-    last: Option<Instant>,
-    trailing: bool,
-    tx: mpsc::UnboundedSender<Delivery>,
-}
-
-impl std::fmt::Debug for Delivery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Delivery").field("terminal", &self.terminal).finish()
     }
 }
 

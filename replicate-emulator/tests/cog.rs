@@ -66,12 +66,27 @@ impl Drop for CogServer {
     }
 }
 
+impl CogServer {
+    /// Kills the server and its workers at once (SIGKILL: nothing is reported to anyone).
+    fn kill_now(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Starts Cog serving `class`; `upload_url` is Cog's `--upload-url` (where it puts file outputs).
+/// Starts Cog serving `class` and waits until it is ready; `upload_url` is Cog's `--upload-url`
+/// (where it puts file outputs).
 async fn start_cog(cog: Cog, class: &str, upload_url: Option<&str>) -> CogServer {
+    start_cog_until(cog, class, upload_url, &["READY"]).await
+}
+
+/// Starts Cog serving `class` and waits until its health check reports one of `statuses`.
+async fn start_cog_until(cog: Cog, class: &str, upload_url: Option<&str>, statuses: &[&str]) -> CogServer {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "emulator-cog-{}-{}-{class}",
@@ -118,7 +133,7 @@ async fn start_cog(cog: Cog, class: &str, upload_url: Option<&str>) -> CogServer
     for _ in 0..600 {
         if let Ok(r) = client().get(format!("{}/health-check", server.url)).send().await
             && let Ok(h) = r.json::<Value>().await
-            && h["status"] == "READY"
+            && statuses.iter().any(|s| h["status"] == *s)
         {
             return server;
         }
@@ -244,6 +259,17 @@ async fn file_output(cog: Cog) {
     check_file_output(&emu).await;
 }
 
+/// cog 0.9 started without `--upload-url` returns a path on its own disk: the prediction fails
+/// and says how to start Cog.
+async fn file_output_without_uploads(cog: Cog) {
+    let server = start_cog(cog, "FileOut", None).await;
+    let emu = Emulator::builder().cog("me/model", &server.url).start().await.unwrap();
+    let p = run(&emu, json!({"name": "picture"})).await;
+    assert_eq!(p["status"], "failed", "{p}");
+    let error = p["error"].as_str().unwrap();
+    assert!(error.contains("--upload-url=") && error.contains("/_emulator/cog-uploads/"), "{error}");
+}
+
 /// coglet started without `--upload-url` returns files inline as `data:` URLs.
 async fn file_output_inline(cog: Cog) {
     let server = start_cog(cog, "FileOut", None).await;
@@ -271,11 +297,15 @@ async fn file_input(cog: Cog) {
     let url = format!("{}/files/{id}", emu.base_url());
     let p = run(&emu, json!({"file": url})).await;
     assert_eq!(p["status"], "succeeded", "{p}");
-    assert_eq!(p["output"], "12 bytes, md5 c91fa94e14cf2fa5474beceff788c0dc");
+    // Cog names the fetched file after the URL: the upload's name (a.txt) keeps its suffix.
+    assert_eq!(p["output"], "12 bytes, md5 c91fa94e14cf2fa5474beceff788c0dc, suffix .txt");
     // The prediction shows the input as given; Cog got a URL it could fetch.
     assert_eq!(p["input"]["file"], url.as_str());
     let p = run(&emu, json!({"file": "data:text/plain;base64,aGk="})).await;
-    assert_eq!(p["output"], "2 bytes, md5 49f68a5c8493ec2c0bf489821c21fc3b", "{p}");
+    assert!(
+        p["output"].as_str().unwrap().starts_with("2 bytes, md5 49f68a5c8493ec2c0bf489821c21fc3b"),
+        "{p}"
+    );
 }
 
 async fn raises(cog: Cog) {
@@ -297,9 +327,29 @@ async fn cancel(cog: Cog) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A second prediction queues behind the running one: `starting` until Cog takes it.
+    let queued = create(&emu, json!({"seconds": 60})).await;
+    let queued_id = queued["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, q) = get(&emu, &format!("/predictions/{queued_id}")).await;
+    assert_eq!(q["status"], "starting", "{q}");
+    assert!(q.get("started_at").is_none(), "{q}");
     let (status, p) = common::post(&emu, &format!("/predictions/{id}/cancel"), json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(p["status"], "canceled", "{p}");
+    // Then Cog takes the queued one (after finishing the cancel), and it is canceled in turn.
+    let mut processing = false;
+    for _ in 0..300 {
+        let (_, q) = get(&emu, &format!("/predictions/{queued_id}")).await;
+        if q["status"] == "processing" {
+            processing = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(processing, "the queued prediction never started");
+    let (_, q) = common::post(&emu, &format!("/predictions/{queued_id}/cancel"), json!({})).await;
+    assert_eq!(q["status"], "canceled", "{q}");
     // Cog got the cancel: it is free again well before the 60 s run would have ended.
     let mut ready = false;
     for _ in 0..200 {
@@ -313,6 +363,100 @@ async fn cancel(cog: Cog) {
     }
     assert!(ready, "Cog is still busy after the cancel");
     assert_eq!(wait_done(&emu, &id).await["status"], "canceled");
+}
+
+fn sdk(emu: &EmulatorHandle) -> replicate::Replicate {
+    replicate::Replicate::builder().bearer_token(TOKEN).base_url(emu.base_url()).build().unwrap()
+}
+
+/// Our client (`run`, `stream`, cancel) against a Cog token model and a Cog model that raises.
+async fn our_client(cog: Cog) {
+    use replicate::{ErrorKind, StreamEvent};
+    let (emu, _cog) = emulator_for(cog, "Tokens").await;
+    let c = sdk(&emu);
+    let out = c.run("me/model", json!({"prompt": "rust meets cog", "delay": 0.05})).await.unwrap();
+    assert_eq!(out.text().as_deref(), Some("rust meets cog "));
+    let mut events = c.stream("me/model", json!({"prompt": "a b c", "delay": 0.2}));
+    let (mut chunks, mut done) = (Vec::new(), None);
+    while let Some(e) = tokio::time::timeout(Duration::from_secs(30), events.next()).await.unwrap() {
+        match e.unwrap() {
+            StreamEvent::Output(chunk) => chunks.push(chunk),
+            StreamEvent::Done { reason } => done = Some(reason),
+            _ => {}
+        }
+    }
+    assert_eq!(chunks, ["a ", "b ", "c "]);
+    assert_eq!(done, Some(None));
+    let started = c
+        .run("me/model", json!({"prompt": "x ".repeat(100), "delay": 0.5}))
+        .poll_only()
+        .start()
+        .await
+        .unwrap();
+    c.predictions().cancel(&started.id).await.unwrap();
+    let ended = c.predictions().wait(&started.id, Some(Duration::from_secs(30))).await.unwrap();
+    assert_eq!(ended.status, replicate::types::PredictionStatus::Canceled);
+
+    let (emu, _cog) = emulator_for(cog, "Raises").await;
+    let err = sdk(&emu).run("me/model", json!({"message": "no luck"})).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ModelFailed);
+    assert!(err.to_string().contains("no luck"), "{err}");
+}
+
+/// A prediction made while Cog is still in setup stays `starting` and then runs; a setup that
+/// fails fails the prediction with Cog's setup error (0.9 exits then: "not reachable").
+async fn setup(cog: Cog) {
+    let server = start_cog_until(cog, "SlowSetup", None, &["STARTING"]).await;
+    let schema = replicate_emulator::cog_schema(
+        json!({"text": {"type": "string", "title": "Text", "x-order": 0, "default": "x"}}),
+        &[],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    let emu = Emulator::builder().cog_with_schema("me/model", &server.url, schema).start().await.unwrap();
+    let p = create(&emu, json!({"text": "run"})).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, now) = get(&emu, &format!("/predictions/{id}")).await;
+    assert_eq!(now["status"], "starting", "{now}");
+    let done = wait_done_long(&emu, &id).await;
+    assert_eq!(
+        (done["status"].as_str(), done["output"].as_str()),
+        (Some("succeeded"), Some("set up, then run")),
+        "{done}"
+    );
+
+    let broken = start_cog_until(cog, "BrokenSetup", None, &["SETUP_FAILED", "READY", "STARTING"]).await;
+    let emu = Emulator::builder().cog_with_schema("me/broken", &broken.url, json!({})).start().await.unwrap();
+    let (_, p) = common::post(&emu, "/models/me/broken/predictions", json!({"input": {}})).await;
+    let done = wait_done_long(&emu, p["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let error = done["error"].as_str().unwrap();
+    match cog {
+        Cog::V023 => assert!(
+            error.contains("failed its setup") && error.contains("the weights are missing"),
+            "{error}"
+        ),
+        Cog::V09 => assert!(error.contains("not reachable") || error.contains("weights"), "{error}"),
+    }
+}
+
+/// A Cog server killed mid-prediction (SIGKILL: it reports nothing): the prediction fails
+/// clearly instead of hanging.
+async fn cog_dies(cog: Cog) {
+    let (emu, mut server) = emulator_for(cog, "Slow").await;
+    let p = create(&emu, json!({"seconds": 60})).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    for _ in 0..300 {
+        if get(&emu, &format!("/predictions/{id}")).await.1["status"] == "processing" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill_now();
+    let p = wait_done_long(&emu, &id).await;
+    assert_eq!(p["status"], "failed", "{p}");
+    assert!(p["error"].as_str().unwrap().contains("stopped responding"), "{p}");
 }
 
 macro_rules! cog_tests {
@@ -330,8 +474,12 @@ cog_tests! {
     cog09_token_stream_arrives_while_running: token_stream(Cog::V09);
     cog09_file_output_is_an_emulator_url: file_output(Cog::V09);
     cog09_file_input_is_fetched_by_cog: file_input(Cog::V09);
+    cog09_file_output_without_upload_url_fails_clearly: file_output_without_uploads(Cog::V09);
     cog09_raise_fails_with_its_message: raises(Cog::V09);
     cog09_cancel_is_forwarded: cancel(Cog::V09);
+    cog09_our_client_runs_streams_and_cancels: our_client(Cog::V09);
+    cog09_setup_in_progress_and_failed: setup(Cog::V09);
+    cog09_dying_mid_prediction_fails_it: cog_dies(Cog::V09);
     coglet_text_model: text_model(Cog::V023);
     coglet_token_stream_arrives_while_running: token_stream(Cog::V023);
     coglet_file_output_is_an_emulator_url: file_output(Cog::V023);
@@ -339,6 +487,9 @@ cog_tests! {
     coglet_file_input_is_fetched_by_cog: file_input(Cog::V023);
     coglet_raise_fails_with_its_message: raises(Cog::V023);
     coglet_cancel_is_forwarded: cancel(Cog::V023);
+    coglet_our_client_runs_streams_and_cancels: our_client(Cog::V023);
+    coglet_setup_in_progress_and_failed: setup(Cog::V023);
+    coglet_dying_mid_prediction_fails_it: cog_dies(Cog::V023);
 }
 
 /// A Cog server that is down: the model is still listed (with a warning), its predictions fail

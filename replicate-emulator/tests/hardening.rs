@@ -36,6 +36,13 @@ async fn downloads_need_a_token_or_a_valid_signature() {
     let signed_other = emu.signed_download_url(&other);
     let swapped = signed_other.replace(&other, &id);
     assert_eq!(problem(client().get(&swapped).send().await.unwrap()).await.0, 403);
+    // The same under a URL that ends with a file name (what Cog is given).
+    let named = emu.signed_download_url(&id).replacen("/download?", "/download/a.txt?", 1);
+    assert_eq!(&client().get(&named).send().await.unwrap().bytes().await.unwrap()[..], b"secret bytes");
+    let r = client().get(format!("{url}/a.txt?xsignature=1")).send().await.unwrap();
+    assert_eq!(problem(r).await.0, 401);
+    let r = client().get(swapped.replacen("/download?", "/download/a.txt?", 1)).send().await.unwrap();
+    assert_eq!(problem(r).await.0, 403);
     // The real signed URL and the token both still work.
     let body = client().get(emu.signed_download_url(&id)).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(&body[..], b"secret bytes");
@@ -155,4 +162,26 @@ async fn extractor_rejections_are_problem_json() {
         .await
         .unwrap();
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+}
+
+/// The routes a Cog server calls back are public (Cog sends no token): they refuse, before
+/// reading a body, anything that does not name a prediction running on Cog now.
+#[tokio::test]
+async fn cog_callbacks_refuse_strangers() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let origin = emu.base_url().trim_end_matches("/v1").to_string();
+    let r = client()
+        .post(format!("{origin}/_emulator/cog/someid/somesecret"))
+        .json(&serde_json::json!({"status": "succeeded"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await.0, 404);
+    for id in [None, Some("not-running")] {
+        let mut req = client().put(format!("{origin}/_emulator/cog-uploads/a.png")).body(vec![0u8; 1024]);
+        if let Some(id) = id {
+            req = req.header("x-prediction-id", id);
+        }
+        assert_eq!(problem(req.send().await.unwrap()).await.0, 403);
+    }
 }

@@ -156,6 +156,7 @@ pub(crate) async fn create(State(state): State<AppState>, body: bytes::Bytes) ->
         run_count: Arc::new(AtomicU64::new(0)),
         handler: None,
         setup_seconds: 0.2,
+        reports_start: false,
         default_example: None,
         example_input: None,
         tags: Vec::new(),

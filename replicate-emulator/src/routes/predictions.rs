@@ -181,7 +181,14 @@ pub(crate) async fn create_for(
     state.stats.predictions_created.fetch_add(1, Ordering::Relaxed);
     target.model.run_count.fetch_add(1, Ordering::Relaxed);
     let handler = target.model.handler.clone().unwrap_or_else(|| synth::handler_for(target.version.clone()));
-    lifecycle::start(state.clone(), cell.clone(), handler, target.model.setup_seconds, validated);
+    lifecycle::start(
+        state.clone(),
+        cell.clone(),
+        handler,
+        target.model.setup_seconds,
+        target.model.reports_start,
+        validated,
+    );
     let wait = prefer_wait(headers);
     if let Some((secs, _)) = &wait {
         wait_terminal(&cell, Duration::from_secs(*secs)).await;
@@ -217,7 +224,7 @@ fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8
         return json;
     };
     if let Some(out) = v.get_mut("output") {
-        crate::files::inline_files(state, out);
+        crate::files::inline_files(&state.files, &state.origin, out);
     }
     serde_json::to_vec(&v).unwrap_or(json)
 }

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::catalog::{Handler, Version};
+use crate::catalog::Version;
 use crate::clock::now_micros;
+use crate::lifecycle::Handler;
 use crate::lifecycle::{self, RunContext};
 use crate::problem::{ApiResult, Problem};
 use crate::record::{Cell, Kind, Record};
@@ -104,7 +105,7 @@ pub(crate) async fn create(
             }))
         })
     });
-    lifecycle::start(state.clone(), cell.clone(), handler, 0.2, b.input);
+    lifecycle::start(state.clone(), cell.clone(), handler, 0.2, false, b.input);
     Ok(json_bytes(StatusCode::CREATED, state.record_json(&cell)))
 }
 

@@ -43,7 +43,7 @@ class FileOut(BasePredictor):
 class FileIn(BasePredictor):
     def predict(self, file: Path = Input(description="Any file")) -> str:
         data = Path(file).read_bytes()
-        return f"{len(data)} bytes, md5 {hashlib.md5(data).hexdigest()}"
+        return f"{len(data)} bytes, md5 {hashlib.md5(data).hexdigest()}, suffix {Path(file).suffix or '-'}"
 
 
 class Raises(BasePredictor):
@@ -59,3 +59,19 @@ class Slow(BasePredictor):
             if i % 10 == 0:
                 print(f"tick {i // 10} pid {os.getpid()}")
         return "slept"
+
+
+class SlowSetup(BasePredictor):
+    def setup(self) -> None:
+        time.sleep(3)
+
+    def predict(self, text: str = Input(description="Anything", default="x")) -> str:
+        return f"set up, then {text}"
+
+
+class BrokenSetup(BasePredictor):
+    def setup(self) -> None:
+        raise RuntimeError("the weights are missing")
+
+    def predict(self, text: str = Input(description="Anything", default="x")) -> str:
+        return "never"

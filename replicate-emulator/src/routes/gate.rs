@@ -65,10 +65,10 @@ pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next
     state.stats.hit(req.method(), &route);
     let public = is_public(&route);
     let mut signed_download = false;
-    if route == "/v1/files/{id}/download" {
-        match crate::files::download_signature_of(&state, &req) {
+    if route == "/v1/files/{id}/download" || route == "/v1/files/{id}/download/{name}" {
+        match crate::routes::files::download_signature_of(&state, &req) {
             Some(true) => signed_download = true,
-            Some(false) => return crate::files::bad_signature().into_response(),
+            Some(false) => return crate::routes::files::bad_signature().into_response(),
             None => {}
         }
     }

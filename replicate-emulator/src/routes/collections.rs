@@ -1,4 +1,5 @@
-//! Small read-only routes: account, hardware, collections, search, webhook secret, stats.
+//! Collections (`/collections`, `/collections/{slug}`) and search (`GET /search`: models and
+//! collections matching a query).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -8,28 +9,6 @@ use serde_json::{Value, json};
 use crate::problem::{ApiResult, Problem};
 use crate::routes::models::{matching, model_json};
 use crate::state::AppState;
-
-/// `GET /account`.
-pub(crate) async fn account(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "type": "user",
-        "username": state.username,
-        "name": "Replicate Emulator",
-        "github_url": format!("https://github.com/{}", state.username),
-        "avatar_url": format!("{}/delivery/account/avatar.png", state.origin),
-    }))
-}
-
-/// `GET /hardware` (a bare array).
-pub(crate) async fn hardware() -> Json<Value> {
-    Json(json!([
-        {"sku": "cpu", "name": "CPU"},
-        {"sku": "gpu-t4", "name": "Nvidia T4 GPU"},
-        {"sku": "gpu-l40s", "name": "Nvidia L40S GPU"},
-        {"sku": "gpu-a100-large", "name": "Nvidia A100 (80GB) GPU"},
-        {"sku": "gpu-h100", "name": "Nvidia H100 GPU"}
-    ]))
-}
 
 struct Collection {
     slug: &'static str,
@@ -152,22 +131,4 @@ pub(crate) async fn search(
         .map(|c| json!({"name": c.name, "slug": c.slug, "description": c.description, "models": c.models}))
         .collect();
     Ok(Json(json!({"query": query, "models": models, "collections": collections, "pages": []})))
-}
-
-/// `GET /webhooks/default/secret`.
-pub(crate) async fn webhook_secret(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"key": state.webhook_secret}))
-}
-
-/// `GET /_emulator/stats`.
-pub(crate) async fn stats(State(state): State<AppState>) -> Json<Value> {
-    let snap = state.stats.snapshot();
-    let mut v = serde_json::to_value(&snap).unwrap_or(Value::Null);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("predictions_stored".into(), json!(state.predictions.len()));
-        o.insert("trainings_stored".into(), json!(state.trainings.len()));
-        o.insert("webhook_deliveries_attempted".into(), json!(snap.webhooks.attempted));
-        o.insert("webhook_deliveries_acknowledged".into(), json!(snap.webhooks.acknowledged));
-    }
-    Json(v)
 }

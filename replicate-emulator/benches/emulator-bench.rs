@@ -2,7 +2,7 @@
 //! GET /predictions/{id} per second, creates per second with `Prefer: wait` on an instant
 //! model, simultaneous SSE streams held open, and memory per stored finished prediction.
 //!
-//! `cargo run --release -p replicate-emulator --bin emulator-bench -- [--seconds 5]
+//! `cargo bench -p replicate-emulator --bench emulator-bench -- [--seconds 5]
 //! [--connections 64] [--sse 10000] [--stored 20000]`
 //!
 //! The server runs in a child process (this binary with `--serve`) so that its memory can be
