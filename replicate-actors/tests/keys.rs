@@ -42,7 +42,9 @@ async fn a_key_submitted_again_attaches_to_its_run() {
     assert_eq!(emu.stats().predictions_created, 1);
     assert_eq!(sup.stats().attached, 10, "9 at once, 1 after the end");
     // Unkeyed runs are not journaled by the in-memory store: nothing written for them.
+    tokio::time::sleep(Duration::from_millis(200)).await; // the keyed run's end is written
     let before = sup.stats().journal.writes;
+    assert_eq!(before, 3, "the keyed run: intent, prediction id, end");
     sup.run("emulator/slow", json!({"seconds": 1})).await.unwrap().wait().await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(sup.stats().journal.writes, before);
