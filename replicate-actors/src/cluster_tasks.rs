@@ -36,7 +36,8 @@ async fn lease(shared: Weak<Shared>, cluster: Arc<ClusterInner>) {
                         Err(_) => adopted.iter().filter_map(|r| r.prediction_id.clone()).collect(),
                     };
                     let recovery = Recovery::new(adopted, known);
-                    take_up(&shared, recovery.runs, Arc::new(recovery.reconciler)).await;
+                    let reconciler = recovery.reconciler.shared(shared.journal.store.clone());
+                    take_up(&shared, recovery.runs, Arc::new(reconciler)).await;
                 }
             }
         }

@@ -637,7 +637,7 @@ impl Supervisor {
 }
 
 /// How often a run owned by another replica is looked up in the shared journal.
-const REMOTE_POLL: Duration = Duration::from_millis(250);
+const REMOTE_POLL: Duration = Duration::from_secs(1);
 
 /// A handle to a run another replica owns (its key is claimed there): it ends when the run's end is
 /// in the shared journal (or, if that replica dies, when the replica adopting the run ends it).
