@@ -172,6 +172,7 @@ impl ClusterInner {
         result
     }
 
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
     pub(crate) fn node_id(&self) -> &str {
         &self.node
     }
@@ -211,6 +212,7 @@ impl ClusterInner {
     }
 
     /// Whether this `webhook-id` is seen for the first time by the cluster (`None`: Redis is down).
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
     pub(crate) async fn first_delivery(&self, webhook_id: &str) -> Option<bool> {
         let key = self.key(&format!("wh:{webhook_id}"));
         let set: redis::RedisResult<Option<String>> =
@@ -223,11 +225,13 @@ impl ClusterInner {
     }
 
     /// The node owning prediction `id`, if recorded.
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
     pub(crate) async fn owner_of(&self, id: &str) -> Option<String> {
         self.query(redis::cmd("HGET").arg(self.key("preds")).arg(id)).await.ok().flatten()
     }
 
     /// Hands a delivery (the prediction's JSON) to `node`; false if no replica listens there.
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
     pub(crate) async fn forward(&self, node: &str, body: &[u8]) -> bool {
         let channel = self.key(&format!("inbox:{node}"));
         let receivers: redis::RedisResult<u64> =

@@ -59,6 +59,7 @@ impl Reconciler {
     }
 
     /// The same, with a journal that other live processes write to.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     pub(crate) fn shared(mut self, store: std::sync::Arc<dyn crate::journal::RunStore>) -> Self {
         self.shared = Some(store);
         self
