@@ -91,6 +91,7 @@ impl std::fmt::Debug for ClusterInner {
 /// Counters of the cluster layer.
 #[derive(Debug, Default)]
 pub(crate) struct ClusterCounters {
+    pub(crate) commands: AtomicU64,
     pub(crate) redis_errors: AtomicU64,
     pub(crate) outages: AtomicU64,
     pub(crate) forwarded: AtomicU64,
@@ -160,6 +161,7 @@ impl ClusterInner {
 
     /// Notes whether Redis answered (an outage is counted once, when it starts).
     fn seen<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
+        self.counters.commands.fetch_add(1, Ordering::Relaxed);
         match &result {
             Ok(_) => self.up.store(true, Ordering::Relaxed),
             Err(_) => {

@@ -82,6 +82,9 @@ pub struct Stats {
 pub struct ClusterCounts {
     /// Whether the last command reached Redis.
     pub redis_up: bool,
+    /// Round trips to Redis (a command, a script or a pipeline each; heartbeats and adoption scans
+    /// included).
+    pub round_trips: u64,
     /// Commands that failed (Redis unreachable or erring); the replica went on alone meanwhile.
     pub redis_errors: u64,
     /// Outages: times Redis stopped answering.
@@ -169,6 +172,7 @@ impl Counters {
             let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
             stats.cluster = ClusterCounts {
                 redis_up: cluster.is_up(),
+                round_trips: get(&c.commands),
                 redis_errors: get(&c.redis_errors),
                 outages: get(&c.outages),
                 forwarded: get(&c.forwarded),

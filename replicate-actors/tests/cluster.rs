@@ -178,6 +178,10 @@ async fn deliveries_to_a_non_owner_reach_the_owner_through_redis() {
         assert_eq!(prediction.output, json!(format!("slept {} seconds", 2 + i)));
     }
     let (o, h) = (owner.stats(), other.stats());
+    eprintln!(
+        "redis round trips: owner {} (20 runs), other {} (every delivery, {} handed over)",
+        o.cluster.round_trips, h.cluster.round_trips, h.cluster.forwarded
+    );
     assert_eq!(o.requests.total(), 20, "creates only, no polls: {o:?}");
     assert!(h.cluster.forwarded >= 20 && o.cluster.inbox >= 20, "{:?} {:?}", h.cluster, o.cluster);
     assert_eq!(h.webhooks.unknown, 0);
