@@ -163,11 +163,16 @@ impl ClusterInner {
     fn seen<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
         self.counters.commands.fetch_add(1, Ordering::Relaxed);
         match &result {
-            Ok(_) => self.up.store(true, Ordering::Relaxed),
-            Err(_) => {
+            Ok(_) => {
+                if !self.up.swap(true, Ordering::Relaxed) {
+                    tracing::info!(node = %self.node, "redis answers again: back to the cluster's journal, budget and webhooks");
+                }
+            }
+            Err(error) => {
                 self.counters.redis_errors.fetch_add(1, Ordering::Relaxed);
                 if self.up.swap(false, Ordering::Relaxed) {
                     self.counters.outages.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(node = %self.node, %error, "redis unreachable: going on alone (own budget, polling)");
                 }
             }
         }
