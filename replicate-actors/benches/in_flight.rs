@@ -3,7 +3,8 @@
 //! and how soon completion is noticed (median of now − `completed_at`).
 //!
 //! `cargo bench -p replicate-actors --features webhooks --bench in_flight -- [--n 10000] [--seconds 10]
-//!  [--spread S] [--events start-completed|all] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N] [--python-limit S]]`
+//!  [--spread S] [--events start-completed|all] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N] [--python-limit S]]
+//!  [--journal]` (`--journal`, with `--features webhooks,file-store`: every run keyed and journaled in a redb file)
 //!
 //! `--spread S` spreads the slow predictions' durations evenly over `seconds .. seconds + S`, so that
 //! completions do not all land in the same instant (without it, 10,000 end within about 100 ms).
@@ -136,6 +137,22 @@ fn client_role() {
             "poll" => builder.use_stream(false),
             _ => builder,
         };
+        // `--journal` (feature `file-store`): every run has a key and is journaled in a redb file.
+        let journal = std::env::var("BENCH_JOURNAL").is_ok_and(|v| v == "1");
+        #[cfg(feature = "file-store")]
+        let journal_dir = std::env::temp_dir().join(format!("actors-bench-journal-{}", std::process::id()));
+        #[cfg(feature = "file-store")]
+        if journal {
+            let _ = std::fs::create_dir_all(&journal_dir);
+            match replicate_actors::FileStore::open(journal_dir.join("runs.redb")) {
+                Ok(store) => builder = builder.store(store),
+                Err(e) => fail(&format!("journal: {e}")),
+            }
+        }
+        #[cfg(not(feature = "file-store"))]
+        if journal {
+            fail("--journal needs --features file-store");
+        }
         let supervisor = match builder.build().await {
             Ok(s) => s,
             Err(e) => fail(&format!("supervisor: {e}")),
@@ -149,14 +166,24 @@ fn client_role() {
         };
         let started = Instant::now();
         let waits = FuturesUnordered::new();
-        for i in 0..n {
-            let mut input = input.clone();
-            if spread > 0.0 && mode != "stream" {
-                // Durations spread evenly over [seconds, seconds + spread): completions do not all
-                // land in the same instant.
-                input["seconds"] = json!(seconds + spread * (i % 1000) as f64 / 1000.0);
-            }
-            let handle = match supervisor.run(model, input).await {
+        // Submitted 256 at a time: with the journal, what queues while one commit runs is written in
+        // the next (a group commit); one at a time, each submission would wait for its own fsync.
+        let requests = futures_util::stream::iter(0..n)
+            .map(|i| {
+                let mut input = input.clone();
+                if spread > 0.0 && mode != "stream" {
+                    // Durations spread evenly over [seconds, seconds + spread): completions do not all
+                    // land in the same instant.
+                    input["seconds"] = json!(seconds + spread * (i % 1000) as f64 / 1000.0);
+                }
+                let request = supervisor.run(model, input);
+                let request = if journal { request.key(format!("bench-{i}")) } else { request };
+                request.into_future()
+            })
+            .buffered(256);
+        futures_util::pin_mut!(requests);
+        while let Some(handle) = requests.next().await {
+            let handle = match handle {
                 Ok(h) => h,
                 Err(e) => fail(&format!("run: {e}")),
             };
@@ -216,6 +243,8 @@ fn client_role() {
             "rss_mib_each_second": rss_trace,
         });
         println!("RESULT {result}");
+        #[cfg(feature = "file-store")]
+        let _ = std::fs::remove_dir_all(&journal_dir);
     })
 }
 
@@ -283,6 +312,7 @@ fn run_scenario(
         .env("BENCH_SECONDS", seconds.to_string())
         .env("BENCH_SPREAD", spread.to_string())
         .env("BENCH_EVENTS", events)
+        .env("BENCH_JOURNAL", if args_flag("--journal") { "1" } else { "" })
         .env("BENCH_BASE_URL", &emu.base_url)
         .stderr(Stdio::inherit())
         .output()
@@ -319,6 +349,11 @@ fn run_python(
     result["requests_per_prediction"] = json!(requests as f64 / n as f64);
     result["mode"] = json!("python-sdk");
     Some(result)
+}
+
+/// Whether `flag` is on the command line.
+fn args_flag(flag: &str) -> bool {
+    std::env::args().any(|a| a == flag)
 }
 
 fn orchestrate() {

@@ -262,7 +262,11 @@ fn journal_end(shared: &Shared, tracker: &Tracker, outcome: &Outcome) {
     let (number, registry) = (tracker.number, shared.weak_self.clone());
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         runtime.spawn(async move {
-            let _ = journal.write(StoreOp::Put(record)).await;
+            // Until it lands (the store may be unreachable for a while): the key's outcome must
+            // reach the journal before the run lets go of its key.
+            while journal.write(StoreOp::Put(record.clone())).await.is_err() {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
             if let Some(shared) = registry.upgrade() {
                 let mut registry = shared.registry();
                 if registry.by_key.get(&key).is_some_and(|t| t.number == number) {

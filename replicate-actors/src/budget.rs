@@ -35,6 +35,9 @@ pub(crate) struct TokenBucket {
     rate_per_sec: f64,
     burst: f64,
     state: Mutex<BucketState>,
+    /// With a cluster: the bucket shared by every replica (this one's own is the fallback).
+    #[cfg(feature = "cluster")]
+    shared: Option<(std::sync::Arc<crate::cluster::ClusterInner>, &'static str)>,
 }
 
 #[derive(Debug)]
@@ -51,6 +54,8 @@ impl TokenBucket {
             rate_per_sec,
             burst: rate.burst.max(1.0),
             state: Mutex::new(BucketState { tokens: rate.burst.max(1.0), last: Instant::now() }),
+            #[cfg(feature = "cluster")]
+            shared: None,
         }
     }
 
@@ -69,16 +74,34 @@ impl TokenBucket {
         }
     }
 
-    /// Takes one token, waiting for it when the bucket is empty.
+    /// Takes one token, waiting for it when the bucket is empty. With a cluster, the token comes
+    /// from the bucket every replica shares (this replica's own while Redis is unreachable).
     pub(crate) async fn take(&self) {
+        #[cfg(feature = "cluster")]
+        if let Some((cluster, name)) = &self.shared
+            && cluster.is_up()
+            && let Some(wait) = cluster.reserve(name, self.rate_per_sec * 60.0, self.burst).await
+        {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            return;
+        }
         let wait = self.reserve();
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
     }
 
-    /// The server said to slow down: no token is handed out for `pause`.
+    /// The server said to slow down: no token is handed out for `pause` (by any replica).
     pub(crate) fn pause(&self, pause: Duration) {
+        #[cfg(feature = "cluster")]
+        if let Some((cluster, name)) = &self.shared
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let (cluster, name) = (cluster.clone(), *name);
+            runtime.spawn(async move { cluster.pause(name, pause).await });
+        }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let debt = -pause.as_secs_f64() * self.rate_per_sec;
         if state.tokens > debt {
@@ -98,6 +121,19 @@ pub(crate) struct Budget {
 impl Budget {
     pub(crate) fn new(creates: Rate, others: Rate) -> Self {
         Budget { creates: TokenBucket::new(creates), others: TokenBucket::new(others) }
+    }
+
+    /// The two buckets, shared through the cluster.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn shared(
+        creates: Rate,
+        others: Rate,
+        cluster: std::sync::Arc<crate::cluster::ClusterInner>,
+    ) -> Self {
+        let mut budget = Budget::new(creates, others);
+        budget.creates.shared = Some((cluster.clone(), "creates"));
+        budget.others.shared = Some((cluster, "others"));
+        budget
     }
 }
 

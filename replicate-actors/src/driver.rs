@@ -44,10 +44,10 @@ pub(crate) async fn dispatch(shared: Weak<Shared>, mut queue: mpsc::UnboundedRec
 /// Creates the prediction of a run (or, for a recovered run, finds it), records it in the tracker and
 /// the journal, and tells the actor.
 async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
-    let result = match tracker.origin {
+    let result = match &tracker.origin {
         Origin::New => shared.create(&tracker).await,
         Origin::Recovered => recovered(&shared, &tracker).await,
-        Origin::Reconcile => match shared.reconciler.resolve(&shared, &tracker.run.intent).await {
+        Origin::Reconcile(reconciler) => match reconciler.resolve(&shared, &tracker.run.intent).await {
             Some(prediction) => {
                 bump(&shared.counters.reconciled_found);
                 tracker.spec.created();
@@ -71,9 +71,8 @@ async fn create(shared: Arc<Shared>, tracker: Arc<Tracker>) {
     };
     let id: Arc<str> = Arc::from(prediction.id.as_str());
     let _ = tracker.id.set(id.clone());
-    if tracker.origin != Origin::Recovered {
-        shared.journal_created(&tracker);
-    }
+    // Recovered runs too: the record then names this replica as the owner.
+    shared.journal_created(&tracker);
     // A prediction final already is observed as such below (kept as the outcome, not as running).
     let (seen, terminal) = match prediction.is_terminal() {
         true => (None, Some(prediction)),

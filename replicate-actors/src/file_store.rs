@@ -6,7 +6,6 @@
 //! submissions costs one fsync, not one each.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use replicate_core::BoxFuture;
@@ -18,11 +17,35 @@ const RUNS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("runs");
 /// key → intent.
 const KEYS: TableDefinition<'_, &str, &str> = TableDefinition::new("keys");
 
+/// The page cache of the journal's file.
+const CACHE_BYTES: usize = 4 * 1024 * 1024;
+
 /// A [`RunStore`] in a redb file: runs survive the process, `kill -9` included.
 #[derive(Clone)]
 pub struct FileStore {
-    db: Arc<Database>,
+    inner: std::sync::Arc<Owner>,
 }
+
+/// The thread that owns the database: every read and commit runs there, one at a time (redb allows
+/// one writer anyway), and its allocations stay in one allocator arena rather than spreading over the
+/// blocking pool's threads (measured: 2 KiB more per run in flight with the journal on, instead of
+/// 10 KiB). Dropping the last handle closes the database before returning, so the file can be opened
+/// again at once.
+struct Owner {
+    jobs: std::sync::Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce(&Database) + Send>;
 
 impl std::fmt::Debug for FileStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,22 +57,45 @@ impl FileStore {
     /// Opens the journal at `path`, creating it when missing (one process at a time: a second one
     /// gets an error while the first has it open).
     pub fn open(path: impl AsRef<Path>) -> Result<FileStore, StoreError> {
-        let db = Database::create(path.as_ref()).map_err(StoreError::new)?;
+        // The journal is written far more than read (reads: at start, and lookups of ended runs by
+        // key): a small page cache rather than redb's default of up to 1 GiB.
+        let db =
+            Database::builder().set_cache_size(CACHE_BYTES).create(path.as_ref()).map_err(StoreError::new)?;
         let txn = db.begin_write().map_err(StoreError::new)?;
         txn.open_table(RUNS).map_err(StoreError::new)?;
         txn.open_table(KEYS).map_err(StoreError::new)?;
         txn.commit().map_err(StoreError::new)?;
-        Ok(FileStore { db: Arc::new(db) })
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("replicate-journal".to_owned())
+            .spawn(move || {
+                // Ends when every handle to the store is gone; the database closes with it.
+                for job in queue {
+                    job(&db);
+                }
+            })
+            .map_err(StoreError::new)?;
+        let owner =
+            Owner { jobs: std::sync::Mutex::new(Some(jobs)), thread: std::sync::Mutex::new(Some(thread)) };
+        Ok(FileStore { inner: std::sync::Arc::new(owner) })
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || work(&db))
-            .await
-            .unwrap_or_else(|e| Err(StoreError::new(format!("the journal's writer failed: {e}"))))
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |db| {
+            let _ = tx.send(work(db));
+        });
+        let sent = match &*self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(jobs) => jobs.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(StoreError::new("the journal's thread has stopped"));
+        }
+        rx.await.unwrap_or_else(|_| Err(StoreError::new("the journal's thread failed")))
     }
 }
 

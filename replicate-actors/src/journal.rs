@@ -116,6 +116,13 @@ pub trait RunStore: Send + Sync + std::fmt::Debug + 'static {
     /// Whether records survive the process (a durable store gets every run, a volatile one only
     /// the runs with a key, which it keeps for lookups).
     fn durable(&self) -> bool;
+    /// Claims `key` for the run `intent` across every process sharing the store: `None` when the key
+    /// is now the run's, else the intent of the run that has it. Stores used by one process answer
+    /// `None` (the default): the supervisor's own registry settles claims within a process.
+    fn claim_key(&self, key: &str, intent: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        let _ = (key, intent);
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// The in-memory journal (the default): keeps the runs that have a key, so that a second submission
@@ -209,23 +216,51 @@ pub(crate) struct Journal {
 /// Most operations written in one transaction.
 const BATCH: usize = 1024;
 
+/// How often background writes that failed are tried again.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Journal {
     pub(crate) fn start(store: Arc<dyn RunStore>, counters: Arc<Counters>) -> Journal {
         let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
         let writer = store.clone();
         tokio::spawn(async move {
             let mut batch = Vec::new();
-            while rx.recv_many(&mut batch, BATCH).await > 0 {
-                let (ops, acks): (Vec<Option<StoreOp>>, Vec<_>) = batch.drain(..).unzip();
-                let ops: Vec<StoreOp> = ops.into_iter().flatten().collect();
+            // Background writes that failed (the store unreachable): written again, in order, before
+            // anything newer, until they land. Only writes nobody waits for: a failed intent was
+            // answered with its error, and its run never started.
+            let mut failed: Vec<StoreOp> = Vec::new();
+            loop {
+                let received: usize = if failed.is_empty() {
+                    rx.recv_many(&mut batch, BATCH).await
+                } else if rx.is_closed() {
+                    tokio::time::sleep(RETRY).await;
+                    0
+                } else {
+                    tokio::time::timeout(RETRY, rx.recv_many(&mut batch, BATCH)).await.unwrap_or_default()
+                };
+                if received == 0 && failed.is_empty() {
+                    return; // every sender is gone
+                }
+                let mut ops: Vec<StoreOp> = std::mem::take(&mut failed);
+                let retried = ops.len();
+                let mut acks = Vec::new();
+                let mut background = vec![true; retried];
+                for (op, ack) in batch.drain(..) {
+                    if let Some(op) = op {
+                        background.push(ack.is_none());
+                        ops.push(op);
+                    }
+                    acks.extend(ack);
+                }
                 let n = ops.len() as u64;
-                let result = if ops.is_empty() { Ok(()) } else { writer.apply(ops).await };
+                let result = if ops.is_empty() { Ok(()) } else { writer.apply(ops.clone()).await };
                 counters.journal_batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 counters.journal_writes.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
                 if result.is_err() {
                     bump(&counters.journal_errors);
+                    failed = ops.into_iter().zip(background).filter(|(_, b)| *b).map(|(op, _)| op).collect();
                 }
-                for ack in acks.into_iter().flatten() {
+                for ack in acks {
                     let _ = ack.send(result.clone());
                 }
             }

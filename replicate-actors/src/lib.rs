@@ -33,6 +33,10 @@
 
 mod actor;
 mod budget;
+#[cfg(feature = "cluster")]
+mod cluster;
+#[cfg(feature = "cluster")]
+mod cluster_tasks;
 mod config;
 mod driver;
 mod events;
@@ -52,6 +56,8 @@ mod webhooks;
 
 pub use actor::{ActorArgs, Cancel, GetState, OutcomeWaiter, PredictionActor, Subscribe, Wait};
 pub use budget::Rate;
+#[cfg(feature = "cluster")]
+pub use cluster::RedisCluster;
 pub use config::{PollSchedule, SupervisorConfig};
 pub use events::{ActorError, Outcome, PredictionEvent};
 #[cfg(feature = "file-store")]
@@ -59,7 +65,7 @@ pub use file_store::FileStore;
 pub use handle::{EventStream, PredictionHandle, TypedHandle};
 pub use journal::{Ended, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome};
 pub use shared::UnknownDelivery;
-pub use stats::{JournalCounts, RequestCounts, Stats, WebhookCounts};
+pub use stats::{ClusterCounts, JournalCounts, RequestCounts, Stats, WebhookCounts};
 pub use supervisor::{
     RunRequest, ShutdownMode, Supervisor, SupervisorActor, SupervisorArgs, SupervisorBuilder,
 };

@@ -46,13 +46,23 @@ pub(crate) struct Reconciler {
     pending: Vec<Unresolved>,
     /// Prediction ids the journal knows: never claimed.
     known: HashSet<String>,
+    /// A journal other live processes write to (a cluster): read again after the listing, so that a
+    /// prediction another replica created before the listing, and recorded just after, is known.
+    shared: Option<std::sync::Arc<dyn crate::journal::RunStore>>,
     found: OnceCell<HashMap<String, Prediction>>,
 }
 
 impl Reconciler {
     pub(crate) fn new(mut pending: Vec<Unresolved>, known: HashSet<String>) -> Self {
         pending.sort_by_key(|p| p.intended_at_ms);
-        Reconciler { pending, known, found: OnceCell::new() }
+        Reconciler { pending, known, shared: None, found: OnceCell::new() }
+    }
+
+    /// The same, with a journal that other live processes write to.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn shared(mut self, store: std::sync::Arc<dyn crate::journal::RunStore>) -> Self {
+        self.shared = Some(store);
+        self
     }
 
     /// The prediction of run `intent` if it was created, `None` if it was proven never created.
@@ -83,14 +93,32 @@ impl Reconciler {
             }
         };
         bump(&shared.counters.reconciled_runs);
-        self.claim(candidates)
+        // Other replicas record the predictions they create within moments of the answer: read the
+        // journal again once those moments have passed, so that none of theirs is claimed here.
+        let mut known = self.known.clone();
+        if let Some(store) = &self.shared {
+            tokio::time::sleep(Duration::from_millis(grace.min(2_000))).await;
+            loop {
+                match store.load().await {
+                    Ok(records) => {
+                        known.extend(records.into_iter().filter_map(|r| r.prediction_id));
+                        break;
+                    }
+                    Err(_) => {
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
+                }
+            }
+        }
+        self.claim(candidates, &known)
     }
 
     /// Step 3 and 4 of the rule, on the listed predictions.
-    fn claim(&self, candidates: Vec<Prediction>) -> HashMap<String, Prediction> {
+    fn claim(&self, candidates: Vec<Prediction>, known: &HashSet<String>) -> HashMap<String, Prediction> {
         let mut candidates: Vec<(u64, Prediction)> = candidates
             .into_iter()
-            .filter(|p| !self.known.contains(&p.id))
+            .filter(|p| !known.contains(&p.id))
             .filter_map(|p| Some((parse_rfc3339(&p.created_at)?, p)))
             .collect();
         candidates.sort_by_key(|(at, _)| *at);
@@ -184,13 +212,16 @@ mod tests {
             ],
             HashSet::from(["p_known".to_owned()]),
         );
-        let found = reconciler.claim(vec![
-            prediction("p_known", "acme/m", json!({"n": 1}), "2025-01-01T00:00:00.5Z"),
-            prediction("p_b", "acme/m", json!({"n": 1}), "2025-01-01T00:00:01.5Z"),
-            prediction("p_a", "acme/m", json!({"n": 1}), "2025-01-01T00:00:00.7Z"),
-            prediction("p_other_model", "acme/other", json!({"n": 4}), "2025-01-01T00:00:03Z"),
-            prediction("p_old", "acme/m", json!({"n": 4}), "2024-12-31T23:00:00Z"),
-        ]);
+        let found = reconciler.claim(
+            vec![
+                prediction("p_known", "acme/m", json!({"n": 1}), "2025-01-01T00:00:00.5Z"),
+                prediction("p_b", "acme/m", json!({"n": 1}), "2025-01-01T00:00:01.5Z"),
+                prediction("p_a", "acme/m", json!({"n": 1}), "2025-01-01T00:00:00.7Z"),
+                prediction("p_other_model", "acme/other", json!({"n": 4}), "2025-01-01T00:00:03Z"),
+                prediction("p_old", "acme/m", json!({"n": 4}), "2024-12-31T23:00:00Z"),
+            ],
+            &reconciler.known,
+        );
         assert_eq!(found.get("run_1").map(|p| p.id.as_str()), Some("p_a"));
         assert_eq!(found.get("run_2").map(|p| p.id.as_str()), Some("p_b"));
         assert!(!found.contains_key("run_3"), "two predictions for three runs: the third was never created");

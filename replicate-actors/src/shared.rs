@@ -16,7 +16,6 @@ use crate::budget::{Budget, TokenBucket};
 use crate::config::SupervisorConfig;
 use crate::journal::{Ended, Journal, RunRecord, StoreOp};
 use crate::recent::RecentIds;
-use crate::recovery::Reconciler;
 use crate::stats::{Counters, bump};
 use crate::tracker::{CreateSpec, Tracker};
 
@@ -39,8 +38,9 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<Counters>,
     /// The run journal (the in-memory store unless configured).
     pub(crate) journal: Journal,
-    /// Runs recovered without a prediction id, reconciled against the API before any create.
-    pub(crate) reconciler: Reconciler,
+    /// With the feature `cluster` and a cluster configured: the Redis shared by the replicas.
+    #[cfg(feature = "cluster")]
+    pub(crate) cluster: Option<Arc<crate::cluster::ClusterInner>>,
     pub(crate) slots: Arc<Semaphore>,
     /// Requests (creates, gets, cancels) on the wire at once, at most: bounds open connections.
     pub(crate) wire: Semaphore,

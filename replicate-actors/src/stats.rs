@@ -72,6 +72,31 @@ pub struct Stats {
     pub attached: u64,
     /// The journal and recovery.
     pub journal: JournalCounts,
+    /// The cluster (feature `cluster`; zeros without one).
+    pub cluster: ClusterCounts,
+}
+
+/// What the cluster layer did ([`Stats::cluster`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterCounts {
+    /// Whether the last command reached Redis.
+    pub redis_up: bool,
+    /// Round trips to Redis (a command, a script or a pipeline each; heartbeats and adoption scans
+    /// included).
+    pub round_trips: u64,
+    /// Commands that failed (Redis unreachable or erring); the replica went on alone meanwhile.
+    pub redis_errors: u64,
+    /// Outages: times Redis stopped answering.
+    pub outages: u64,
+    /// Deliveries received here for another replica's prediction, handed to it through Redis.
+    pub forwarded: u64,
+    /// Deliveries other replicas handed to this one.
+    pub inbox: u64,
+    /// Runs adopted from replicas whose lease lapsed.
+    pub adopted: u64,
+    /// Deliveries dropped because another replica had already taken in their `webhook-id`.
+    pub duplicates: u64,
 }
 
 /// What the run journal did ([`Stats::journal`]).
@@ -138,6 +163,27 @@ pub struct WebhookCounts {
 }
 
 impl Counters {
+    /// The snapshot with the cluster's counters (feature `cluster`).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn snapshot_with(&self, cluster: Option<&crate::cluster::ClusterInner>) -> Stats {
+        let mut stats = self.snapshot();
+        if let Some(cluster) = cluster {
+            let c = &cluster.counters;
+            let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+            stats.cluster = ClusterCounts {
+                redis_up: cluster.is_up(),
+                round_trips: get(&c.commands),
+                redis_errors: get(&c.redis_errors),
+                outages: get(&c.outages),
+                forwarded: get(&c.forwarded),
+                inbox: get(&c.inbox),
+                adopted: get(&c.adopted),
+                duplicates: get(&c.duplicates),
+            };
+        }
+        stats
+    }
+
     pub(crate) fn snapshot(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {
@@ -175,6 +221,7 @@ impl Counters {
                 reconciled_found: get(&self.reconciled_found),
                 reconciliations: get(&self.reconciled_runs),
             },
+            cluster: ClusterCounts::default(),
         }
     }
 }

@@ -130,6 +130,8 @@ pub struct SupervisorBuilder {
     pub(crate) config: SupervisorConfig,
     on_unknown: Option<UnknownDelivery>,
     store: Option<Arc<dyn RunStore>>,
+    #[cfg(feature = "cluster")]
+    cluster: Option<crate::cluster::RedisCluster>,
     #[cfg(feature = "webhooks")]
     pub(crate) webhooks: crate::webhooks::WebhookOptions,
 }
@@ -242,6 +244,18 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Shares runs, the request budget and webhook deliveries with the other replicas on this Redis
+    /// (feature `cluster`): the journal is kept there (this replaces [`store`](Self::store)), a run's
+    /// key is claimed cluster-wide, the budget is one for all, a delivery that reaches another replica
+    /// is handed to this one through Redis, and when a replica's lease lapses, the others adopt its
+    /// runs. See the README's cluster section.
+    #[cfg(feature = "cluster")]
+    pub fn cluster(mut self, cluster: crate::cluster::RedisCluster) -> Self {
+        self.store = Some(Arc::new(cluster.clone()));
+        self.cluster = Some(cluster);
+        self
+    }
+
     /// How long an ended run stays in the journal (default 1 hour; see [`SupervisorConfig::retention`]).
     pub fn retention(mut self, retention: Duration) -> Self {
         self.config.retention = retention;
@@ -274,13 +288,31 @@ impl SupervisorBuilder {
             |e: StoreError| replicate_core::Error::InvalidRequest(format!("cannot recover runs: {e}"));
         let retention_ms = self.config.retention.as_millis() as u64;
         store.purge(unix_ms().saturating_sub(retention_ms)).await.map_err(journal_error)?;
-        let recovery = Recovery::of(store.load().await.map_err(journal_error)?);
+        #[cfg(feature = "cluster")]
+        let cluster = self.cluster.map(|c| c.inner.clone());
+        #[cfg(not(feature = "cluster"))]
+        let cluster: Option<()> = None;
+        // With a cluster, a new replica owns nothing yet: it adopts the runs of replicas whose
+        // leases lapse (its own earlier incarnation's included).
+        let records = match cluster {
+            Some(_) => Vec::new(),
+            None => store.load().await.map_err(journal_error)?,
+        };
+        let recovery = Recovery::of(records);
         let counters: Arc<Counters> = Default::default();
         let journal = Journal::start(store, counters.clone());
         let shared = Arc::new_cyclic(|me| Shared {
             weak_self: me.clone(),
             client,
             user_client: self.client,
+            #[cfg(feature = "cluster")]
+            budget: match &cluster {
+                Some(cluster) => {
+                    Budget::shared(self.config.create_rate, self.config.other_rate, cluster.clone())
+                }
+                None => Budget::new(self.config.create_rate, self.config.other_rate),
+            },
+            #[cfg(not(feature = "cluster"))]
             budget: Budget::new(self.config.create_rate, self.config.other_rate),
             slots: Arc::new(Semaphore::new(self.config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS))),
             wire: Semaphore::new(self.config.max_concurrent_requests.clamp(1, Semaphore::MAX_PERMITS)),
@@ -290,7 +322,8 @@ impl SupervisorBuilder {
             config: self.config,
             counters,
             journal,
-            reconciler: recovery.reconciler,
+            #[cfg(feature = "cluster")]
+            cluster,
             queue,
             closed: AtomicBool::new(false),
             next_number: AtomicU64::new(1),
@@ -306,42 +339,9 @@ impl SupervisorBuilder {
         }
         tokio::spawn(purge(Arc::downgrade(&shared)));
         // The runs a previous process left: followed again, or reconciled, in the order submitted.
-        for (record, model) in recovery.runs {
-            let Some(input) = record.input.or_else(|| record.prediction_id.as_ref().map(|_| String::new()))
-            else {
-                continue; // neither an input nor an id: nothing to recover (a corrupt record)
-            };
-            let (origin, create) = match &record.prediction_id {
-                Some(_) => (Origin::Recovered, None),
-                None => (Origin::Reconcile, Some(input.into_boxed_str())),
-            };
-            let model = shared.model(model);
-            let run = RunIdentity {
-                intent: record.intent.into_boxed_str(),
-                key: record.key.map(Arc::from),
-                model: model.clone(),
-                cancel_after: record.cancel_after_ms.map(Duration::from_millis),
-                intended_at_ms: record.intended_at_ms,
-            };
-            let spec = RunSpec::recovered(
-                create.map(|input| CreateSpec { model, input, cancel_after: run.cancel_after }),
-                record.deadline_ms.map(Duration::from_millis),
-            );
-            let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
-            let tracker = Arc::new(Tracker::new(number, run, origin, spec));
-            if let Some(id) = record.prediction_id {
-                let _ = tracker.id.set(Arc::from(id));
-            }
-            bump(&shared.counters.recovered);
-            {
-                let mut registry = shared.registry();
-                if let Some(key) = &tracker.run.key {
-                    registry.by_key.insert(key.clone(), tracker.clone());
-                }
-                registry.live.insert(number, tracker.clone());
-            }
-            start(&shared, tracker).await;
-        }
+        take_up(&shared, recovery.runs, Arc::new(recovery.reconciler)).await;
+        #[cfg(feature = "cluster")]
+        crate::cluster_tasks::start(&shared);
         #[allow(unused_mut)]
         let mut supervisor = Supervisor {
             shared,
@@ -437,6 +437,8 @@ impl Supervisor {
             config: SupervisorConfig::default(),
             on_unknown: None,
             store: None,
+            #[cfg(feature = "cluster")]
+            cluster: None,
             #[cfg(feature = "webhooks")]
             webhooks: Default::default(),
         }
@@ -501,6 +503,28 @@ impl Supervisor {
             }
             registry.live.insert(number, tracker.clone());
         }
+        // Across replicas: the key's first run keeps it; a later one attaches to it.
+        if let Some(key) = tracker.run.key.clone() {
+            let claimed = shared.journal.store.claim_key(&key, &tracker.run.intent).await;
+            let other = match claimed {
+                Ok(None) => None,
+                Ok(Some(other)) if other == *tracker.run.intent => None,
+                Ok(Some(other)) => Some(Ok(other)),
+                Err(error) => Some(Err(error)),
+            };
+            if let Some(other) = other {
+                {
+                    let mut registry = shared.registry();
+                    registry.live.remove(&number);
+                    registry.by_key.remove(&key);
+                }
+                tracker.finish_phase();
+                tracker.state().counted = crate::tracker::Counted::Nothing;
+                let _ = other.map_err(ActorError::Journal)?;
+                bump(&shared.counters.attached);
+                return watch_remote(shared, &key).await;
+            }
+        }
         bump(&shared.counters.queued);
         // The intent is durable before the run can be created.
         if shared.journals(&tracker)
@@ -525,7 +549,10 @@ impl Supervisor {
     /// The run with this key: live, or (within the retention) ended, from this process or, with a
     /// durable journal, an earlier one. `None` when no run has the key.
     pub async fn find(&self, key: &str) -> Result<Option<PredictionHandle>, ActorError> {
-        let shared = &self.shared;
+        Self::find_in(&self.shared, key).await
+    }
+
+    async fn find_in(shared: &Arc<Shared>, key: &str) -> Result<Option<PredictionHandle>, ActorError> {
         if let Some(tracker) = shared.registry().by_key.get(key) {
             return Ok(Some(handle_of(tracker)));
         }
@@ -535,6 +562,11 @@ impl Supervisor {
             return Ok(Some(handle_of(tracker)));
         }
         if record.ended.is_none() {
+            // Owned by another replica: followed through the shared journal.
+            #[cfg(feature = "cluster")]
+            if shared.cluster.is_some() {
+                return watch_remote(shared, key).await.map(Some);
+            }
             // Not ended, yet not live: its end is on its way to the journal. Wait for it.
             shared.journal.flush().await?;
             return match shared.journal.store.find(key).await? {
@@ -592,12 +624,78 @@ impl Supervisor {
 
     /// The counters: queued, in flight, outcomes, requests by kind, webhook deliveries.
     pub fn stats(&self) -> Stats {
+        #[cfg(feature = "cluster")]
+        return self.shared.counters.snapshot_with(self.shared.cluster.as_deref());
+        #[cfg(not(feature = "cluster"))]
         self.shared.counters.snapshot()
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &SupervisorConfig {
         &self.shared.config
+    }
+}
+
+/// How often a run owned by another replica is looked up in the shared journal.
+const REMOTE_POLL: Duration = Duration::from_secs(1);
+
+/// A handle to a run another replica owns (its key is claimed there): it ends when the run's end is
+/// in the shared journal (or, if that replica dies, when the replica adopting the run ends it).
+async fn watch_remote(shared: &Arc<Shared>, key: &str) -> Result<PredictionHandle, ActorError> {
+    loop {
+        if let Some(tracker) = shared.registry().by_key.get(key) {
+            return Ok(handle_of(tracker)); // taken up here meanwhile
+        }
+        let Some(record) = shared.journal.store.find(key).await? else {
+            // Claimed, but the intent is not written yet: look again.
+            tokio::time::sleep(REMOTE_POLL / 5).await;
+            continue;
+        };
+        if record.ended.is_some() {
+            return ended_handle(shared, record);
+        }
+        let model = record.model.as_str().into_model_ref().map_err(|e| ActorError::Api(Arc::new(e)))?;
+        let run = RunIdentity {
+            intent: record.intent.into_boxed_str(),
+            key: record.key.map(Arc::from),
+            model: shared.model(model),
+            cancel_after: None,
+            intended_at_ms: record.intended_at_ms,
+        };
+        let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
+        let tracker = Tracker::new(number, run, Origin::Recovered, RunSpec::recovered(None, None));
+        tracker.state().counted = crate::tracker::Counted::Nothing;
+        if let Some(id) = record.prediction_id {
+            let _ = tracker.id.set(Arc::from(id));
+        }
+        let tracker = Arc::new(tracker);
+        let (watched, store, key) = (Arc::downgrade(&tracker), shared.journal.store.clone(), key.to_owned());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REMOTE_POLL).await;
+                let Some(tracker) = watched.upgrade() else { return };
+                let Ok(Some(record)) = store.find(&key).await else { continue };
+                if let Some(id) = &record.prediction_id {
+                    let _ = tracker.id.set(Arc::from(id.as_str()));
+                }
+                if let Some(ended) = record.ended {
+                    tracker.finish_phase();
+                    tracker.finished.store(true, Ordering::Release);
+                    tracker.set_outcome(recorded_outcome(ended.outcome));
+                    return;
+                }
+            }
+        });
+        return Ok(PredictionHandle { tracker });
+    }
+}
+
+/// An outcome as the journal recorded it.
+fn recorded_outcome(outcome: Option<StoredOutcome>) -> crate::events::Outcome {
+    match outcome {
+        Some(StoredOutcome::Prediction(prediction)) => Ok(Arc::new(*prediction)),
+        Some(StoredOutcome::Error(message)) => Err(ActorError::Recorded(message)),
+        None => Err(ActorError::Recorded("the run ended; its outcome was not kept".to_owned())),
     }
 }
 
@@ -624,12 +722,7 @@ fn ended_handle(shared: &Shared, record: RunRecord) -> Result<PredictionHandle, 
     tracker.finish_phase();
     tracker.finished.store(true, Ordering::Release);
     tracker.state().counted = crate::tracker::Counted::Nothing;
-    let outcome = match record.ended.and_then(|e| e.outcome) {
-        Some(StoredOutcome::Prediction(prediction)) => Ok(Arc::new(*prediction)),
-        Some(StoredOutcome::Error(message)) => Err(ActorError::Recorded(message)),
-        None => Err(ActorError::Recorded("the run ended; its outcome was not kept".to_owned())),
-    };
-    tracker.set_outcome(outcome);
+    tracker.set_outcome(recorded_outcome(record.ended.and_then(|e| e.outcome)));
     Ok(PredictionHandle { tracker: Arc::new(tracker) })
 }
 
@@ -663,16 +756,69 @@ async fn purge(shared: Weak<Shared>) {
     }
 }
 
-/// What the journal held on start.
-struct Recovery {
-    /// Runs not ended, in the order submitted, with their models.
+/// Takes up runs found in the journal (on start, or adopted from a replica that died): each is
+/// registered, given an actor and queued, in the order submitted.
+pub(crate) async fn take_up(
+    shared: &Arc<Shared>,
     runs: Vec<(RunRecord, replicate_core::ModelRef)>,
-    reconciler: Reconciler,
+    reconciler: Arc<Reconciler>,
+) {
+    for (record, model) in runs {
+        let Some(input) = record.input.or_else(|| record.prediction_id.as_ref().map(|_| String::new()))
+        else {
+            continue; // neither an input nor an id: nothing to recover (a corrupt record)
+        };
+        let (origin, create) = match &record.prediction_id {
+            Some(_) => (Origin::Recovered, None),
+            None => (Origin::Reconcile(reconciler.clone()), Some(input.into_boxed_str())),
+        };
+        let model = shared.model(model);
+        let run = RunIdentity {
+            intent: record.intent.into_boxed_str(),
+            key: record.key.map(Arc::from),
+            model: model.clone(),
+            cancel_after: record.cancel_after_ms.map(Duration::from_millis),
+            intended_at_ms: record.intended_at_ms,
+        };
+        let spec = RunSpec::recovered(
+            create.map(|input| CreateSpec { model, input, cancel_after: run.cancel_after }),
+            record.deadline_ms.map(Duration::from_millis),
+        );
+        let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
+        let tracker = Arc::new(Tracker::new(number, run, origin, spec));
+        if let Some(id) = record.prediction_id {
+            let _ = tracker.id.set(Arc::from(id));
+        }
+        bump(&shared.counters.recovered);
+        bump(&shared.counters.queued);
+        {
+            let mut registry = shared.registry();
+            if let Some(key) = &tracker.run.key {
+                registry.by_key.insert(key.clone(), tracker.clone());
+            }
+            registry.live.insert(number, tracker.clone());
+        }
+        start(shared, tracker).await;
+    }
+}
+
+/// What the journal held on start.
+pub(crate) struct Recovery {
+    /// Runs not ended, in the order submitted, with their models.
+    pub(crate) runs: Vec<(RunRecord, replicate_core::ModelRef)>,
+    pub(crate) reconciler: Reconciler,
 }
 
 impl Recovery {
-    fn of(records: Vec<RunRecord>) -> Recovery {
+    /// The runs of `records` to take up (those not ended), and their reconciliation, which knows
+    /// every prediction id in `records`.
+    pub(crate) fn of(records: Vec<RunRecord>) -> Recovery {
         let known: HashSet<String> = records.iter().filter_map(|r| r.prediction_id.clone()).collect();
+        Recovery::new(records, known)
+    }
+
+    /// The runs of `records` not ended, reconciled knowing the prediction ids `known`.
+    pub(crate) fn new(records: Vec<RunRecord>, known: HashSet<String>) -> Recovery {
         let mut runs: Vec<(RunRecord, replicate_core::ModelRef)> = records
             .into_iter()
             .filter(|r| r.ended.is_none())

@@ -95,14 +95,15 @@ pub(crate) struct RunIdentity {
 }
 
 /// Where a run's prediction comes from when its turn comes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) enum Origin {
     /// Submitted here: create it.
     New,
     /// Recovered with its prediction id (in `Tracker::id`): fetch it, never create.
     Recovered,
-    /// Recovered without an id: reconcile first, create only if proven never created.
-    Reconcile,
+    /// Recovered without an id: reconcile first (with the runs recovered with it), create only if
+    /// proven never created.
+    Reconcile(Arc<crate::recovery::Reconciler>),
 }
 
 /// One prediction's lasting state, shared by its handle, its actor (every incarnation), its create task

@@ -430,13 +430,27 @@ async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> St
         bump(&counters.webhooks_duplicate);
         return StatusCode::OK;
     }
+    // Across replicas: the first to take in a `webhook-id` routes it (alone while Redis is down).
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = &receiver.shared.cluster
+        && cluster.is_up()
+        && cluster.first_delivery(id).await == Some(false)
+    {
+        bump(&counters.webhooks_duplicate);
+        return StatusCode::OK;
+    }
     bump(&counters.webhooks_received);
-    route(&receiver.shared, prediction).await;
+    route(&receiver.shared, prediction, &body).await;
     StatusCode::OK
 }
 
-async fn route(shared: &Shared, prediction: Prediction) {
+#[cfg_attr(not(feature = "cluster"), allow(unused_variables))]
+async fn route(shared: &Shared, prediction: Prediction, body: &[u8]) {
     let deadline = tokio::time::Instant::now() + EARLY_DELIVERY_WAIT;
+    #[cfg(feature = "cluster")]
+    let cluster = shared.cluster.as_ref();
+    #[cfg(not(feature = "cluster"))]
+    let cluster: Option<&()> = None;
     loop {
         let notified = shared.changed.notified();
         let route = shared.registry().route(&prediction.id);
@@ -447,9 +461,27 @@ async fn route(shared: &Shared, prediction: Prediction) {
             }
             Route::Finished => return,
             Route::Unknown => {
-                // A create of ours may not have answered yet: wait for it a little.
-                let creating = shared.counters.snapshot().in_flight > 0;
-                if !creating || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                // Another replica's: handed to it through Redis.
+                #[cfg(feature = "cluster")]
+                if let Some(cluster) = cluster
+                    && cluster.is_up()
+                    && let Some(owner) = cluster.owner_of(&prediction.id).await
+                    && owner != cluster.node_id()
+                    && cluster.forward(&owner, body).await
+                {
+                    return;
+                }
+                // A create of ours (or, in a cluster, of another replica) may not have answered
+                // yet: wait for it a little.
+                let creating = cluster.is_some() || shared.counters.snapshot().in_flight > 0;
+                let wait = match cluster {
+                    Some(_) => deadline.min(tokio::time::Instant::now() + Duration::from_millis(50)),
+                    None => deadline,
+                };
+                let gave_up = !creating
+                    || (tokio::time::timeout_at(wait, notified).await.is_err()
+                        && tokio::time::Instant::now() >= deadline);
+                if gave_up {
                     bump(&shared.counters.webhooks_unknown);
                     if let Some(callback) = &shared.on_unknown {
                         callback(prediction);

@@ -52,6 +52,7 @@ async fn a_key_submitted_again_attaches_to_its_run() {
         }
         before = now;
     }
+    assert_eq!(before, 3, "the keyed run: intent, prediction id, end");
     sup.run("emulator/slow", json!({"seconds": 1})).await.unwrap().wait().await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(sup.stats().journal.writes, before);

@@ -1,0 +1,60 @@
+//! A replica's background work in a cluster (feature `cluster`): renewing its lease, adopting the runs
+//! of replicas whose leases lapsed, and taking in the deliveries other replicas hand over.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+use replicate_core::types::Prediction;
+
+use crate::actor::Observed;
+use crate::cluster::ClusterInner;
+use crate::shared::Shared;
+use crate::supervisor::{Recovery, take_up};
+
+/// Starts the tasks (when a cluster is configured); they end with the supervisor.
+pub(crate) fn start(shared: &Arc<Shared>) {
+    let Some(cluster) = shared.cluster.clone() else { return };
+    tokio::spawn(lease(Arc::downgrade(shared), cluster.clone()));
+    tokio::spawn(inbox(Arc::downgrade(shared), cluster));
+}
+
+/// Renews the lease every third of it; once a lease, adopts what lapsed.
+async fn lease(shared: Weak<Shared>, cluster: Arc<ClusterInner>) {
+    let tick = cluster.lease / 3;
+    let mut round = 0u64;
+    loop {
+        cluster.heartbeat().await;
+        if round.is_multiple_of(3) {
+            let Some(shared) = shared.upgrade() else { return };
+            if !shared.closed.load(Ordering::Acquire) {
+                let adopted = cluster.adopt().await;
+                if !adopted.is_empty() {
+                    // Reconciliation must know every prediction id of the journal.
+                    let known: HashSet<String> = match shared.journal.store.load().await {
+                        Ok(all) => all.into_iter().filter_map(|r| r.prediction_id).collect(),
+                        Err(_) => adopted.iter().filter_map(|r| r.prediction_id.clone()).collect(),
+                    };
+                    let recovery = Recovery::new(adopted, known);
+                    let reconciler = recovery.reconciler.shared(shared.journal.store.clone());
+                    take_up(&shared, recovery.runs, Arc::new(reconciler)).await;
+                }
+            }
+        }
+        round += 1;
+        tokio::time::sleep(tick).await;
+    }
+}
+
+/// Deliveries handed over by other replicas, routed to this replica's actors.
+async fn inbox(shared: Weak<Shared>, cluster: Arc<ClusterInner>) {
+    let mut deliveries = cluster.inbox();
+    while let Some(body) = deliveries.recv().await {
+        let Some(shared) = shared.upgrade() else { return };
+        let Ok(prediction) = serde_json::from_slice::<Prediction>(&body) else { continue };
+        let actor = shared.registry().by_id.get(prediction.id.as_str()).cloned();
+        if let Some(actor) = actor {
+            let _ = actor.tell(Observed(prediction)).await;
+        }
+    }
+}

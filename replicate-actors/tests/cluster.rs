@@ -1,0 +1,291 @@
+//! Replicas sharing one Redis 7 (issue 12, part 3), each test with its own `redis-server` on a free
+//! loopback port, stopped when the test ends (panics included): one request budget, one prediction per
+//! key across replicas, deliveries that land on a non-owner handed to the owner through Redis, the
+//! runs of a replica killed with SIGKILL adopted by a survivor, and a Redis restart mid-run.
+//!
+//! Ignored on a bare clone (they need `redis-server`): `scripts/test.sh` installs it and runs them.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use replicate_actors::{PollSchedule, Rate, RedisCluster, Supervisor, SupervisorBuilder};
+use replicate_core::Replicate;
+use replicate_emulator::{Emulator, EmulatorHandle, RateLimits};
+use serde_json::json;
+
+const LOCAL: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+const WORKER: &str = "CLUSTER_WORKER";
+
+/// A `redis-server` of this test, killed when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Redis {
+    /// Starts a server on a free port, with an append-only file (so a restart keeps the data).
+    fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("actors-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self::start_on(port, dir)
+    }
+
+    fn start_on(port: u16, dir: std::path::PathBuf) -> Redis {
+        let bin = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned());
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
+            .args(["--appendfsync", "always", "--dir"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (scripts/setup/replicate-actors.sh installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { child, port, dir }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn client(api: &str) -> Replicate {
+    Replicate::builder().bearer_token("r8_test").base_url(api).build().unwrap()
+}
+
+async fn replica(redis: &Redis, prefix: &str, api: &str, lease: Duration) -> SupervisorBuilder {
+    let cluster = RedisCluster::connect_with(&redis.url(), prefix, lease).await.unwrap();
+    Supervisor::builder(client(api))
+        .cluster(cluster)
+        .use_stream(false)
+        .poll_schedule(PollSchedule::default().scaled(0.1))
+        .others_per_minute(600_000.0)
+        .reconcile_grace(Duration::from_secs(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn three_replicas_spend_one_budget() {
+    let redis = Redis::start();
+    let emu = Emulator::builder()
+        .time_scale(0.01)
+        .rate_limits(RateLimits { creates_per_minute: 600, others_per_minute: 100_000 })
+        .start()
+        .await
+        .unwrap();
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        // Each alone would send 5 at once and then 10 a second: 3 times the budget together.
+        let builder = replica(&redis, "budget", emu.base_url(), Duration::from_secs(5)).await;
+        replicas.push(builder.create_rate(Rate::per_minute(600.0).with_burst(5.0)).build().await.unwrap());
+    }
+    let started = tokio::time::Instant::now();
+    let mut runs = Vec::new();
+    for sup in &replicas {
+        for i in 0..20 {
+            runs.push(sup.run("replicate/hello-world", json!({"text": format!("n{i}")})).await.unwrap());
+        }
+    }
+    tokio::time::sleep_until(started + Duration::from_secs(2)).await;
+    let after_two_seconds = emu.stats().predictions_created;
+    for run in &runs {
+        run.wait().await.unwrap();
+    }
+    // Shared: at most the burst and 10 a second (20 in 2 s) across all three; alone, all 60.
+    assert!(after_two_seconds <= 5 + 20 + 5, "{after_two_seconds} creates in the first 2 s");
+    assert_eq!(emu.stats().predictions_created, 60);
+    assert_eq!(emu.stats().rate_limited, 0);
+    for sup in &replicas {
+        assert_eq!(sup.stats().requests.rate_limited, 0);
+        assert!(sup.stats().cluster.redis_up);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn one_key_on_two_replicas_at_once_is_one_prediction() {
+    let redis = Redis::start();
+    let emu = Emulator::builder().time_scale(0.05).start().await.unwrap();
+    let a = replica(&redis, "keys", emu.base_url(), Duration::from_secs(5)).await.build().await.unwrap();
+    let b = replica(&redis, "keys", emu.base_url(), Duration::from_secs(5)).await.build().await.unwrap();
+    for n in 0..10 {
+        let key = format!("order-{n}");
+        let (x, y) = tokio::join!(
+            a.run("emulator/slow", json!({"seconds": 2})).key(&key).into_future(),
+            b.run("emulator/slow", json!({"seconds": 2})).key(&key).into_future()
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.intent(), y.intent(), "{key}");
+        let (px, py) = (x.wait().await.unwrap(), y.wait().await.unwrap());
+        assert_eq!(px.id, py.id);
+        // From either replica, by key, after the end.
+        assert_eq!(b.find(&key).await.unwrap().unwrap().wait().await.unwrap().id, px.id);
+        assert_eq!(a.find(&key).await.unwrap().unwrap().wait().await.unwrap().id, px.id);
+    }
+    assert_eq!(emu.stats().predictions_created, 10);
+    assert_eq!(a.stats().attached + b.stats().attached, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn deliveries_to_a_non_owner_reach_the_owner_through_redis() {
+    let redis = Redis::start();
+    let emu = Emulator::builder().time_scale(0.05).start().await.unwrap();
+    let other = replica(&redis, "hooks", emu.base_url(), Duration::from_secs(5))
+        .await
+        .serve_webhooks(LOCAL)
+        .webhook_secret(emu.webhook_secret())
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    // Every delivery about the owner's predictions lands on the other replica's receiver.
+    let owner = replica(&redis, "hooks", emu.base_url(), Duration::from_secs(5))
+        .await
+        .webhook_receiver()
+        .webhook_url(other.webhook_url().unwrap())
+        .webhook_secret(emu.webhook_secret())
+        .unwrap()
+        .safety_poll(Duration::from_secs(600))
+        .build()
+        .await
+        .unwrap();
+    let mut runs = Vec::new();
+    for i in 0..20 {
+        runs.push(owner.run("emulator/slow", json!({"seconds": 2 + i})).await.unwrap());
+    }
+    for (i, run) in runs.iter().enumerate() {
+        let prediction = tokio::time::timeout(Duration::from_secs(30), run.wait()).await.unwrap().unwrap();
+        assert_eq!(prediction.output, json!(format!("slept {} seconds", 2 + i)));
+    }
+    let (o, h) = (owner.stats(), other.stats());
+    eprintln!(
+        "redis round trips: owner {} (20 runs), other {} (every delivery, {} handed over)",
+        o.cluster.round_trips, h.cluster.round_trips, h.cluster.forwarded
+    );
+    assert_eq!(o.requests.total(), 20, "creates only, no polls: {o:?}");
+    assert!(h.cluster.forwarded >= 20 && o.cluster.inbox >= 20, "{:?} {:?}", h.cluster, o.cluster);
+    assert_eq!(h.webhooks.unknown, 0);
+}
+
+/// The child's entry point: does nothing unless started by a test below.
+#[test]
+fn cluster_worker() {
+    let Ok(redis) = std::env::var(WORKER) else { return };
+    let api = std::env::var("CLUSTER_API").unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async move {
+        let cluster = RedisCluster::connect_with(&redis, "adopt", Duration::from_secs(1)).await.unwrap();
+        let sup = Supervisor::builder(client(&api))
+            .cluster(cluster)
+            .use_stream(false)
+            .poll_schedule(PollSchedule::default().scaled(0.1))
+            .creates_per_minute(60_000.0)
+            .others_per_minute(600_000.0)
+            .build()
+            .await
+            .unwrap();
+        for i in 0..100 {
+            sup.run("emulator/slow", json!({"seconds": 30 + i})).key(format!("job-{i}")).await.unwrap();
+        }
+        println!("\nworker: submitted");
+        tokio::time::sleep(Duration::from_secs(120)).await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn a_killed_replicas_runs_are_adopted_by_a_survivor() {
+    if std::env::var(WORKER).is_ok() {
+        return;
+    }
+    let redis = Redis::start();
+    let emu = Emulator::builder().time_scale(0.1).start().await.unwrap();
+    let mut worker = Command::new(std::env::current_exe().unwrap())
+        .args(["cluster_worker", "--exact", "--nocapture", "--include-ignored", "--test-threads", "1"])
+        .env(WORKER, redis.url())
+        .env("CLUSTER_API", emu.base_url())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = worker.stdout.take().unwrap();
+    let submitted = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.contains("worker: submitted"))
+    });
+    let submitted = tokio::time::timeout(Duration::from_secs(60), submitted).await;
+    // Mid-flight: created, running (3 to 13 s at the time scale).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert!(matches!(submitted, Ok(Ok(true))), "the worker submitted its runs");
+    let at_kill = emu.stats().predictions_created;
+
+    let survivor =
+        replica(&redis, "adopt", emu.base_url(), Duration::from_secs(1)).await.build().await.unwrap();
+    for i in 0..100 {
+        let key = format!("job-{i}");
+        let run = survivor.find(&key).await.unwrap().unwrap_or_else(|| panic!("{key} unknown"));
+        let prediction = tokio::time::timeout(Duration::from_secs(60), run.wait()).await.unwrap().unwrap();
+        assert_eq!(prediction.output, json!(format!("slept {} seconds", 30 + i)), "{key}");
+    }
+    let stats = survivor.stats();
+    assert!(stats.cluster.adopted >= 1, "{:?}", stats.cluster);
+    assert_eq!(emu.stats().predictions_created, 100, "{at_kill} created at the kill; none twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn a_redis_restart_mid_run_loses_nothing() {
+    let mut redis = Redis::start();
+    let emu: EmulatorHandle = Emulator::builder().time_scale(0.1).start().await.unwrap();
+    let sup = replica(&redis, "restart", emu.base_url(), Duration::from_secs(1)).await.build().await.unwrap();
+    let mut runs = Vec::new();
+    for i in 0..50 {
+        runs.push(
+            sup.run("emulator/slow", json!({"seconds": 20 + i % 10})).key(format!("r-{i}")).await.unwrap(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (port, dir) = (redis.port, redis.dir.clone());
+    redis.stop();
+    // Redis down for 2 s: the runs go on (polling), the journal's writes wait.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let down = sup.stats().cluster;
+    let restarted = Redis::start_on(port, dir);
+    for (i, run) in runs.iter().enumerate() {
+        let prediction = tokio::time::timeout(Duration::from_secs(60), run.wait()).await.unwrap().unwrap();
+        assert_eq!(prediction.output, json!(format!("slept {} seconds", 20 + i % 10)));
+    }
+    assert_eq!(emu.stats().predictions_created, 50);
+    assert!(down.outages >= 1 && !down.redis_up, "the outage shows: {down:?}");
+    // Once Redis is back, the ends written during the outage land: every key gives its outcome.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    eprintln!("after: {:?} {:?}", sup.stats().journal, sup.stats().cluster);
+    let other =
+        replica(&restarted, "restart", emu.base_url(), Duration::from_secs(1)).await.build().await.unwrap();
+    for i in 0..50 {
+        let found = other.find(&format!("r-{i}")).await.unwrap().unwrap();
+        assert!(found.is_finished(), "r-{i} is ended in the shared journal");
+    }
+    assert!(sup.stats().cluster.redis_up);
+}
