@@ -262,7 +262,18 @@ async fn create(
     request.await
 }
 
-fn to_input(input: impl Serialize) -> Result<Value> {
+/// Creates a prediction to stream (not waiting) and gives its id with its events.
+pub(crate) async fn start_stream(
+    client: Replicate,
+    model: Result<ModelRef>,
+    input: Result<Value>,
+) -> Result<(String, BoxStream<StreamEvent>)> {
+    let options = RunOptions { wait: WaitMode::Poll, ..RunOptions::default() };
+    let prediction = create(&client, &model?, input?, &options).await?;
+    Ok((prediction.id.clone(), follow::events(&client, &prediction, options.follow.poll)))
+}
+
+pub(crate) fn to_input(input: impl Serialize) -> Result<Value> {
     match serde_json::to_value(input) {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(other) => Err(Error::InvalidInput {
@@ -304,16 +315,9 @@ impl Replicate {
     /// a model without a stream is followed by polling its growing output. An `error` event ends the stream
     /// with an error.
     pub fn stream(&self, model: impl IntoModelRef, input: impl Serialize) -> BoxStream<StreamEvent> {
-        let client = self.clone();
-        let model = model.into_model_ref();
-        let input = to_input(input);
-        let started = async move {
-            let options = RunOptions { wait: WaitMode::Poll, ..RunOptions::default() };
-            let prediction = create(&client, &model?, input?, &options).await?;
-            Ok::<_, Error>(follow::events(&client, &prediction, options.follow.poll))
-        };
+        let started = start_stream(self.clone(), model.into_model_ref(), to_input(input));
         Box::pin(futures_util::stream::once(started).flat_map(|started| match started {
-            Ok(events) => events,
+            Ok((_, events)) => events,
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }))
     }

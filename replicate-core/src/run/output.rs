@@ -94,12 +94,11 @@ impl Output {
             Some(client) => with_client(client, decode),
             None => decode(),
         };
-        decoded.map_err(|e| Error::Decode {
-            method: "run".to_owned(),
-            path: self.prediction.id.clone(),
-            status: 200,
+        decoded.map_err(|e| Error::OutputMismatch {
+            id: self.prediction.id.clone(),
+            target: std::any::type_name::<T>().to_owned(),
             message: e.to_string(),
-            body_start: crate::error::truncate(&self.value().to_string(), 300),
+            output_start: crate::error::truncate(&self.value().to_string(), 300),
         })
     }
 }

@@ -54,9 +54,13 @@ impl ModelFn {
     }
 
     /// Runs the model; the output is shaped by its schema (a token stream joined into one string).
+    ///
+    /// The schema is fetched before the prediction is created, so a failure to fetch it costs nothing and
+    /// a finished output is never lost to it.
     pub async fn run(&self, input: impl Serialize) -> Result<Output> {
+        let schema = self.schema().await?;
         let output = self.prepare(input).await?;
-        Ok(match self.schema().await? {
+        Ok(match schema {
             Some(schema) => output.map_value(|value| shape_output(schema.output(), value)),
             None => output,
         })
