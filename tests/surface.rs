@@ -92,3 +92,206 @@ async fn typed_stream_errors_carry_the_prediction_id() {
         other => panic!("{other:?}"),
     }
 }
+
+// ---- Async ergonomics ----
+
+use replicate::prelude::*;
+use replicate::types::PredictionStatus;
+use replicate::{Wait, WaitMode};
+
+#[tokio::test]
+async fn runs_and_requests_are_futures_spawn_join_select() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    // tokio::spawn takes a run and a request directly.
+    let run = tokio::spawn(c.run("replicate/hello-world", json!({"text": "spawned"})));
+    let list = tokio::spawn(c.predictions().list());
+    let with_response = tokio::spawn(c.models().get("replicate/hello-world").with_response());
+    assert_eq!(run.await.unwrap().unwrap().to_string(), "hello spawned");
+    list.await.unwrap().unwrap();
+    assert_eq!(with_response.await.unwrap().unwrap().status.as_u16(), 200);
+    // try_join_all over runs.
+    let names = ["a", "b", "c"];
+    let outputs = futures_util::future::try_join_all(
+        names.iter().map(|n| c.run("replicate/hello-world", json!({"text": n}))),
+    )
+    .await
+    .unwrap();
+    let texts: Vec<String> = outputs.iter().map(ToString::to_string).collect();
+    assert_eq!(texts, ["hello a", "hello b", "hello c"]);
+    // select! between a request and a timer.
+    let id = outputs[0].prediction().id.clone();
+    tokio::select! {
+        got = c.predictions().get(&id) => assert_eq!(got.unwrap().id, id),
+        () = tokio::time::sleep(Duration::from_secs(30)) => panic!("the request never finished"),
+    }
+    let wait = c.predictions().wait(&id, Duration::from_secs(30));
+    tokio::select! {
+        got = wait => assert_eq!(got.unwrap().status, PredictionStatus::Succeeded),
+        () = tokio::time::sleep(Duration::from_secs(30)) => panic!("waiting never finished"),
+    }
+    // A use_model run is spawnable too.
+    let hello = c.use_model("replicate/hello-world").unwrap();
+    let out = tokio::spawn(hello.run(json!({"text": "fn"}))).await.unwrap().unwrap();
+    assert_eq!(out.to_string(), "hello fn");
+}
+
+#[tokio::test]
+async fn batch_yields_every_index_once_and_respects_the_limit() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let jobs = (0..8u64).map(|i| {
+        let (in_flight, most) = (in_flight.clone(), most.clone());
+        async move {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            // Later jobs finish first, so completion order differs from input order.
+            tokio::time::sleep(Duration::from_millis(40 - 5 * i)).await;
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            Ok::<u64, Error>(i * 10)
+        }
+    });
+    let results: Vec<(usize, replicate::Result<u64>)> = replicate::batch(jobs, 3).collect().await;
+    let mut seen: Vec<usize> = results.iter().map(|(i, _)| *i).collect();
+    assert_ne!(seen, (0..8).collect::<Vec<_>>(), "results come in completion order");
+    seen.sort_unstable();
+    assert_eq!(seen, (0..8).collect::<Vec<_>>());
+    for (i, result) in results {
+        assert_eq!(result.unwrap(), i as u64 * 10);
+    }
+    assert!(most.load(Ordering::SeqCst) <= 3, "at most 3 at once");
+
+    let emu = emulator().await;
+    let c = client(&emu);
+    let names = ["ann", "bob", "cy", "dee"];
+    let mut outputs = vec![String::new(); names.len()];
+    let mut results = c.run_batch("replicate/hello-world", names.iter().map(|n| json!({"text": n})), 2);
+    while let Some((i, output)) = results.next().await {
+        outputs[i] = output.unwrap().to_string();
+    }
+    assert_eq!(outputs, ["hello ann", "hello bob", "hello cy", "hello dee"]);
+    let bad: Vec<_> = c.run_batch("not a model", [json!({}), json!({})], 2).collect().await;
+    assert!(bad.iter().all(|(_, r)| r.as_ref().unwrap_err().kind() == ErrorKind::InvalidModelRef));
+    assert_eq!(emu.stats().predictions_created, 4);
+}
+
+#[tokio::test]
+async fn pages_iterate_and_stream_without_extra_imports() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    for text in ["x", "y"] {
+        c.run("replicate/hello-world", json!({"text": text})).await.unwrap();
+    }
+    let page = c.predictions().list().await.unwrap();
+    let mut ids = Vec::new();
+    for prediction in &page {
+        ids.push(prediction.id.clone());
+    }
+    assert_eq!(ids.len(), 2);
+    assert_eq!(page.len(), 2);
+    let streamed: Vec<String> = page.into_stream().map(|p| p.unwrap().id).collect().await;
+    assert_eq!(streamed, ids);
+    let from_request: Vec<_> = c.predictions().list().into_stream().try_collect().await.unwrap();
+    assert_eq!(from_request.len(), 2);
+}
+
+#[tokio::test]
+async fn waits_take_seconds_or_durations_and_refuse_bad_values_before_sending() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    for bad in [
+        c.run("replicate/hello-world", json!({"text": "x"})).wait(61),
+        c.run("replicate/hello-world", json!({"text": "x"})).wait(0),
+        c.run("replicate/hello-world", json!({"text": "x"})).wait(Duration::from_secs(90)),
+        c.run("replicate/hello-world", json!({"text": "x"})).wait(Wait::Seconds(0)),
+    ] {
+        assert_eq!(bad.await.unwrap_err().kind(), ErrorKind::InvalidRequest);
+    }
+    let create = replicate::types::CreatePrediction::new(json!({"text": "x"}));
+    let err = c.models().predictions().create("replicate/hello-world", create.clone()).wait(-1).await;
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidRequest);
+    assert_eq!(emu.stats().requests, 0, "nothing was sent");
+    assert!(Wait::try_from(Duration::from_millis(1500)).is_ok());
+    assert!(Wait::seconds(61).is_err());
+
+    let out =
+        c.run("replicate/hello-world", json!({"text": "d"})).wait(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(out.to_string(), "hello d");
+    let out = c.run("replicate/hello-world", json!({"text": "s"})).wait(30).await.unwrap();
+    assert_eq!(out.to_string(), "hello s");
+    let out = c.run("replicate/hello-world", json!({"text": "p"})).wait(WaitMode::Poll).await.unwrap();
+    assert_eq!(out.to_string(), "hello p");
+    let created = c.models().predictions().create("replicate/hello-world", create).wait(10).await.unwrap();
+    assert_eq!(created.status, PredictionStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn stream_events_print_their_text_and_use_model_streams_chunks() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    let input = json!({"prompt": "hi", "max_tokens": 6, "token_delay": 0.0});
+    let mut text = String::new();
+    let mut events = c.stream("emulator/stream-text", input.clone());
+    let mut done = false;
+    while let Some(event) = events.next().await {
+        let event = event.unwrap();
+        text.push_str(&event.to_string());
+        if let Some(chunk) = event.as_output() {
+            assert!(!chunk.is_empty());
+        }
+        if event.is_done() {
+            assert_eq!(event.done_reason(), None);
+            done = true;
+        }
+    }
+    assert!(done);
+    let llm = c.use_model("emulator/stream-text").unwrap();
+    let expected = llm.run(input.clone()).await.unwrap().to_string();
+    assert_eq!(text, expected);
+    let chunks: Vec<String> = llm.stream(input).try_collect().await.unwrap();
+    assert!(chunks.len() > 1);
+    assert_eq!(chunks.concat(), expected);
+}
+
+#[tokio::test]
+async fn waiting_for_a_prediction_stops_at_the_timeout_and_cancels_only_when_asked() {
+    let emu = emulator().await;
+    let c = client(&emu);
+    let slow = c.run("emulator/slow", json!({"seconds": 30})).poll_only().start().await.unwrap();
+    let err = c.predictions().wait(&slow.id, Duration::from_millis(1500)).await.unwrap_err();
+    assert!(matches!(&err, Error::DeadlineExceeded { canceled: false, .. }), "{err:?}");
+    let still = c.predictions().get(&slow.id).await.unwrap();
+    assert!(!still.is_terminal(), "the prediction keeps running: {:?}", still.status);
+    let err =
+        c.predictions().wait(&slow.id, Duration::from_millis(500)).cancel_on_timeout(true).await.unwrap_err();
+    assert!(matches!(&err, Error::DeadlineExceeded { canceled: true, .. }), "{err:?}");
+    let ended = c.predictions().wait(&slow.id, None).await.unwrap();
+    assert_eq!(ended.status, PredictionStatus::Canceled);
+}
+
+#[tokio::test]
+async fn data_url_outputs_print_their_type_and_size_not_the_data() {
+    let emu = Emulator::builder().data_urls(true).start().await.unwrap();
+    let c = client(&emu);
+    let output = c.run("black-forest-labs/flux-schnell", json!({"prompt": "a corgi"})).await.unwrap();
+    let url = output.value()[0].as_str().unwrap().to_owned();
+    assert!(url.starts_with("data:image/png;base64,") && url.len() > 1000, "{}", url.len());
+    for shown in [output.to_string(), format!("{output:?}")] {
+        assert!(shown.len() < 300, "{shown}");
+        assert!(shown.contains("image/png") && shown.contains("bytes"), "{shown}");
+    }
+    let size = output.file().unwrap().bytes().await.unwrap().len();
+    assert!(output.to_string().contains(&format!("({size} bytes)")), "{output} vs {size}");
+}
+
+#[test]
+fn prediction_status_parses_from_text() {
+    assert_eq!("succeeded".parse::<PredictionStatus>().unwrap(), PredictionStatus::Succeeded);
+    assert_eq!("Canceled".parse::<PredictionStatus>().unwrap(), PredictionStatus::Canceled);
+    for status in ["starting", "processing", "failed", "aborted"] {
+        assert_eq!(status.parse::<PredictionStatus>().unwrap().as_str(), status);
+    }
+    assert_eq!("done".parse::<PredictionStatus>().unwrap_err().kind(), ErrorKind::InvalidRequest);
+}

@@ -25,9 +25,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 mod client;
 mod error;
+mod page_iter;
 mod pagination;
+pub mod prelude;
 mod request;
 mod resources;
 pub mod retry;
@@ -39,6 +42,7 @@ pub mod webhooks;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+pub use batch::{BatchStream, batch};
 pub use client::{
     ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Replicate, TOKEN_ENV,
 };
@@ -46,7 +50,9 @@ pub use error::{ApiError, Error, ErrorKind, InvalidField, Problem, Result};
 pub use pagination::{BoxStream, Page};
 #[doc(hidden)]
 pub use request::RequestSpec;
-pub use request::{ApiRequest, BoxFuture, ByteStream, Plain, PredictionCreate, Response, Wait, WithResponse};
+pub use request::{
+    ApiRequest, BoxFuture, ByteStream, IntoWait, Plain, PredictionCreate, Response, Wait, WithResponse,
+};
 pub use resources::{
     Account, Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams,
     FileUpload, Files, HardwareGroup, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models,
@@ -56,7 +62,7 @@ pub use retry::RetryPolicy;
 pub use run::typed::{self, TypedModel, TypedStreamModel};
 pub use run::{
     FileEncoding, FileInput, FileOutput, INLINE_LIMIT, IntoModelRef, ModelFn, ModelRef, Output, PollPolicy,
-    Run, Secret, StreamEvent, WaitMode, default_client, run, stream,
+    Run, Secret, StreamEvent, WaitFor, WaitMode, default_client, run, stream,
 };
 pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 
