@@ -13,10 +13,12 @@ use replicate::{Replicate, TypedModel};
 
 /// An official text-to-image model (runs by name).
 #[replicate::model("black-forest-labs/flux-schnell")]
+#[derive(Debug)]
 pub struct FluxSchnell;
 
 /// A language model whose output streams as text tokens.
 #[replicate::model("meta/meta-llama-3-8b-instruct")]
+#[derive(Debug)]
 pub struct Llama3;
 
 #[tokio::main]

@@ -14,10 +14,10 @@ use serde_json::json;
 
 mod models {
     #[replicate::model("meta/meta-llama-3-8b-instruct")]
-    pub struct Llama3;
+    pub(crate) struct Llama3;
 
     #[replicate::model("black-forest-labs/flux-schnell")]
-    pub struct FluxSchnell;
+    pub(crate) struct FluxSchnell;
 }
 use models::*;
 

@@ -12,7 +12,7 @@ use serde_json::json;
 
 mod models {
     #[replicate::model("meta/meta-llama-3-8b-instruct")]
-    pub struct Llama3;
+    pub(crate) struct Llama3;
 }
 use models::*;
 

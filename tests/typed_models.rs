@@ -8,43 +8,43 @@ mod models {
     // The 12 models of fixtures/model-schemas, typed from the workspace's `.replicate/` cache.
 
     #[replicate::model("andreasjansson/llama-2-13b-embeddings")]
-    pub struct Embeddings;
+    pub(crate) struct Embeddings;
 
     #[replicate::model("black-forest-labs/flux-schnell")]
-    pub struct FluxSchnell;
+    pub(crate) struct FluxSchnell;
 
     #[replicate::model("chigozienri/image-urls-to-video")]
-    pub struct ImagesToVideo;
+    pub(crate) struct ImagesToVideo;
 
     #[replicate::model("fofr/latent-consistency-model")]
-    pub struct Lcm;
+    pub(crate) struct Lcm;
 
     #[replicate::model("kuprel/min-dalle")]
-    pub struct MinDalle;
+    pub(crate) struct MinDalle;
 
     #[replicate::model("lucataco/hermes-2-pro-llama-3-8b")]
-    pub struct Hermes;
+    pub(crate) struct Hermes;
 
     #[replicate::model("meta/meta-llama-3-8b-instruct")]
-    pub struct Llama3;
+    pub(crate) struct Llama3;
 
     #[replicate::model("pixray/text2image")]
-    pub struct Pixray;
+    pub(crate) struct Pixray;
 
     #[replicate::model("soykertje/whisper")]
-    pub struct Whisper;
+    pub(crate) struct Whisper;
 
     #[replicate::model(
         "stability-ai/sdxl",
         version = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
     )]
-    pub struct Sdxl;
+    pub(crate) struct Sdxl;
 
     #[replicate::model("tomasmcm/llamaguard-7b")]
-    pub struct LlamaGuard;
+    pub(crate) struct LlamaGuard;
 
     #[replicate::model("zsxkib/realistic-voice-cloning")]
-    pub struct VoiceCloning;
+    pub(crate) struct VoiceCloning;
 }
 
 use std::path::PathBuf;

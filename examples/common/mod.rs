@@ -5,7 +5,7 @@ use replicate::Replicate;
 use replicate_emulator::{Emulator, EmulatorHandle};
 
 /// Where the examples run, and which models they use there.
-pub struct Target {
+pub(crate) struct Target {
     pub client: Replicate,
     /// Keeps the in-process emulator alive while the example runs.
     #[allow(dead_code)]
@@ -18,7 +18,7 @@ pub struct Target {
     pub image_model: &'static str,
 }
 
-pub async fn target() -> Result<Target, Box<dyn std::error::Error>> {
+pub(crate) async fn target() -> Result<Target, Box<dyn std::error::Error>> {
     if std::env::var("REPLICATE_API_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
         return Ok(Target {
             client: Replicate::new()?,

@@ -811,7 +811,7 @@ mod gzip {
     }
 
     /// Decompresses one gzip member and checks its CRC-32 and length trailer.
-    pub fn decompress(member: &[u8]) -> Vec<u8> {
+    pub(crate) fn decompress(member: &[u8]) -> Vec<u8> {
         assert!(member.len() >= 18 && member[..3] == [0x1f, 0x8b, 8], "not a gzip member");
         let flags = member[3];
         let mut pos = 10;

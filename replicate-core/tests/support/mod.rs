@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// What the server does with one request.
 #[derive(Clone, Debug)]
-pub enum Action {
+pub(crate) enum Action {
     /// Answer with a status, extra headers and a body.
     Respond { status: u16, headers: Vec<(String, String)>, body: String },
     /// Wait, then answer.
@@ -21,7 +21,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn json(status: u16, body: impl Into<String>) -> Action {
+    pub(crate) fn json(status: u16, body: impl Into<String>) -> Action {
         Action::Respond {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -29,7 +29,7 @@ impl Action {
         }
     }
 
-    pub fn with_header(self, name: &str, value: &str) -> Action {
+    pub(crate) fn with_header(self, name: &str, value: &str) -> Action {
         match self {
             Action::Respond { status, mut headers, body } => {
                 headers.push((name.into(), value.into()));
@@ -42,7 +42,7 @@ impl Action {
 
 /// A request as the server saw it.
 #[derive(Clone, Debug)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: String,
     pub target: String,
     pub headers: Vec<(String, String)>,
@@ -51,13 +51,13 @@ pub struct Seen {
 }
 
 impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
 #[derive(Clone)]
-pub struct Server {
+pub(crate) struct Server {
     pub base_url: String,
     script: Arc<Mutex<VecDeque<Action>>>,
     fallback: Arc<Mutex<Option<Action>>>,
@@ -65,7 +65,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start(script: Vec<Action>) -> Server {
+    pub(crate) async fn start(script: Vec<Action>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = Server {
@@ -85,15 +85,15 @@ impl Server {
     }
 
     /// The action for requests after the script runs out (default: 500).
-    pub fn otherwise(&self, action: Action) {
+    pub(crate) fn otherwise(&self, action: Action) {
         *self.fallback.lock().unwrap() = Some(action);
     }
 
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.seen.lock().unwrap().len()
     }
 
@@ -205,14 +205,14 @@ fn decode_chunked(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// A prediction body as the API returns it.
-pub fn prediction_json(id: &str, status: &str) -> String {
+pub(crate) fn prediction_json(id: &str, status: &str) -> String {
     format!(
         r#"{{"id":"{id}","model":"replicate/hello-world","version":"5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa","input":{{"text":"x"}},"output":null,"logs":"","error":null,"status":"{status}","data_removed":false,"created_at":"2025-01-01T00:00:00.000Z","urls":{{"get":"https://api.replicate.com/v1/predictions/{id}","cancel":"https://api.replicate.com/v1/predictions/{id}/cancel","web":"https://replicate.com/p/{id}"}}}}"#
     )
 }
 
 /// A client for `server` with fast backoff.
-pub fn client(server: &Server) -> replicate_core::Replicate {
+pub(crate) fn client(server: &Server) -> replicate_core::Replicate {
     replicate_core::ClientBuilder::default()
         .bearer_token("r8_test_token")
         .base_url(&server.base_url)
