@@ -12,6 +12,7 @@ use replicate::{Error, ErrorKind, StreamEvent};
 use replicate_emulator::{Emulator, EmulatorHandle};
 use serde_json::json;
 
+#[cfg(feature = "macros")]
 mod models {
     #[replicate::model("meta/meta-llama-3-8b-instruct")]
     pub(crate) struct Llama3;
@@ -19,6 +20,7 @@ mod models {
     #[replicate::model("black-forest-labs/flux-schnell")]
     pub(crate) struct FluxSchnell;
 }
+#[cfg(feature = "macros")]
 use models::*;
 
 /// An emulator served by a runtime of its own, as a blocking program would talk to a remote service.
@@ -53,6 +55,7 @@ impl Drop for Background {
     }
 }
 
+#[cfg(feature = "macros")]
 fn cache_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".replicate")
 }
@@ -135,6 +138,7 @@ fn stream_use_model_wait_and_lists() {
     assert!(!err.to_string().contains('\n'));
 }
 
+#[cfg(feature = "macros")]
 #[test]
 fn typed_models_run_with_the_blocking_client() {
     let bg = Background::start(Emulator::builder().models_dir(cache_dir()).time_scale(0.01));

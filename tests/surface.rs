@@ -10,10 +10,12 @@ use replicate::{Error, ErrorKind, Replicate};
 use replicate_emulator::{Emulator, EmulatorHandle, Faults};
 use serde_json::json;
 
+#[cfg(feature = "macros")]
 mod models {
     #[replicate::model("meta/meta-llama-3-8b-instruct")]
     pub(crate) struct Llama3;
 }
+#[cfg(feature = "macros")]
 use models::*;
 
 async fn emulator() -> EmulatorHandle {
@@ -66,6 +68,7 @@ async fn output_shape_errors_have_their_own_variant() {
     assert_eq!(err.status(), None, "no made-up HTTP status");
 }
 
+#[cfg(feature = "macros")]
 #[tokio::test]
 async fn typed_stream_errors_carry_the_prediction_id() {
     let cache = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".replicate");
