@@ -298,3 +298,24 @@ fn prediction_status_parses_from_text() {
     }
     assert_eq!("done".parse::<PredictionStatus>().unwrap_err().kind(), ErrorKind::InvalidRequest);
 }
+
+/// Compile-time check: operations return their concrete request types (what rustdoc shows), and
+/// requests, runs and waits are `Send + 'static` futures.
+#[test]
+fn operations_have_concrete_future_types() {
+    fn future<F: std::future::Future + Send + 'static>(_: &F) {}
+    fn typed(c: &Replicate) {
+        let get: replicate::ApiRequest<replicate::types::Prediction, replicate::Plain> =
+            c.predictions().get("x");
+        future(&get);
+        let list: replicate::ApiRequest<replicate::Page<replicate::types::Model>, replicate::ModelList> =
+            c.models().list();
+        future(&list);
+        let search: replicate::ApiRequest<replicate::types::SearchResults, replicate::Search> = c.search("x");
+        future(&search);
+        future(&c.run("a/b", json!({})));
+        future(&c.predictions().wait("x", None));
+        future(&c.models().get("a/b").with_response());
+    }
+    let _ = typed;
+}

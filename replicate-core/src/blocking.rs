@@ -534,7 +534,7 @@ impl WaitFor {
     }
 }
 
-crate::resource_groups!(Replicate);
+crate::resource_groups!(Replicate, Request);
 
 impl Backend for Replicate {
     type Call<T: Send + 'static, M> = Request<T, M>;

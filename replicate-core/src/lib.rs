@@ -70,7 +70,7 @@ pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 pub use reqwest;
 
 macro_rules! resource_groups {
-    ($client:ty) => {
+    ($client:ty, $call:ident) => {
         impl $client {
             /// Predictions: create, get, list, cancel.
             pub fn predictions(&self) -> $crate::Predictions<'_, Self> {
@@ -110,10 +110,7 @@ macro_rules! resource_groups {
             }
             /// `GET /search`: models, collections and docs pages matching `query`; `.limit(n)` sets the
             /// number of models (1 to 50).
-            pub fn search(
-                &self,
-                query: &str,
-            ) -> <Self as $crate::Backend>::Call<$crate::types::SearchResults, $crate::Search> {
+            pub fn search(&self, query: &str) -> $call<$crate::types::SearchResults, $crate::Search> {
                 $crate::resources::search(self, query)
             }
         }
@@ -122,4 +119,4 @@ macro_rules! resource_groups {
 #[cfg(feature = "blocking")]
 pub(crate) use resource_groups;
 
-resource_groups!(Replicate);
+resource_groups!(Replicate, ApiRequest);

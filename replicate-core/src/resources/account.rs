@@ -13,9 +13,11 @@ pub struct Account<'a, C: Backend = Replicate> {
     pub(crate) client: &'a C,
 }
 
-impl<C: Backend> Account<'_, C> {
-    /// `GET /account`.
-    pub fn get(&self) -> C::Call<types::Account, Plain> {
-        self.client.call(RequestSpec::json(Method::GET, "/account"))
+operations! {
+    Account {
+        /// `GET /account`.
+        pub fn get(&self) -> Call<types::Account, Plain> {
+            self.client.call(RequestSpec::json(Method::GET, "/account"))
+        }
     }
 }

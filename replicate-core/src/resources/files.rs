@@ -34,43 +34,45 @@ pub struct DownloadParams {
     pub signature: String,
 }
 
-impl<C: Backend> Files<'_, C> {
-    /// `POST /files` (multipart): uploads a file. Files from disk are streamed, never read whole.
-    /// Not retried on 5xx or dropped connections.
-    pub fn create(&self, upload: FileUpload) -> C::Call<File, Plain> {
-        let mut spec = RequestSpec::json(Method::POST, "/files");
-        match upload.into_factory() {
-            Ok(factory) => spec = spec.multipart(factory),
-            Err(problem) => spec.reject(problem),
+operations! {
+    Files {
+        /// `POST /files` (multipart): uploads a file. Files from disk are streamed, never read whole.
+        /// Not retried on 5xx or dropped connections.
+        pub fn create(&self, upload: FileUpload) -> Call<File, Plain> {
+            let mut spec = RequestSpec::json(Method::POST, "/files");
+            match upload.into_factory() {
+                Ok(factory) => spec = spec.multipart(factory),
+                Err(problem) => spec.reject(problem),
+            }
+            self.client.call(spec)
         }
-        self.client.call(spec)
-    }
 
-    /// `GET /files`.
-    pub fn list(&self) -> C::Call<Page<File>, Plain> {
-        self.client.call(RequestSpec::page("/files"))
-    }
+        /// `GET /files`.
+        pub fn list(&self) -> Call<Page<File>, Plain> {
+            self.client.call(RequestSpec::page("/files"))
+        }
 
-    /// `GET /files/{id}`.
-    pub fn get(&self, id: &str) -> C::Call<File, Plain> {
-        self.client.call(spec_at(file_path(id, ""), |p| RequestSpec::json(Method::GET, p)))
-    }
+        /// `GET /files/{id}`.
+        pub fn get(&self, id: &str) -> Call<File, Plain> {
+            self.client.call(spec_at(file_path(id, ""), |p| RequestSpec::json(Method::GET, p)))
+        }
 
-    /// `DELETE /files/{id}` (answers 204).
-    pub fn delete(&self, id: &str) -> C::Call<(), Plain> {
-        self.client.call(spec_at(file_path(id, ""), |p| {
-            RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
-        }))
-    }
+        /// `DELETE /files/{id}` (answers 204).
+        pub fn delete(&self, id: &str) -> Call<(), Plain> {
+            self.client.call(spec_at(file_path(id, ""), |p| {
+                RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
+            }))
+        }
 
-    /// `GET /files/{id}/download`: the file's bytes, read whole.
-    pub fn download(&self, id: &str, params: &DownloadParams) -> C::Call<Bytes, Plain> {
-        self.client.call(download_spec(id, params, Decoder::Body(decode_bytes)))
-    }
+        /// `GET /files/{id}/download`: the file's bytes, read whole.
+        pub fn download(&self, id: &str, params: &DownloadParams) -> Call<Bytes, Plain> {
+            self.client.call(download_spec(id, params, Decoder::Body(decode_bytes)))
+        }
 
-    /// `GET /files/{id}/download`: the file's bytes as a stream of chunks.
-    pub fn download_stream(&self, id: &str, params: &DownloadParams) -> C::Call<ByteStream, Plain> {
-        self.client.call(download_spec(id, params, Decoder::Stream(decode_stream)))
+        /// `GET /files/{id}/download`: the file's bytes as a stream of chunks.
+        pub fn download_stream(&self, id: &str, params: &DownloadParams) -> Call<ByteStream, Plain> {
+            self.client.call(download_spec(id, params, Decoder::Stream(decode_stream)))
+        }
     }
 }
 

@@ -13,9 +13,11 @@ pub struct HardwareGroup<'a, C: Backend = Replicate> {
     pub(crate) client: &'a C,
 }
 
-impl<C: Backend> HardwareGroup<'_, C> {
-    /// `GET /hardware`: every hardware option (a bare array, not a page).
-    pub fn list(&self) -> C::Call<Vec<Hardware>, Plain> {
-        self.client.call(RequestSpec::json(Method::GET, "/hardware"))
+operations! {
+    HardwareGroup {
+        /// `GET /hardware`: every hardware option (a bare array, not a page).
+        pub fn list(&self) -> Call<Vec<Hardware>, Plain> {
+            self.client.call(RequestSpec::json(Method::GET, "/hardware"))
+        }
     }
 }

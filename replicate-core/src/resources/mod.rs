@@ -1,6 +1,9 @@
 //! The resource groups: one module per area of the API, each a thin map from arguments to a
 //! [`RequestSpec`] that a [`Backend`] (the async or the blocking client) turns into a call.
 
+#[macro_use]
+mod operations;
+
 mod account;
 mod collections;
 mod deployments;
