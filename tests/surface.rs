@@ -319,3 +319,71 @@ fn operations_have_concrete_future_types() {
     }
     let _ = typed;
 }
+
+/// A model that returns the string it was given as `file`, to see how file inputs arrive.
+fn echo_file_model() -> replicate_emulator::ModelSpec {
+    let schema = replicate_emulator::cog_schema(
+        json!({"file": {"type": "string", "format": "uri", "title": "File", "x-order": 0}}),
+        &["file"],
+        json!({"type": "string", "title": "Output"}),
+        json!({}),
+    );
+    replicate_emulator::ModelSpec::new(
+        "test/echo-file",
+        schema,
+        |input: serde_json::Value, _ctx: replicate_emulator::RunContext| async move {
+            Ok(input.get("file").cloned().unwrap_or(serde_json::Value::Null))
+        },
+    )
+}
+
+#[tokio::test]
+async fn bytes_take_a_type_or_a_filename_alike_and_bad_types_are_refused_before_sending() {
+    use replicate::{FileInput, FileUpload};
+    let emu = Emulator::builder().model(echo_file_model()).start().await.unwrap();
+    let c = client(&emu);
+    // The same second argument means the same on both: a MIME type, or a filename giving one.
+    for given in ["image/png", "cat.png"] {
+        let input = FileInput::from_bytes(b"png!", given);
+        assert_eq!(input.as_str(), "data:image/png;base64,cG5nIQ==", "{given}");
+        let uploaded = c.files().create(FileUpload::from_bytes(&b"png!"[..], given)).await.unwrap();
+        assert_eq!(uploaded.content_type, "image/png", "{given}");
+    }
+    let named = c.files().create(FileUpload::from_bytes(&b"hi"[..], "notes.txt")).await.unwrap();
+    assert_eq!(named.name.as_deref(), Some("notes.txt"));
+    let before = emu.stats().requests;
+    let err = c.run("test/echo-file", json!({"file": FileInput::from_bytes(b"x", "not a/mime type")})).await;
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidInput);
+    let err = c.files().create(FileUpload::from_bytes(&b"x"[..], "x.bin").content_type("png")).await;
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidRequest);
+    assert_eq!(emu.stats().requests, before, "nothing was sent");
+}
+
+#[tokio::test]
+async fn std_files_and_readers_are_accepted_where_a_reader_is() {
+    use replicate::{FileEncoding, FileInput, FileUpload};
+    let emu = Emulator::builder().model(echo_file_model()).start().await.unwrap();
+    let c = client(&emu);
+    let path = std::env::temp_dir().join(format!("replicate-std-reader-{}.txt", std::process::id()));
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let inputs = [
+        FileInput::from_file(std::fs::File::open(&path).unwrap(), "a.bin"),
+        FileInput::from_std_reader(std::io::Cursor::new(content.clone()), "b.bin"),
+    ];
+    for input in inputs {
+        let sent = c
+            .run("test/echo-file", json!({"file": input}))
+            .file_encoding(FileEncoding::Upload)
+            .await
+            .unwrap()
+            .to_string();
+        let id = sent.rsplit('/').next().unwrap();
+        assert_eq!(c.files().get(id).await.unwrap().size, content.len() as u64);
+    }
+    let upload = FileUpload::from_std_reader(std::fs::File::open(&path).unwrap(), "c.bin");
+    assert_eq!(c.files().create(upload).await.unwrap().size, content.len() as u64);
+    let upload = FileUpload::from_file(std::fs::File::open(&path).unwrap(), "d.bin");
+    assert_eq!(c.files().create(upload).await.unwrap().size, content.len() as u64);
+    std::fs::remove_file(&path).ok();
+}

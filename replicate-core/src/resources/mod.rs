@@ -18,6 +18,7 @@ mod webhooks;
 pub use account::Account;
 pub use collections::Collections;
 pub use deployments::{DeploymentPredictions, Deployments};
+pub(crate) use files::content_type_of;
 pub use files::{DownloadParams, FileUpload, Files};
 pub use hardware::HardwareGroup;
 pub use models::{ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, Versions};

@@ -8,6 +8,7 @@ mod model_ref;
 mod output;
 mod secret;
 mod sse;
+mod std_reader;
 pub mod typed;
 mod use_model;
 
@@ -28,6 +29,20 @@ pub use sse::StreamEvent;
 pub use use_model::ModelFn;
 
 pub(crate) use files_out::with_client;
+pub(crate) use std_reader::StdReader;
+
+/// The prefix of a [`FileInput`] whose construction was refused; a run holding one fails before sending.
+pub(crate) const INVALID_INPUT: &str = "replicate-invalid-file-input:";
+
+/// The first refused [`FileInput`] inside `value`, as its reason.
+fn refused_file_input(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(text) => text.strip_prefix(INVALID_INPUT),
+        Value::Array(items) => items.iter().find_map(refused_file_input),
+        Value::Object(map) => map.values().find_map(refused_file_input),
+        _ => None,
+    }
+}
 use follow::Follow;
 
 use crate::client::Replicate;
@@ -285,6 +300,9 @@ async fn create(
 ) -> Result<Prediction> {
     if let Some(problem) = &options.invalid {
         return Err(Error::InvalidRequest(problem.clone()));
+    }
+    if let Some(problem) = refused_file_input(&input) {
+        return Err(Error::InvalidInput { field: "file input".to_owned(), message: problem.to_owned() });
     }
     let input = files_in::prepare_input(client, input, options.file_encoding).await?;
     let mut body = CreatePrediction::new(input);
