@@ -316,6 +316,12 @@ fn operations_have_concrete_future_types() {
         future(&c.run("a/b", json!({})));
         future(&c.predictions().wait("x", None));
         future(&c.models().get("a/b").with_response());
+        // The group and the data have one name each, in their own modules.
+        let _group: replicate::resources::Account<'_> = c.account();
+        let _data: Option<replicate::types::Account> = None;
+        let _hardware: replicate::resources::Hardware<'_> = c.hardware();
+        let _list: replicate::ApiRequest<Vec<replicate::types::Hardware>, replicate::Plain> =
+            c.hardware().list();
     }
     let _ = typed;
 }

@@ -32,7 +32,7 @@ mod page_iter;
 mod pagination;
 pub mod prelude;
 mod request;
-mod resources;
+pub mod resources;
 pub mod retry;
 mod run;
 mod transport;
@@ -53,11 +53,17 @@ pub use request::RequestSpec;
 pub use request::{
     ApiRequest, BoxFuture, ByteStream, IntoWait, Plain, PredictionCreate, Response, Wait, WithResponse,
 };
+// The groups are also at the root, except those whose names the data types use (`resources::Account`,
+// `resources::Hardware`; `types::Account`, `types::Hardware`).
 pub use resources::{
-    Account, Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams,
-    FileUpload, Files, HardwareGroup, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models,
-    PredictionList, Predictions, Search, Trainings, Versions, Webhooks,
+    Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams, FileUpload,
+    Files, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, PredictionList, Predictions,
+    Search, Trainings, Versions, Webhooks,
 };
+
+/// The old name of [`resources::Hardware`].
+#[deprecated(note = "renamed resources::Hardware (the data type is types::Hardware)")]
+pub type HardwareGroup<'a, C = Replicate> = resources::Hardware<'a, C>;
 pub use retry::RetryPolicy;
 pub use run::typed::{self, TypedModel, TypedStreamModel};
 pub use run::{
@@ -97,12 +103,12 @@ macro_rules! resource_groups {
                 $crate::Files { client: self }
             }
             /// Hardware options.
-            pub fn hardware(&self) -> $crate::HardwareGroup<'_, Self> {
-                $crate::HardwareGroup { client: self }
+            pub fn hardware(&self) -> $crate::resources::Hardware<'_, Self> {
+                $crate::resources::Hardware { client: self }
             }
             /// The authenticated account.
-            pub fn account(&self) -> $crate::Account<'_, Self> {
-                $crate::Account { client: self }
+            pub fn account(&self) -> $crate::resources::Account<'_, Self> {
+                $crate::resources::Account { client: self }
             }
             /// Webhook settings (the default signing secret).
             pub fn webhooks(&self) -> $crate::Webhooks<'_, Self> {

@@ -7,7 +7,7 @@ use crate::client::Replicate;
 use crate::request::{Plain, RequestSpec};
 use crate::types;
 
-/// The authenticated account: `client.account()`.
+/// The authenticated account: `client.account()`. (The data type is [`types::Account`].)
 #[derive(Debug, Clone, Copy)]
 pub struct Account<'a, C: Backend = Replicate> {
     pub(crate) client: &'a C,
