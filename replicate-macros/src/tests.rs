@@ -10,7 +10,7 @@ use crate::expand::generate;
 use crate::plan::{self, EnumKind, Ty};
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/model-schemas").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/model-schemas").join(rel)
 }
 
 fn read(path: &PathBuf) -> Value {
@@ -316,6 +316,34 @@ fn a_valid_cache_file_expands_with_docs_and_tracking() {
         &out,
         "#[doc = \" Typed model `acme/guard` at version `86a2d8b79335b1557fc5709d237113aa34e3ae391ee46a68cc8440180151903d`, built with Cog 0.8.6.\"]",
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn two_pinned_versions_of_one_model_read_their_own_files() {
+    let dir = std::env::temp_dir().join(format!("replicate-macros-pins-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("acme/guard")).unwrap();
+    let mut version: Value =
+        serde_json::from_str(&std::fs::read_to_string(shared("tomasmcm__llamaguard-7b.json")).unwrap())
+            .unwrap();
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    for id in [&a, &b] {
+        version["id"] = Value::String(id.clone());
+        std::fs::write(dir.join(format!("acme/guard/{id}.json")), version.to_string()).unwrap();
+    }
+    for id in [&a, &b] {
+        let out = squash(&expand_with_cache(quote!("acme/guard", version = #id), &dir));
+        assert!(!out.contains("compile_error"), "{out}");
+        assert_has(&out, &format!("Typed model `acme/guard` at version `{id}`"));
+    }
+    // A pin without a file of its own and no model file: the error names the versioned file.
+    let c = "c".repeat(64);
+    let out = expand_with_cache(quote!("acme/guard", version = #c), &dir);
+    assert!(out.contains(&format!("acme/guard/{c}.json")), "{out}");
+    // Upper-case ids are refused, as the client refuses them.
+    let upper = a.to_uppercase();
+    let out = expand_with_cache(quote!("acme/guard", version = #upper), &dir);
+    assert!(out.contains("64 lowercase hex digits"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
