@@ -137,6 +137,7 @@ impl<'de> Deserialize<'de> for FileInput {
     }
 }
 
+#[cfg(feature = "schemars")]
 impl schemars::JsonSchema for FileInput {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "FileInput".into()
