@@ -25,11 +25,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 mod client;
 mod error;
+mod page_iter;
 mod pagination;
+pub mod prelude;
 mod request;
-mod resources;
+pub mod resources;
 pub mod retry;
 mod run;
 mod transport;
@@ -39,6 +42,7 @@ pub mod webhooks;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+pub use batch::{BatchStream, batch};
 pub use client::{
     ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Replicate, TOKEN_ENV,
 };
@@ -46,17 +50,25 @@ pub use error::{ApiError, Error, ErrorKind, InvalidField, Problem, Result};
 pub use pagination::{BoxStream, Page};
 #[doc(hidden)]
 pub use request::RequestSpec;
-pub use request::{ApiRequest, BoxFuture, ByteStream, Plain, PredictionCreate, Response, Wait, WithResponse};
-pub use resources::{
-    Account, Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams,
-    FileUpload, Files, HardwareGroup, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models,
-    PredictionList, Predictions, Search, Trainings, Versions, Webhooks,
+pub use request::{
+    ApiRequest, BoxFuture, ByteStream, IntoWait, Plain, PredictionCreate, Response, Wait, WithResponse,
 };
+// The groups are also at the root, except those whose names the data types use (`resources::Account`,
+// `resources::Hardware`; `types::Account`, `types::Hardware`).
+pub use resources::{
+    Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams, FileUpload,
+    Files, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, PredictionList, Predictions,
+    Search, Trainings, Versions, Webhooks,
+};
+
+/// The old name of [`resources::Hardware`].
+#[deprecated(note = "renamed resources::Hardware (the data type is types::Hardware)")]
+pub type HardwareGroup<'a, C = Replicate> = resources::Hardware<'a, C>;
 pub use retry::RetryPolicy;
 pub use run::typed::{self, TypedModel, TypedStreamModel};
 pub use run::{
     FileEncoding, FileInput, FileOutput, INLINE_LIMIT, IntoModelRef, ModelFn, ModelRef, Output, PollPolicy,
-    Run, Secret, StreamEvent, WaitMode, default_client, run, stream,
+    Run, Secret, StreamEvent, WaitFor, WaitMode, default_client, run, stream,
 };
 pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 
@@ -64,7 +76,7 @@ pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 pub use reqwest;
 
 macro_rules! resource_groups {
-    ($client:ty) => {
+    ($client:ty, $call:ident) => {
         impl $client {
             /// Predictions: create, get, list, cancel.
             pub fn predictions(&self) -> $crate::Predictions<'_, Self> {
@@ -91,12 +103,12 @@ macro_rules! resource_groups {
                 $crate::Files { client: self }
             }
             /// Hardware options.
-            pub fn hardware(&self) -> $crate::HardwareGroup<'_, Self> {
-                $crate::HardwareGroup { client: self }
+            pub fn hardware(&self) -> $crate::resources::Hardware<'_, Self> {
+                $crate::resources::Hardware { client: self }
             }
             /// The authenticated account.
-            pub fn account(&self) -> $crate::Account<'_, Self> {
-                $crate::Account { client: self }
+            pub fn account(&self) -> $crate::resources::Account<'_, Self> {
+                $crate::resources::Account { client: self }
             }
             /// Webhook settings (the default signing secret).
             pub fn webhooks(&self) -> $crate::Webhooks<'_, Self> {
@@ -104,10 +116,7 @@ macro_rules! resource_groups {
             }
             /// `GET /search`: models, collections and docs pages matching `query`; `.limit(n)` sets the
             /// number of models (1 to 50).
-            pub fn search(
-                &self,
-                query: &str,
-            ) -> <Self as $crate::Backend>::Call<$crate::types::SearchResults, $crate::Search> {
+            pub fn search(&self, query: &str) -> $call<$crate::types::SearchResults, $crate::Search> {
                 $crate::resources::search(self, query)
             }
         }
@@ -116,4 +125,4 @@ macro_rules! resource_groups {
 #[cfg(feature = "blocking")]
 pub(crate) use resource_groups;
 
-resource_groups!(Replicate);
+resource_groups!(Replicate, ApiRequest);
