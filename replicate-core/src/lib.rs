@@ -1,9 +1,13 @@
 //! The HTTP client of the `replicate` SDK: every operation of the Replicate API, typed.
 //!
-//! - [`Replicate`]: the async client, with resource groups mirroring the official SDKs.
+//! - [`Replicate`]: the async client, with resource groups mirroring the official SDKs ([`resources`]),
+//!   and the high-level [`Replicate::run`], [`Replicate::stream`] and [`Replicate::use_model`].
+//! - Every request, run and wait is a [`Future`](std::future::Future): `.await` it, `tokio::spawn` it,
+//!   join or `select!` it; [`batch`] runs many with a concurrency limit.
 //! - [`types`]: the request and response bodies.
 //! - [`Error`]: one error type with the API's problem details and a [`ErrorKind`] per case.
-//! - [`Page`]: list pages, walkable as a `futures::Stream` with [`ApiRequest::into_stream`].
+//! - [`Page`]: list pages, an `IntoIterator`, walkable as a `futures::Stream` with [`ApiRequest::into_stream`].
+//! - [`prelude`]: the usual imports in one.
 //! - [`webhooks`]: verifying webhook deliveries.
 //! - `blocking` (feature `blocking`): the same API without async.
 //!
@@ -13,11 +17,13 @@
 //! use serde_json::json;
 //!
 //! let client = Replicate::new()?; // REPLICATE_API_TOKEN, REPLICATE_BASE_URL
+//! let output = client.run("black-forest-labs/flux-schnell", json!({"prompt": "an astronaut"})).await?;
+//! println!("{output}");
 //! let prediction = client
 //!     .models()
 //!     .predictions()
 //!     .create("black-forest-labs/flux-schnell", CreatePrediction::new(json!({"prompt": "an astronaut"})))
-//!     .wait(replicate_core::Wait::Seconds(30))
+//!     .wait(30)
 //!     .await?;
 //! println!("{} is {}", prediction.id, prediction.status);
 //! # Ok(()) }
