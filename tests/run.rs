@@ -267,9 +267,15 @@ async fn use_model_shapes_outputs_by_schema() {
     let out = llm.run(json!({"prompt": "hi", "max_tokens": 5, "token_delay": 0.0})).await.unwrap();
     assert!(out.value().is_string(), "a token stream is joined into one string: {}", out.value());
     assert_eq!(out.text().unwrap().split(' ').count(), 5);
-    let chunks: Vec<_> =
-        llm.stream(json!({"prompt": "hi", "max_tokens": 3, "token_delay": 0.0})).collect().await;
-    assert_eq!(chunks.iter().filter(|e| matches!(e, Ok(StreamEvent::Output(_)))).count(), 3);
+    let chunks: Vec<String> = llm
+        .stream(json!({"prompt": "hi", "max_tokens": 3, "token_delay": 0.0}))
+        .map(|chunk| chunk.unwrap())
+        .collect()
+        .await;
+    assert_eq!(chunks.len(), 3, "{chunks:?}");
+    let events: Vec<_> =
+        llm.events(json!({"prompt": "hi", "max_tokens": 3, "token_delay": 0.0})).collect().await;
+    assert_eq!(events.iter().filter(|e| matches!(e, Ok(StreamEvent::Output(_)))).count(), 3);
 
     // An official model (its versions list answers 404) works.
     let flux = c.use_model("black-forest-labs/flux-schnell").unwrap();

@@ -186,9 +186,10 @@ impl<M: TypedModel> TypedHandle<M> {
     pub async fn wait(&self) -> Result<M::Output, ActorError> {
         let prediction = self.inner.wait().await?;
         replicate_core::typed::decode_output::<M>(&self.client, &prediction).map_err(|e| match e {
-            replicate_core::Error::Decode { message, .. } => {
-                ActorError::Output { id: prediction.id.clone(), message }
-            }
+            replicate_core::Error::OutputMismatch { target, message, .. } => ActorError::Output {
+                id: prediction.id.clone(),
+                message: format!("the output does not fit {target}: {message}"),
+            },
             other => ActorError::Api(Arc::new(other)),
         })
     }

@@ -62,6 +62,7 @@
 //! # Ok::<(), replicate_cog::SchemaError>(())
 //! ```
 
+pub mod cache;
 mod cog_version;
 mod error;
 mod file_hint;

@@ -41,6 +41,13 @@ impl fmt::Debug for ApiToken {
     }
 }
 
+impl fmt::Display for ApiToken {
+    /// `***`: the token itself is only reachable through [`ApiToken::expose`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
 /// The client for the Replicate HTTP API.
 ///
 /// Cheap to clone: clones share one connection pool. Operations are grouped as in the official SDKs:
@@ -347,6 +354,14 @@ mod tests {
         let shown = format!("{client:?} {:?}", client.to_builder());
         assert!(!shown.contains("supersecret"), "{shown}");
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn token_display_and_debug_hide_the_secret() {
+        let token = ApiToken::new("r8_supersecret");
+        assert_eq!(token.to_string(), "***");
+        assert_eq!(format!("{token:?}"), "ApiToken(***)");
+        assert_eq!(token.expose(), "r8_supersecret");
     }
 
     #[test]

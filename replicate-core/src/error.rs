@@ -63,6 +63,20 @@ pub enum Error {
         /// signing secret, say).
         body_bytes: usize,
     },
+    /// A succeeded prediction's output does not have the shape asked for (a typed model's output type, or
+    /// the type given to [`Output::deserialize`](crate::Output::deserialize)). The prediction itself is fine.
+    #[error("the output of prediction {id} does not fit {target}: {message}; output starts: {output_start}")]
+    OutputMismatch {
+        /// The prediction's id.
+        id: String,
+        /// The type the output was decoded into.
+        target: String,
+        /// What did not fit (quoted string values left out: they may be secrets).
+        message: String,
+        /// The first characters of the output's shape (as JSON, every string value shown as `"…"`: they
+        /// may be secrets), for diagnosis.
+        output_start: String,
+    },
     /// No API token is configured.
     #[error(
         "no API token: set the REPLICATE_API_TOKEN environment variable or pass one to Replicate::builder().bearer_token(..)"
@@ -171,6 +185,8 @@ pub enum ErrorKind {
     Connection,
     /// The response body had an unexpected shape.
     Decode,
+    /// A prediction's output did not fit the type asked for.
+    OutputMismatch,
     /// No API token configured.
     MissingToken,
     /// Refused locally before sending.
@@ -222,6 +238,7 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection { .. } => ErrorKind::Connection,
             Error::Decode { .. } => ErrorKind::Decode,
+            Error::OutputMismatch { .. } => ErrorKind::OutputMismatch,
             Error::MissingToken => ErrorKind::MissingToken,
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
             Error::Webhook(_) => ErrorKind::Webhook,
@@ -296,16 +313,46 @@ pub struct ApiError {
 }
 
 impl fmt::Display for ApiError {
+    /// One line, each fact once: `POST /v1/predictions: 422 Unprocessable Entity: Input validation failed;
+    /// input.text: text is required`. A title or detail that only repeats the status, or a detail line
+    /// that repeats an invalid field, is left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: {}", self.method, self.path, self.status)?;
+        let mut seen: Vec<String> = self.status.canonical_reason().map(fact_key).into_iter().collect();
+        let mut facts: Vec<String> = Vec::new();
+        let mut add = |fact: String, seen: &mut Vec<String>| {
+            let fact = one_line(&fact);
+            let key = fact_key(&fact);
+            if !key.is_empty() && !seen.contains(&key) {
+                seen.push(key);
+                facts.push(fact);
+            }
+        };
+        let fields: Vec<String> = self
+            .problem
+            .invalid_fields
+            .iter()
+            .map(|field| format!("{}: {}", field.field, field.description))
+            .collect();
+        // Field lines first into `seen`, so a detail that lists them is not printed twice.
+        let field_keys: Vec<String> = fields.iter().map(|f| fact_key(f)).collect();
         if let Some(title) = &self.problem.title {
-            write!(f, " {title}")?;
+            add(title.clone(), &mut seen);
         }
         if let Some(detail) = &self.problem.detail {
-            write!(f, ": {detail}")?;
+            for line in detail.lines() {
+                let line = line.trim().trim_start_matches("- ").trim();
+                if !field_keys.contains(&fact_key(line)) {
+                    add(line.to_owned(), &mut seen);
+                }
+            }
         }
-        for field in &self.problem.invalid_fields {
-            write!(f, "; {}: {}", field.field, field.description)?;
+        for field in fields {
+            add(field, &mut seen);
+        }
+        for (i, fact) in facts.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            f.write_str(fact)?;
         }
         if self.retries > 0 {
             write!(f, " (after {} retries)", self.retries)?;
@@ -315,6 +362,16 @@ impl fmt::Display for ApiError {
         }
         Ok(())
     }
+}
+
+/// Text on one line: runs of whitespace (newlines included) become one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What makes two facts the same: case, surrounding punctuation and spacing do not count.
+fn fact_key(text: &str) -> String {
+    one_line(text).trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace()).to_lowercase()
 }
 
 /// Problem details (RFC 9457) as the API sends them.
@@ -413,6 +470,21 @@ pub(crate) fn redact_strings(message: &str) -> String {
     out
 }
 
+/// The start of an output's shape for [`Error::OutputMismatch`]: the JSON with every string value
+/// shown as `"…"` (keys and other values kept), at most 300 bytes.
+pub(crate) fn output_start(output: &serde_json::Value) -> String {
+    fn shape(value: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(_) => Value::String("…".to_owned()),
+            Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
+            Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    truncate(&shape(output).to_string(), 300)
+}
+
 /// The first `max` bytes of `text` (on a char boundary), marked when cut.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.len() <= max {
@@ -480,6 +552,44 @@ mod tests {
         }
     }
 
+    fn api_error(status: StatusCode, body: &[u8]) -> ApiError {
+        ApiError {
+            status,
+            problem: Problem::from_body(status, body),
+            headers: HeaderMap::new(),
+            method: "POST".to_owned(),
+            path: "/v1/predictions".to_owned(),
+            retries: 0,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn api_error_display_is_one_line_with_each_fact_once() {
+        let e = api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"title":"Input validation failed","detail":"- input.text: text is required\n","status":422,"invalid_fields":[{"type":"required","field":"input.text","description":"text is required"}]}"#,
+        );
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            "POST /v1/predictions: 422 Unprocessable Entity: Input validation failed; input.text: text is required"
+        );
+        let e =
+            api_error(StatusCode::NOT_FOUND, br#"{"title":"Not found","detail":"Not found.","status":404}"#);
+        assert_eq!(e.to_string(), "POST /v1/predictions: 404 Not Found");
+        let e = api_error(StatusCode::BAD_GATEWAY, b"<html>\n  upstream\n  down\n</html>");
+        assert!(!e.to_string().contains('\n'), "{e}");
+        let e = api_error(
+            StatusCode::UNAUTHORIZED,
+            br#"{"title":"Unauthenticated","detail":"You did not pass a valid authentication token","status":401}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "POST /v1/predictions: 401 Unauthorized: Unauthenticated; You did not pass a valid authentication token"
+        );
+    }
+
     #[test]
     fn decode_messages_lose_their_string_values() {
         let err = serde_json::from_str::<u64>(r#""whsec_secret\"quoted""#).unwrap_err().to_string();
@@ -492,6 +602,14 @@ mod tests {
             "missing field `id` at line 1 column 2"
         );
         assert_eq!(redact_strings("a \"b"), "a \"…");
+    }
+
+    #[test]
+    fn output_starts_show_the_shape_without_string_values() {
+        let shown = output_start(&serde_json::json!({"token": "r8_secret", "n": [1, "whsec_x"], "ok": true}));
+        assert!(!shown.contains("r8_secret") && !shown.contains("whsec_x"), "{shown}");
+        assert!(shown.contains("\"token\":\"…\"") && shown.contains("[1,\"…\"]"), "{shown}");
+        assert!(output_start(&serde_json::json!(vec![1; 1000])).len() <= 300 + '…'.len_utf8());
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! The HTTP client of the `replicate` SDK: every operation of the Replicate API, typed.
 //!
-//! - [`Replicate`]: the async client, with resource groups mirroring the official SDKs.
+//! - [`Replicate`]: the async client, with resource groups mirroring the official SDKs ([`resources`]),
+//!   and the high-level [`Replicate::run`], [`Replicate::stream`] and [`Replicate::use_model`].
+//! - Every request, run and wait is a [`Future`](std::future::Future): `.await` it, `tokio::spawn` it,
+//!   join or `select!` it; [`batch`] runs many with a concurrency limit.
 //! - [`types`]: the request and response bodies.
 //! - [`Error`]: one error type with the API's problem details and a [`ErrorKind`] per case.
-//! - [`Page`]: list pages, walkable as a `futures::Stream` with [`ApiRequest::into_stream`].
+//! - [`Page`]: list pages, an `IntoIterator`, walkable as a `futures::Stream` with [`ApiRequest::into_stream`].
+//! - [`prelude`]: the usual imports in one.
 //! - [`webhooks`]: verifying webhook deliveries.
 //! - `blocking` (feature `blocking`): the same API without async.
 //!
@@ -13,11 +17,13 @@
 //! use serde_json::json;
 //!
 //! let client = Replicate::new()?; // REPLICATE_API_TOKEN, REPLICATE_BASE_URL
+//! let output = client.run("black-forest-labs/flux-schnell", json!({"prompt": "an astronaut"})).await?;
+//! println!("{output}");
 //! let prediction = client
 //!     .models()
 //!     .predictions()
 //!     .create("black-forest-labs/flux-schnell", CreatePrediction::new(json!({"prompt": "an astronaut"})))
-//!     .wait(replicate_core::Wait::Seconds(30))
+//!     .wait(30)
 //!     .await?;
 //! println!("{} is {}", prediction.id, prediction.status);
 //! # Ok(()) }
@@ -25,11 +31,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 mod client;
 mod error;
+mod page_iter;
 mod pagination;
+pub mod prelude;
 mod request;
-mod resources;
+pub mod resources;
 pub mod retry;
 mod run;
 mod transport;
@@ -39,6 +48,7 @@ pub mod webhooks;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+pub use batch::{BatchStream, batch};
 pub use client::{
     ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Replicate, TOKEN_ENV,
 };
@@ -46,17 +56,25 @@ pub use error::{ApiError, Error, ErrorKind, InvalidField, Problem, Result};
 pub use pagination::{BoxStream, Page};
 #[doc(hidden)]
 pub use request::RequestSpec;
-pub use request::{ApiRequest, BoxFuture, ByteStream, Plain, PredictionCreate, Response, Wait, WithResponse};
-pub use resources::{
-    Account, Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams,
-    FileUpload, Files, HardwareGroup, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models,
-    PredictionList, Predictions, Search, Trainings, Versions, Webhooks,
+pub use request::{
+    ApiRequest, BoxFuture, ByteStream, IntoWait, Plain, PredictionCreate, Response, Wait, WithResponse,
 };
+// The groups are also at the root, except those whose names the data types use (`resources::Account`,
+// `resources::Hardware`; `types::Account`, `types::Hardware`).
+pub use resources::{
+    Backend, Collections, DefaultWebhook, DeploymentPredictions, Deployments, DownloadParams, FileUpload,
+    Files, ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, PredictionList, Predictions,
+    Search, Trainings, Versions, Webhooks,
+};
+
+/// The old name of [`resources::Hardware`].
+#[deprecated(note = "renamed resources::Hardware (the data type is types::Hardware)")]
+pub type HardwareGroup<'a, C = Replicate> = resources::Hardware<'a, C>;
 pub use retry::RetryPolicy;
 pub use run::typed::{self, TypedModel, TypedStreamModel};
 pub use run::{
     FileEncoding, FileInput, FileOutput, INLINE_LIMIT, IntoModelRef, ModelFn, ModelRef, Output, PollPolicy,
-    Run, Secret, StreamEvent, WaitMode, default_client, run, stream,
+    Run, Secret, StreamEvent, WaitFor, WaitMode, default_client, run, stream,
 };
 pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 
@@ -64,7 +82,7 @@ pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 pub use reqwest;
 
 macro_rules! resource_groups {
-    ($client:ty) => {
+    ($client:ty, $call:ident) => {
         impl $client {
             /// Predictions: create, get, list, cancel.
             pub fn predictions(&self) -> $crate::Predictions<'_, Self> {
@@ -91,12 +109,12 @@ macro_rules! resource_groups {
                 $crate::Files { client: self }
             }
             /// Hardware options.
-            pub fn hardware(&self) -> $crate::HardwareGroup<'_, Self> {
-                $crate::HardwareGroup { client: self }
+            pub fn hardware(&self) -> $crate::resources::Hardware<'_, Self> {
+                $crate::resources::Hardware { client: self }
             }
             /// The authenticated account.
-            pub fn account(&self) -> $crate::Account<'_, Self> {
-                $crate::Account { client: self }
+            pub fn account(&self) -> $crate::resources::Account<'_, Self> {
+                $crate::resources::Account { client: self }
             }
             /// Webhook settings (the default signing secret).
             pub fn webhooks(&self) -> $crate::Webhooks<'_, Self> {
@@ -104,10 +122,7 @@ macro_rules! resource_groups {
             }
             /// `GET /search`: models, collections and docs pages matching `query`; `.limit(n)` sets the
             /// number of models (1 to 50).
-            pub fn search(
-                &self,
-                query: &str,
-            ) -> <Self as $crate::Backend>::Call<$crate::types::SearchResults, $crate::Search> {
+            pub fn search(&self, query: &str) -> $call<$crate::types::SearchResults, $crate::Search> {
                 $crate::resources::search(self, query)
             }
         }
@@ -116,4 +131,4 @@ macro_rules! resource_groups {
 #[cfg(feature = "blocking")]
 pub(crate) use resource_groups;
 
-resource_groups!(Replicate);
+resource_groups!(Replicate, ApiRequest);

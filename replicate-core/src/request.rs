@@ -2,10 +2,11 @@
 //! and the raw answer ([`Response`]).
 
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -158,6 +159,13 @@ impl<T> RequestSpec<T> {
         self.invalid.get_or_insert(problem);
     }
 
+    /// What is left in a request once it has been started (polling it again fails, nothing is sent).
+    pub(crate) fn spent() -> Self {
+        let mut spec = Self::new(Method::GET, String::new(), Decoder::Body(decode_spent::<T>));
+        spec.reject("this request was already sent".to_owned());
+        spec
+    }
+
     /// A GET of an absolute URL, such as a `next` page link.
     pub(crate) fn absolute(url: &str, decoder: Decoder<T>) -> Self {
         let mut spec = Self::new(Method::GET, String::new(), decoder);
@@ -171,6 +179,10 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     body: Bytes,
 ) -> std::result::Result<T, String> {
     serde_json::from_slice(&body).map_err(|e| e.to_string())
+}
+
+fn decode_spent<T>(_: &Replicate, _: Bytes) -> std::result::Result<T, String> {
+    Err("this request was already sent".to_owned())
 }
 
 pub(crate) fn decode_text(_: &Replicate, body: Bytes) -> std::result::Result<String, String> {
@@ -255,7 +267,98 @@ pub enum Wait {
     Seconds(u8),
 }
 
+impl Wait {
+    /// `Prefer: wait` for up to `seconds` (1 to 60; others are an error).
+    pub fn seconds(seconds: u64) -> Result<Wait> {
+        Wait::checked(seconds).map_err(Error::InvalidRequest)
+    }
+
+    fn checked(seconds: u64) -> std::result::Result<Wait, String> {
+        match seconds {
+            1..=60 => Ok(Wait::Seconds(seconds as u8)),
+            _ => Err(format!("Prefer: wait={seconds} is outside 1..=60 seconds")),
+        }
+    }
+
+    fn validated(self) -> std::result::Result<Wait, String> {
+        match self {
+            Wait::Max => Ok(Wait::Max),
+            Wait::Seconds(n) => Wait::checked(u64::from(n)),
+        }
+    }
+
+    fn header_value(self) -> String {
+        match self {
+            Wait::Max => "wait".to_owned(),
+            Wait::Seconds(n) => format!("wait={n}"),
+        }
+    }
+}
+
+impl TryFrom<Duration> for Wait {
+    type Error = Error;
+
+    /// Whole seconds, a fraction rounded up: 1 to 60 s, else an error.
+    fn try_from(wait: Duration) -> Result<Wait> {
+        Wait::seconds(duration_secs(wait))
+            .map_err(|_| Error::InvalidRequest(format!("Prefer: wait of {wait:?} is outside 1..=60 seconds")))
+    }
+}
+
+fn duration_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// What `.wait(..)` takes: seconds (`30`), a [`Duration`], a [`Wait`] or a [`WaitMode`](crate::WaitMode).
+/// A value the API refuses (outside 1..=60 s) makes the request fail before anything is sent.
+pub trait IntoWait {
+    /// The wait mode, or why the value is refused.
+    fn into_wait(self) -> std::result::Result<crate::WaitMode, String>;
+}
+
+impl IntoWait for crate::WaitMode {
+    fn into_wait(self) -> std::result::Result<crate::WaitMode, String> {
+        match self {
+            crate::WaitMode::Block(wait) => wait.validated().map(crate::WaitMode::Block),
+            crate::WaitMode::Poll => Ok(crate::WaitMode::Poll),
+        }
+    }
+}
+
+impl IntoWait for Wait {
+    fn into_wait(self) -> std::result::Result<crate::WaitMode, String> {
+        self.validated().map(crate::WaitMode::Block)
+    }
+}
+
+impl IntoWait for Duration {
+    fn into_wait(self) -> std::result::Result<crate::WaitMode, String> {
+        Wait::try_from(self).map(crate::WaitMode::Block).map_err(|e| match e {
+            Error::InvalidRequest(problem) => problem,
+            other => other.to_string(),
+        })
+    }
+}
+
+macro_rules! into_wait_seconds {
+    ($($int:ty),*) => {$(
+        impl IntoWait for $int {
+            /// Seconds, 1 to 60.
+            fn into_wait(self) -> std::result::Result<crate::WaitMode, String> {
+                match u64::try_from(self) {
+                    Ok(seconds) => Wait::checked(seconds).map(crate::WaitMode::Block),
+                    Err(_) => Err(format!("Prefer: wait={self} is outside 1..=60 seconds")),
+                }
+            }
+        }
+    )*};
+}
+into_wait_seconds!(u8, u16, u32, u64, i32, i64, usize);
+
 /// One API call, ready to send: `.await` it for the value, or adjust it first.
+///
+/// It is a [`Future`] itself (started on its first poll), so it goes wherever a future is expected:
+/// `tokio::spawn(client.predictions().get(id))`, `futures::future::try_join_all(..)`, `tokio::select!`.
 ///
 /// ```no_run
 /// # async fn demo(client: replicate_core::Replicate) -> replicate_core::Result<()> {
@@ -273,7 +376,30 @@ pub enum Wait {
 pub struct ApiRequest<T, M = Plain> {
     pub(crate) client: Replicate,
     pub(crate) spec: RequestSpec<T>,
+    started: Started<Result<T>>,
     marker: PhantomData<fn() -> M>,
+}
+
+/// A future started on first poll. The mutex only makes the holder `Sync` (it is reached through `&mut`,
+/// never locked).
+pub(crate) struct Started<O>(Mutex<Option<BoxFuture<'static, O>>>);
+
+impl<O> Default for Started<O> {
+    fn default() -> Self {
+        Started(Mutex::new(None))
+    }
+}
+
+impl<O> Started<O> {
+    /// Polls the future, starting it with `start` on the first poll.
+    pub(crate) fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        start: impl FnOnce() -> BoxFuture<'static, O>,
+    ) -> Poll<O> {
+        let slot = self.0.get_mut().unwrap_or_else(PoisonError::into_inner);
+        slot.get_or_insert_with(start).as_mut().poll(cx)
+    }
 }
 
 impl<T, M> fmt::Debug for ApiRequest<T, M> {
@@ -284,7 +410,7 @@ impl<T, M> fmt::Debug for ApiRequest<T, M> {
 
 impl<T: Send + 'static, M> ApiRequest<T, M> {
     pub(crate) fn new(client: Replicate, spec: RequestSpec<T>) -> Self {
-        ApiRequest { client, spec, marker: PhantomData }
+        ApiRequest { client, spec, started: Started::default(), marker: PhantomData }
     }
 
     /// A timeout for this request's attempts instead of the client's.
@@ -311,23 +437,25 @@ impl<T: Send + 'static, M> ApiRequest<T, M> {
 
     /// Turns this into a request whose answer is a [`Response`] (status, headers and value).
     pub fn with_response(self) -> WithResponse<T> {
-        WithResponse { request: ApiRequest::new(self.client, self.spec) }
+        WithResponse { request: ApiRequest::new(self.client, self.spec), started: Started::default() }
     }
 }
 
 impl<T: Send + 'static> ApiRequest<T, PredictionCreate> {
     /// Holds the create open until the prediction finishes or the wait passes (`Prefer: wait[=N]`).
-    /// Seconds outside 1..=60 are refused before sending.
-    pub fn wait(mut self, wait: Wait) -> Self {
-        let value = match wait {
-            Wait::Max => "wait".to_owned(),
-            Wait::Seconds(n @ 1..=60) => format!("wait={n}"),
-            Wait::Seconds(n) => {
-                self.spec.reject(format!("Prefer: wait={n} is outside 1..=60 seconds"));
-                return self;
+    ///
+    /// Takes seconds (`.wait(30)`), a [`Duration`], a [`Wait`] or a [`WaitMode`](crate::WaitMode)
+    /// (`WaitMode::Poll`: no `Prefer` header). A wait outside 1..=60 s is refused before sending.
+    pub fn wait(mut self, wait: impl IntoWait) -> Self {
+        match wait.into_wait() {
+            Ok(crate::WaitMode::Block(wait)) => {
+                self.spec.header(HeaderName::from_static("prefer"), &wait.header_value())
             }
-        };
-        self.spec.header(HeaderName::from_static("prefer"), &value);
+            Ok(crate::WaitMode::Poll) => {
+                self.spec.headers.remove("prefer");
+            }
+            Err(problem) => self.spec.reject(problem),
+        }
         self
     }
 
@@ -349,29 +477,48 @@ impl<T: Send + 'static> ApiRequest<T, PredictionCreate> {
     }
 }
 
-impl<T: Send + 'static, M> IntoFuture for ApiRequest<T, M> {
-    type Output = Result<T>;
-    type IntoFuture = BoxFuture<'static, Result<T>>;
+impl<T, M> Unpin for ApiRequest<T, M> {}
 
-    fn into_future(self) -> Self::IntoFuture {
-        let ApiRequest { client, spec, .. } = self;
-        Box::pin(async move { Ok(crate::transport::execute(&client, spec).await?.value) })
+impl<T: Send + 'static, M> Future for ApiRequest<T, M> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = self.get_mut();
+        let (client, spec) = (&this.client, &mut this.spec);
+        this.started.poll(cx, || {
+            let client = client.clone();
+            let spec = std::mem::replace(spec, RequestSpec::spent());
+            Box::pin(async move { Ok(crate::transport::execute(&client, spec).await?.value) })
+        })
     }
 }
 
 /// A request whose answer keeps its status and headers: `.await` gives a [`Response`].
 #[must_use = "a request does nothing until it is awaited"]
-#[derive(Debug)]
 pub struct WithResponse<T> {
     request: ApiRequest<T, Plain>,
+    started: Started<Result<Response<T>>>,
 }
 
-impl<T: Send + 'static> IntoFuture for WithResponse<T> {
-    type Output = Result<Response<T>>;
-    type IntoFuture = BoxFuture<'static, Result<Response<T>>>;
+impl<T> fmt::Debug for WithResponse<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithResponse").field("request", &self.request).finish()
+    }
+}
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.request.send_with_response())
+impl<T> Unpin for WithResponse<T> {}
+
+impl<T: Send + 'static> Future for WithResponse<T> {
+    type Output = Result<Response<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let request = &mut this.request;
+        this.started.poll(cx, || {
+            let client = request.client.clone();
+            let spec = std::mem::replace(&mut request.spec, RequestSpec::spent());
+            Box::pin(async move { crate::transport::execute(&client, spec).await })
+        })
     }
 }
 

@@ -53,11 +53,6 @@ impl Parse for Args {
     }
 }
 
-/// Whether `id` is a version id (64 hex digits) rather than a placeholder.
-fn is_version_id(id: &str) -> bool {
-    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// The attribute's output: the item with added docs, then the generated code; a compile error at the
 /// offending literal when the schema cannot be found or read.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream, source_dir: Option<&Path>) -> TokenStream {
@@ -106,19 +101,31 @@ fn try_expand(
         }
     };
     let pinned = args.version.as_ref().map(LitStr::value);
+    if let (Some(pin), Some(lit)) = (&pinned, &args.version)
+        && !cache::is_version_id(pin)
+    {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("version `{pin}` is not a version id: 64 lowercase hex digits, as the API spells it"),
+        ));
+    }
     let pull = match &pinned {
         Some(v) => format!("replicate schema pull {model}:{v}"),
         None => format!("replicate schema pull {model}"),
     };
 
     let dirs = location.search_dirs();
-    let path = cache::find(&dirs, &owner, &name).map_err(|tried| {
+    let wanted = match &pinned {
+        Some(v) => format!("{owner}/{name}/{v}.json"),
+        None => format!("{owner}/{name}.json"),
+    };
+    let path = cache::find(&dirs, &owner, &name, pinned.as_deref()).map_err(|tried| {
         let tried: Vec<String> = tried.iter().map(|p| location.show(p)).collect();
         syn::Error::new(
             args.model.span(),
             format!(
                 "no cached schema for `{model}`: looked for {}. Run `{pull}` to cache it (builds never fetch schemas), \
-                 or set {} to a directory holding `{owner}/{name}.json`",
+                 or set {} to a directory holding `{wanted}`",
                 tried.join(" and "),
                 cache::SCHEMA_DIR_ENV
             ),
@@ -145,8 +152,8 @@ fn try_expand(
             ),
         ));
     }
-    let official = version.get("_official").and_then(Value::as_bool) == Some(true)
-        || !cached_id.as_deref().is_some_and(is_version_id);
+    let official = version.get(cache::OFFICIAL_MARKER).and_then(Value::as_bool) == Some(true)
+        || !cached_id.as_deref().is_some_and(cache::is_version_id);
     let run_version = pinned.clone().or_else(|| if official { None } else { cached_id.clone() });
 
     let krate_text = match &args.krate {

@@ -324,6 +324,34 @@ fn a_valid_cache_file_expands_with_docs_and_tracking() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn two_pinned_versions_of_one_model_read_their_own_files() {
+    let dir = std::env::temp_dir().join(format!("replicate-macros-pins-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("acme/guard")).unwrap();
+    let mut version: Value =
+        serde_json::from_str(&std::fs::read_to_string(shared("tomasmcm__llamaguard-7b.json")).unwrap())
+            .unwrap();
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    for id in [&a, &b] {
+        version["id"] = Value::String(id.clone());
+        std::fs::write(dir.join(format!("acme/guard/{id}.json")), version.to_string()).unwrap();
+    }
+    for id in [&a, &b] {
+        let out = squash(&expand_with_cache(quote!("acme/guard", version = #id), &dir));
+        assert!(!out.contains("compile_error"), "{out}");
+        assert_has(&out, &format!("Typed model `acme/guard` at version `{id}`"));
+    }
+    // A pin without a file of its own and no model file: the error names the versioned file.
+    let c = "c".repeat(64);
+    let out = expand_with_cache(quote!("acme/guard", version = #c), &dir);
+    assert!(out.contains(&format!("acme/guard/{c}.json")), "{out}");
+    // Upper-case ids are refused, as the client refuses them.
+    let upper = a.to_uppercase();
+    let out = expand_with_cache(quote!("acme/guard", version = #upper), &dir);
+    assert!(out.contains("64 lowercase hex digits"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Writes the expansion of each of the 12 shared models to `$REPLICATE_MACROS_EXPANSION_DIR` (default: a
 /// temporary folder; `bench/check-time.sh` counts their lines) and checks each is a parsable Rust file.
 #[test]

@@ -113,7 +113,7 @@ pub async fn run(ctx: &Ctx, command: PredictionCommand) -> CliResult<()> {
                     })?;
                     super::run::Followed {
                         prediction: tokio::select! {
-                            done = predictions.wait(&id, Some(limit)) => done?,
+                            done = predictions.wait(&id, Some(limit)).cancel_on_timeout(true) => done?,
                             () = interrupt.recv() => {
                                 return Err(crate::error::CliError::new(
                                     crate::error::EXIT_INTERRUPTED,

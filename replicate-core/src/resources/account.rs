@@ -7,15 +7,17 @@ use crate::client::Replicate;
 use crate::request::{Plain, RequestSpec};
 use crate::types;
 
-/// The authenticated account: `client.account()`.
+/// The authenticated account: `client.account()`. (The data type is [`types::Account`].)
 #[derive(Debug, Clone, Copy)]
 pub struct Account<'a, C: Backend = Replicate> {
     pub(crate) client: &'a C,
 }
 
-impl<C: Backend> Account<'_, C> {
-    /// `GET /account`.
-    pub fn get(&self) -> C::Call<types::Account, Plain> {
-        self.client.call(RequestSpec::json(Method::GET, "/account"))
+operations! {
+    Account {
+        /// `GET /account`.
+        pub fn get(&self) -> Call<types::Account, Plain> {
+            self.client.call(RequestSpec::json(Method::GET, "/account"))
+        }
     }
 }

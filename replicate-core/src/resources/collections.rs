@@ -14,15 +14,17 @@ pub struct Collections<'a, C: Backend = Replicate> {
     pub(crate) client: &'a C,
 }
 
-impl<C: Backend> Collections<'_, C> {
-    /// `GET /collections`.
-    pub fn list(&self) -> C::Call<Page<CollectionSummary>, Plain> {
-        self.client.call(RequestSpec::page("/collections"))
-    }
+operations! {
+    Collections {
+        /// `GET /collections`.
+        pub fn list(&self) -> Call<Page<CollectionSummary>, Plain> {
+            self.client.call(RequestSpec::page("/collections"))
+        }
 
-    /// `GET /collections/{slug}`: the collection with its models.
-    pub fn get(&self, slug: &str) -> C::Call<Collection, Plain> {
-        let path = segment(slug, "the collection slug").map(|s| format!("/collections/{s}"));
-        self.client.call(spec_at(path, |p| RequestSpec::json(Method::GET, p)))
+        /// `GET /collections/{slug}`: the collection with its models.
+        pub fn get(&self, slug: &str) -> Call<Collection, Plain> {
+            let path = segment(slug, "the collection slug").map(|s| format!("/collections/{s}"));
+            self.client.call(spec_at(path, |p| RequestSpec::json(Method::GET, p)))
+        }
     }
 }

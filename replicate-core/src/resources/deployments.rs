@@ -19,37 +19,41 @@ fn path(deployment: &str, rest: &str) -> Result<String, String> {
 }
 
 impl<'a, C: Backend> Deployments<'a, C> {
-    /// `GET /deployments`.
-    pub fn list(&self) -> C::Call<Page<Deployment>, Plain> {
-        self.client.call(RequestSpec::page("/deployments"))
-    }
-
-    /// `POST /deployments`.
-    pub fn create(&self, request: CreateDeployment) -> C::Call<Deployment, Plain> {
-        self.client.call(RequestSpec::json(Method::POST, "/deployments").json_body(&request))
-    }
-
-    /// `GET /deployments/{owner}/{name}`.
-    pub fn get(&self, deployment: &str) -> C::Call<Deployment, Plain> {
-        self.client.call(spec_at(path(deployment, ""), |p| RequestSpec::json(Method::GET, p)))
-    }
-
-    /// `PATCH /deployments/{owner}/{name}`: a new release with the given changes.
-    pub fn update(&self, deployment: &str, request: UpdateDeployment) -> C::Call<Deployment, Plain> {
-        self.client
-            .call(spec_at(path(deployment, ""), |p| RequestSpec::json(Method::PATCH, p).json_body(&request)))
-    }
-
-    /// `DELETE /deployments/{owner}/{name}` (answers 204).
-    pub fn delete(&self, deployment: &str) -> C::Call<(), Plain> {
-        self.client.call(spec_at(path(deployment, ""), |p| {
-            RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
-        }))
-    }
-
     /// Predictions through a deployment.
     pub fn predictions(&self) -> DeploymentPredictions<'a, C> {
         DeploymentPredictions { client: self.client }
+    }
+}
+
+operations! {
+    Deployments {
+        /// `GET /deployments`.
+        pub fn list(&self) -> Call<Page<Deployment>, Plain> {
+            self.client.call(RequestSpec::page("/deployments"))
+        }
+
+        /// `POST /deployments`.
+        pub fn create(&self, request: CreateDeployment) -> Call<Deployment, Plain> {
+            self.client.call(RequestSpec::json(Method::POST, "/deployments").json_body(&request))
+        }
+
+        /// `GET /deployments/{owner}/{name}`.
+        pub fn get(&self, deployment: &str) -> Call<Deployment, Plain> {
+            self.client.call(spec_at(path(deployment, ""), |p| RequestSpec::json(Method::GET, p)))
+        }
+
+        /// `PATCH /deployments/{owner}/{name}`: a new release with the given changes.
+        pub fn update(&self, deployment: &str, request: UpdateDeployment) -> Call<Deployment, Plain> {
+            self.client
+                .call(spec_at(path(deployment, ""), |p| RequestSpec::json(Method::PATCH, p).json_body(&request)))
+        }
+
+        /// `DELETE /deployments/{owner}/{name}` (answers 204).
+        pub fn delete(&self, deployment: &str) -> Call<(), Plain> {
+            self.client.call(spec_at(path(deployment, ""), |p| {
+                RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
+            }))
+        }
     }
 }
 
@@ -59,17 +63,19 @@ pub struct DeploymentPredictions<'a, C: Backend = Replicate> {
     client: &'a C,
 }
 
-impl<C: Backend> DeploymentPredictions<'_, C> {
-    /// `POST /deployments/{owner}/{name}/predictions` (`request.version` is ignored). Not retried on 5xx
-    /// or dropped connections.
-    pub fn create(
-        &self,
-        deployment: &str,
-        request: CreatePrediction,
-    ) -> C::Call<Prediction, PredictionCreate> {
-        let body = CreatePrediction { version: None, ..request };
-        self.client.call(spec_at(path(deployment, "/predictions"), |p| {
-            RequestSpec::json(Method::POST, p).json_body(&body)
-        }))
+operations! {
+    DeploymentPredictions {
+        /// `POST /deployments/{owner}/{name}/predictions` (`request.version` is ignored). Not retried on 5xx
+        /// or dropped connections.
+        pub fn create(
+            &self,
+            deployment: &str,
+            request: CreatePrediction,
+        ) -> Call<Prediction, PredictionCreate> {
+            let body = CreatePrediction { version: None, ..request };
+            self.client.call(spec_at(path(deployment, "/predictions"), |p| {
+                RequestSpec::json(Method::POST, p).json_body(&body)
+            }))
+        }
     }
 }

@@ -34,43 +34,45 @@ pub struct DownloadParams {
     pub signature: String,
 }
 
-impl<C: Backend> Files<'_, C> {
-    /// `POST /files` (multipart): uploads a file. Files from disk are streamed, never read whole.
-    /// Not retried on 5xx or dropped connections.
-    pub fn create(&self, upload: FileUpload) -> C::Call<File, Plain> {
-        let mut spec = RequestSpec::json(Method::POST, "/files");
-        match upload.into_factory() {
-            Ok(factory) => spec = spec.multipart(factory),
-            Err(problem) => spec.reject(problem),
+operations! {
+    Files {
+        /// `POST /files` (multipart): uploads a file. Files from disk are streamed, never read whole.
+        /// Not retried on 5xx or dropped connections.
+        pub fn create(&self, upload: FileUpload) -> Call<File, Plain> {
+            let mut spec = RequestSpec::json(Method::POST, "/files");
+            match upload.into_factory() {
+                Ok(factory) => spec = spec.multipart(factory),
+                Err(problem) => spec.reject(problem),
+            }
+            self.client.call(spec)
         }
-        self.client.call(spec)
-    }
 
-    /// `GET /files`.
-    pub fn list(&self) -> C::Call<Page<File>, Plain> {
-        self.client.call(RequestSpec::page("/files"))
-    }
+        /// `GET /files`.
+        pub fn list(&self) -> Call<Page<File>, Plain> {
+            self.client.call(RequestSpec::page("/files"))
+        }
 
-    /// `GET /files/{id}`.
-    pub fn get(&self, id: &str) -> C::Call<File, Plain> {
-        self.client.call(spec_at(file_path(id, ""), |p| RequestSpec::json(Method::GET, p)))
-    }
+        /// `GET /files/{id}`.
+        pub fn get(&self, id: &str) -> Call<File, Plain> {
+            self.client.call(spec_at(file_path(id, ""), |p| RequestSpec::json(Method::GET, p)))
+        }
 
-    /// `DELETE /files/{id}` (answers 204).
-    pub fn delete(&self, id: &str) -> C::Call<(), Plain> {
-        self.client.call(spec_at(file_path(id, ""), |p| {
-            RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
-        }))
-    }
+        /// `DELETE /files/{id}` (answers 204).
+        pub fn delete(&self, id: &str) -> Call<(), Plain> {
+            self.client.call(spec_at(file_path(id, ""), |p| {
+                RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
+            }))
+        }
 
-    /// `GET /files/{id}/download`: the file's bytes, read whole.
-    pub fn download(&self, id: &str, params: &DownloadParams) -> C::Call<Bytes, Plain> {
-        self.client.call(download_spec(id, params, Decoder::Body(decode_bytes)))
-    }
+        /// `GET /files/{id}/download`: the file's bytes, read whole.
+        pub fn download(&self, id: &str, params: &DownloadParams) -> Call<Bytes, Plain> {
+            self.client.call(download_spec(id, params, Decoder::Body(decode_bytes)))
+        }
 
-    /// `GET /files/{id}/download`: the file's bytes as a stream of chunks.
-    pub fn download_stream(&self, id: &str, params: &DownloadParams) -> C::Call<ByteStream, Plain> {
-        self.client.call(download_spec(id, params, Decoder::Stream(decode_stream)))
+        /// `GET /files/{id}/download`: the file's bytes as a stream of chunks.
+        pub fn download_stream(&self, id: &str, params: &DownloadParams) -> Call<ByteStream, Plain> {
+            self.client.call(download_spec(id, params, Decoder::Stream(decode_stream)))
+        }
     }
 }
 
@@ -138,9 +140,32 @@ impl FileUpload {
         Self::new(Source::Path(path.as_ref().to_owned()))
     }
 
-    /// Bytes in memory, named `filename`.
-    pub fn from_bytes(bytes: impl Into<Bytes>, filename: impl Into<String>) -> Self {
-        Self::new(Source::Bytes(bytes.into())).filename(filename)
+    /// Bytes in memory, with a filename (`"cat.png"`, its type guessed from the extension) or a MIME type
+    /// (`"image/png"`, named `file.png`), as [`FileInput::from_bytes`](crate::FileInput::from_bytes) takes
+    /// them. A value with a `/` that is not a MIME type is refused before sending.
+    pub fn from_bytes(bytes: impl Into<Bytes>, filename_or_content_type: impl Into<String>) -> Self {
+        let upload = Self::new(Source::Bytes(bytes.into()));
+        let given = filename_or_content_type.into();
+        if !given.contains('/') {
+            return upload.filename(given);
+        }
+        // `image/png` is named `file.png`; `application/vnd.x+json; charset=utf-8` just `file`.
+        let extension = given
+            .split_once('/')
+            .map(|(_, sub)| sub.split(['+', ';']).next().unwrap_or(sub).trim())
+            .filter(|sub| !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .map_or(String::new(), |sub| format!(".{sub}"));
+        upload.filename(format!("file{extension}")).content_type(given)
+    }
+
+    /// A file opened with `std::fs`, named `filename`, streamed as it is read.
+    pub fn from_file(file: std::fs::File, filename: impl Into<String>) -> Self {
+        Self::from_reader(tokio::fs::File::from_std(file), filename)
+    }
+
+    /// Any [`std::io::Read`], named `filename`, read on a helper thread and streamed as it is read.
+    pub fn from_std_reader(reader: impl std::io::Read + Send + 'static, filename: impl Into<String>) -> Self {
+        Self::from_reader(crate::run::StdReader::new(reader), filename)
     }
 
     /// An async reader, named `filename`, streamed as it is read.
@@ -161,7 +186,8 @@ impl FileUpload {
         self
     }
 
-    /// The MIME type (default: guessed from the filename, else `application/octet-stream`).
+    /// The MIME type (default: guessed from the filename, else `application/octet-stream`); one that is
+    /// not a MIME type is refused before sending.
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = Some(content_type.into());
         self
@@ -186,6 +212,9 @@ impl FileUpload {
         if filename.len() > 255 {
             return Err(format!("the filename is {} bytes long; the API allows 255", filename.len()));
         }
+        if let Some(content_type) = &self.content_type {
+            check_mime(content_type)?;
+        }
         let content_type = self.content_type.clone().unwrap_or_else(|| {
             mime_guess::from_path(&filename).first_or_octet_stream().essence_str().to_owned()
         });
@@ -205,6 +234,24 @@ impl FileUpload {
             Box::pin(async move { build_form(&source, filename, content_type, metadata).await })
         }))
     }
+}
+
+/// Checks that `content_type` is a MIME type (`type/subtype`, parameters allowed).
+pub(crate) fn check_mime(content_type: &str) -> std::result::Result<(), String> {
+    match content_type.parse::<mime_guess::mime::Mime>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!("{content_type:?} is not a MIME type (type/subtype, e.g. image/png)")),
+    }
+}
+
+/// The content type meant by a MIME type or a filename (a value with a `/` is a MIME type, and must be
+/// one; otherwise the type is guessed from the extension, else `application/octet-stream`).
+pub(crate) fn content_type_of(content_type_or_filename: &str) -> std::result::Result<String, String> {
+    if content_type_or_filename.contains('/') {
+        check_mime(content_type_or_filename)?;
+        return Ok(content_type_or_filename.to_owned());
+    }
+    Ok(mime_guess::from_path(content_type_or_filename).first_or_octet_stream().essence_str().to_owned())
 }
 
 /// Flattens metadata into form fields the way the official SDKs' multipart encoding does:

@@ -5,17 +5,19 @@ use reqwest::Method;
 use super::Backend;
 use crate::client::Replicate;
 use crate::request::{Plain, RequestSpec};
-use crate::types::Hardware;
+use crate::types;
 
-/// Hardware: `client.hardware()`.
+/// Hardware: `client.hardware()`. (The data type is [`types::Hardware`].)
 #[derive(Debug, Clone, Copy)]
-pub struct HardwareGroup<'a, C: Backend = Replicate> {
+pub struct Hardware<'a, C: Backend = Replicate> {
     pub(crate) client: &'a C,
 }
 
-impl<C: Backend> HardwareGroup<'_, C> {
-    /// `GET /hardware`: every hardware option (a bare array, not a page).
-    pub fn list(&self) -> C::Call<Vec<Hardware>, Plain> {
-        self.client.call(RequestSpec::json(Method::GET, "/hardware"))
+operations! {
+    Hardware {
+        /// `GET /hardware`: every hardware option (a bare array, not a page).
+        pub fn list(&self) -> Call<Vec<types::Hardware>, Plain> {
+            self.client.call(RequestSpec::json(Method::GET, "/hardware"))
+        }
     }
 }

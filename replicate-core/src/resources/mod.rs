@@ -1,5 +1,10 @@
-//! The resource groups: one module per area of the API, each a thin map from arguments to a
-//! [`RequestSpec`] that a [`Backend`] (the async or the blocking client) turns into a call.
+//! The resource groups (`client.predictions()`, `client.account()`, ...): one module per area of the API,
+//! each a thin map from arguments to a [`RequestSpec`] that a [`Backend`] (the async or the blocking client)
+//! turns into a call. The groups live here, the data they return in [`crate::types`]: `resources::Account`
+//! is `client.account()`, `types::Account` what it answers.
+
+#[macro_use]
+mod operations;
 
 mod account;
 mod collections;
@@ -15,9 +20,9 @@ mod webhooks;
 pub use account::Account;
 pub use collections::Collections;
 pub use deployments::{DeploymentPredictions, Deployments};
-pub(crate) use files::not_a_file;
 pub use files::{DownloadParams, FileUpload, Files};
-pub use hardware::HardwareGroup;
+pub(crate) use files::{content_type_of, not_a_file};
+pub use hardware::Hardware;
 pub use models::{ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, Versions};
 pub use predictions::{PredictionList, Predictions};
 pub use search::Search;

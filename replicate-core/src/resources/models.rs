@@ -21,47 +21,6 @@ pub struct Models<'a, C: Backend = Replicate> {
 pub enum ModelList {}
 
 impl<'a, C: Backend> Models<'a, C> {
-    /// `GET /models`: public models, 25 a page; sort with `.sort_by(..)` and `.sort_direction(..)`.
-    pub fn list(&self) -> C::Call<Page<Model>, ModelList> {
-        self.client.call(RequestSpec::page("/models"))
-    }
-
-    /// `POST /models`: creates a model.
-    pub fn create(&self, request: CreateModel) -> C::Call<Model, Plain> {
-        self.client.call(RequestSpec::json(Method::POST, "/models").json_body(&request))
-    }
-
-    /// `QUERY /models`: searches public models by a text query (sent as `text/plain`).
-    pub fn search(&self, query: &str) -> C::Call<Page<Model>, Plain> {
-        let mut spec = RequestSpec::page("/models").text_body(query);
-        spec.method = query_method();
-        if query.trim().is_empty() {
-            spec.reject("the search query is empty".to_owned());
-        }
-        self.client.call(spec)
-    }
-
-    /// `GET /models/{owner}/{name}`.
-    pub fn get(&self, model: &str) -> C::Call<Model, Plain> {
-        self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}")), |p| {
-            RequestSpec::json(Method::GET, p)
-        }))
-    }
-
-    /// `PATCH /models/{owner}/{name}`: changes the given fields.
-    pub fn update(&self, model: &str, request: UpdateModel) -> C::Call<Model, Plain> {
-        self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}")), |p| {
-            RequestSpec::json(Method::PATCH, p).json_body(&request)
-        }))
-    }
-
-    /// `DELETE /models/{owner}/{name}` (private models without versions only).
-    pub fn delete(&self, model: &str) -> C::Call<(), Plain> {
-        self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}")), |p| {
-            RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
-        }))
-    }
-
     /// A model's versions.
     pub fn versions(&self) -> Versions<'a, C> {
         Versions { client: self.client }
@@ -80,6 +39,51 @@ impl<'a, C: Backend> Models<'a, C> {
     /// A model's README.
     pub fn readme(&self) -> ModelReadme<'a, C> {
         ModelReadme { client: self.client }
+    }
+}
+
+operations! {
+    Models {
+        /// `GET /models`: public models, 25 a page; sort with `.sort_by(..)` and `.sort_direction(..)`.
+        pub fn list(&self) -> Call<Page<Model>, ModelList> {
+            self.client.call(RequestSpec::page("/models"))
+        }
+
+        /// `POST /models`: creates a model.
+        pub fn create(&self, request: CreateModel) -> Call<Model, Plain> {
+            self.client.call(RequestSpec::json(Method::POST, "/models").json_body(&request))
+        }
+
+        /// `QUERY /models`: searches public models by a text query (sent as `text/plain`).
+        pub fn search(&self, query: &str) -> Call<Page<Model>, Plain> {
+            let mut spec = RequestSpec::page("/models").text_body(query);
+            spec.method = query_method();
+            if query.trim().is_empty() {
+                spec.reject("the search query is empty".to_owned());
+            }
+            self.client.call(spec)
+        }
+
+        /// `GET /models/{owner}/{name}`.
+        pub fn get(&self, model: &str) -> Call<Model, Plain> {
+            self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}")), |p| {
+                RequestSpec::json(Method::GET, p)
+            }))
+        }
+
+        /// `PATCH /models/{owner}/{name}`: changes the given fields.
+        pub fn update(&self, model: &str, request: UpdateModel) -> Call<Model, Plain> {
+            self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}")), |p| {
+                RequestSpec::json(Method::PATCH, p).json_body(&request)
+            }))
+        }
+
+        /// `DELETE /models/{owner}/{name}` (private models without versions only).
+        pub fn delete(&self, model: &str) -> Call<(), Plain> {
+            self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}")), |p| {
+                RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
+            }))
+        }
     }
 }
 
@@ -108,25 +112,27 @@ pub struct Versions<'a, C: Backend = Replicate> {
     client: &'a C,
 }
 
-impl<C: Backend> Versions<'_, C> {
-    /// `GET /models/{owner}/{name}/versions`: newest first. Official models answer 404.
-    pub fn list(&self, model: &str) -> C::Call<Page<ModelVersion>, Plain> {
-        self.client.call(spec_at(
-            owner_name(model, "model").map(|m| format!("/models{m}/versions")),
-            RequestSpec::page,
-        ))
-    }
+operations! {
+    Versions {
+        /// `GET /models/{owner}/{name}/versions`: newest first. Official models answer 404.
+        pub fn list(&self, model: &str) -> Call<Page<ModelVersion>, Plain> {
+            self.client.call(spec_at(
+                owner_name(model, "model").map(|m| format!("/models{m}/versions")),
+                RequestSpec::page,
+            ))
+        }
 
-    /// `GET /models/{owner}/{name}/versions/{id}`.
-    pub fn get(&self, model: &str, version_id: &str) -> C::Call<ModelVersion, Plain> {
-        self.client.call(spec_at(version_path(model, version_id), |p| RequestSpec::json(Method::GET, p)))
-    }
+        /// `GET /models/{owner}/{name}/versions/{id}`.
+        pub fn get(&self, model: &str, version_id: &str) -> Call<ModelVersion, Plain> {
+            self.client.call(spec_at(version_path(model, version_id), |p| RequestSpec::json(Method::GET, p)))
+        }
 
-    /// `DELETE /models/{owner}/{name}/versions/{id}` (answers 202).
-    pub fn delete(&self, model: &str, version_id: &str) -> C::Call<(), Plain> {
-        self.client.call(spec_at(version_path(model, version_id), |p| {
-            RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
-        }))
+        /// `DELETE /models/{owner}/{name}/versions/{id}` (answers 202).
+        pub fn delete(&self, model: &str, version_id: &str) -> Call<(), Plain> {
+            self.client.call(spec_at(version_path(model, version_id), |p| {
+                RequestSpec::new(Method::DELETE, p, Decoder::Body(decode_empty))
+            }))
+        }
     }
 }
 
@@ -142,15 +148,17 @@ pub struct ModelPredictions<'a, C: Backend = Replicate> {
     client: &'a C,
 }
 
-impl<C: Backend> ModelPredictions<'_, C> {
-    /// `POST /models/{owner}/{name}/predictions`. The body carries no version (`request.version` is
-    /// ignored). Not retried on 5xx or dropped connections.
-    pub fn create(&self, model: &str, request: CreatePrediction) -> C::Call<Prediction, PredictionCreate> {
-        let body = CreatePrediction { version: None, ..request };
-        self.client
-            .call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}/predictions")), |p| {
-                RequestSpec::json(Method::POST, p).json_body(&body)
-            }))
+operations! {
+    ModelPredictions {
+        /// `POST /models/{owner}/{name}/predictions`. The body carries no version (`request.version` is
+        /// ignored). Not retried on 5xx or dropped connections.
+        pub fn create(&self, model: &str, request: CreatePrediction) -> Call<Prediction, PredictionCreate> {
+            let body = CreatePrediction { version: None, ..request };
+            self.client
+                .call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}/predictions")), |p| {
+                    RequestSpec::json(Method::POST, p).json_body(&body)
+                }))
+        }
     }
 }
 
@@ -160,13 +168,15 @@ pub struct ModelExamples<'a, C: Backend = Replicate> {
     client: &'a C,
 }
 
-impl<C: Backend> ModelExamples<'_, C> {
-    /// `GET /models/{owner}/{name}/examples`.
-    pub fn list(&self, model: &str) -> C::Call<Page<Prediction>, Plain> {
-        self.client.call(spec_at(
-            owner_name(model, "model").map(|m| format!("/models{m}/examples")),
-            RequestSpec::page,
-        ))
+operations! {
+    ModelExamples {
+        /// `GET /models/{owner}/{name}/examples`.
+        pub fn list(&self, model: &str) -> Call<Page<Prediction>, Plain> {
+            self.client.call(spec_at(
+                owner_name(model, "model").map(|m| format!("/models{m}/examples")),
+                RequestSpec::page,
+            ))
+        }
     }
 }
 
@@ -176,11 +186,13 @@ pub struct ModelReadme<'a, C: Backend = Replicate> {
     client: &'a C,
 }
 
-impl<C: Backend> ModelReadme<'_, C> {
-    /// `GET /models/{owner}/{name}/readme`: the README as Markdown text.
-    pub fn get(&self, model: &str) -> C::Call<String, Plain> {
-        self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}/readme")), |p| {
-            RequestSpec::new(Method::GET, p, Decoder::Body(decode_text))
-        }))
+operations! {
+    ModelReadme {
+        /// `GET /models/{owner}/{name}/readme`: the README as Markdown text.
+        pub fn get(&self, model: &str) -> Call<String, Plain> {
+            self.client.call(spec_at(owner_name(model, "model").map(|m| format!("/models{m}/readme")), |p| {
+                RequestSpec::new(Method::GET, p, Decoder::Body(decode_text))
+            }))
+        }
     }
 }

@@ -19,32 +19,34 @@ pub struct Predictions<'a, C: Backend = Replicate> {
 #[derive(Debug, Clone, Copy)]
 pub enum PredictionList {}
 
-impl<C: Backend> Predictions<'_, C> {
-    /// `POST /predictions`: runs a model version. `request.version` is required: `owner/name:<id>`, a bare
-    /// version id, or (official models) `owner/name`. Not retried on 5xx or dropped connections.
-    pub fn create(&self, request: CreatePrediction) -> C::Call<Prediction, PredictionCreate> {
-        let mut spec = RequestSpec::json(Method::POST, "/predictions").json_body(&request);
-        if request.version.as_deref().is_none_or(str::is_empty) {
-            spec.reject("a prediction create through /predictions needs a version".to_owned());
+operations! {
+    Predictions {
+        /// `POST /predictions`: runs a model version. `request.version` is required: `owner/name:<id>`, a bare
+        /// version id, or (official models) `owner/name`. Not retried on 5xx or dropped connections.
+        pub fn create(&self, request: CreatePrediction) -> Call<Prediction, PredictionCreate> {
+            let mut spec = RequestSpec::json(Method::POST, "/predictions").json_body(&request);
+            if request.version.as_deref().is_none_or(str::is_empty) {
+                spec.reject("a prediction create through /predictions needs a version".to_owned());
+            }
+            self.client.call(spec)
         }
-        self.client.call(spec)
-    }
 
-    /// `GET /predictions/{id}`.
-    pub fn get(&self, id: &str) -> C::Call<Prediction, Plain> {
-        let path = segment(id, "the prediction id").map(|id| format!("/predictions/{id}"));
-        self.client.call(spec_at(path, |p| RequestSpec::json(Method::GET, p)))
-    }
+        /// `GET /predictions/{id}`.
+        pub fn get(&self, id: &str) -> Call<Prediction, Plain> {
+            let path = segment(id, "the prediction id").map(|id| format!("/predictions/{id}"));
+            self.client.call(spec_at(path, |p| RequestSpec::json(Method::GET, p)))
+        }
 
-    /// `GET /predictions`: the newest first, 100 a page; filter with `.created_after(..)` and friends.
-    pub fn list(&self) -> C::Call<Page<Prediction>, PredictionList> {
-        self.client.call(RequestSpec::page("/predictions"))
-    }
+        /// `GET /predictions`: the newest first, 100 a page; filter with `.created_after(..)` and friends.
+        pub fn list(&self) -> Call<Page<Prediction>, PredictionList> {
+            self.client.call(RequestSpec::page("/predictions"))
+        }
 
-    /// `POST /predictions/{id}/cancel`. Safe to repeat, so it is retried like a read.
-    pub fn cancel(&self, id: &str) -> C::Call<Prediction, Plain> {
-        let path = segment(id, "the prediction id").map(|id| format!("/predictions/{id}/cancel"));
-        self.client.call(spec_at(path, |p| RequestSpec::json(Method::POST, p).idempotent()))
+        /// `POST /predictions/{id}/cancel`. Safe to repeat, so it is retried like a read.
+        pub fn cancel(&self, id: &str) -> Call<Prediction, Plain> {
+            let path = segment(id, "the prediction id").map(|id| format!("/predictions/{id}/cancel"));
+            self.client.call(spec_at(path, |p| RequestSpec::json(Method::POST, p).idempotent()))
+        }
     }
 }
 

@@ -15,28 +15,30 @@ pub struct Trainings<'a, C: Backend = Replicate> {
     pub(crate) client: &'a C,
 }
 
-impl<C: Backend> Trainings<'_, C> {
-    /// `POST /models/{owner}/{name}/versions/{id}/trainings`: trains `model` at `version_id`. Not retried
-    /// on 5xx or dropped connections.
-    pub fn create(&self, model: &str, version_id: &str, request: CreateTraining) -> C::Call<Training, Plain> {
-        let path = version_path(model, version_id).map(|p| format!("{p}/trainings"));
-        self.client.call(spec_at(path, |p| RequestSpec::json(Method::POST, p).json_body(&request)))
-    }
+operations! {
+    Trainings {
+        /// `POST /models/{owner}/{name}/versions/{id}/trainings`: trains `model` at `version_id`. Not retried
+        /// on 5xx or dropped connections.
+        pub fn create(&self, model: &str, version_id: &str, request: CreateTraining) -> Call<Training, Plain> {
+            let path = version_path(model, version_id).map(|p| format!("{p}/trainings"));
+            self.client.call(spec_at(path, |p| RequestSpec::json(Method::POST, p).json_body(&request)))
+        }
 
-    /// `GET /trainings/{id}`.
-    pub fn get(&self, id: &str) -> C::Call<Training, Plain> {
-        let path = segment(id, "the training id").map(|id| format!("/trainings/{id}"));
-        self.client.call(spec_at(path, |p| RequestSpec::json(Method::GET, p)))
-    }
+        /// `GET /trainings/{id}`.
+        pub fn get(&self, id: &str) -> Call<Training, Plain> {
+            let path = segment(id, "the training id").map(|id| format!("/trainings/{id}"));
+            self.client.call(spec_at(path, |p| RequestSpec::json(Method::GET, p)))
+        }
 
-    /// `GET /trainings`: newest first.
-    pub fn list(&self) -> C::Call<Page<Training>, Plain> {
-        self.client.call(RequestSpec::page("/trainings"))
-    }
+        /// `GET /trainings`: newest first.
+        pub fn list(&self) -> Call<Page<Training>, Plain> {
+            self.client.call(RequestSpec::page("/trainings"))
+        }
 
-    /// `POST /trainings/{id}/cancel`. Safe to repeat, so retried like a read.
-    pub fn cancel(&self, id: &str) -> C::Call<Training, Plain> {
-        let path = segment(id, "the training id").map(|id| format!("/trainings/{id}/cancel"));
-        self.client.call(spec_at(path, |p| RequestSpec::json(Method::POST, p).idempotent()))
+        /// `POST /trainings/{id}/cancel`. Safe to repeat, so retried like a read.
+        pub fn cancel(&self, id: &str) -> Call<Training, Plain> {
+            let path = segment(id, "the training id").map(|id| format!("/trainings/{id}/cancel"));
+            self.client.call(spec_at(path, |p| RequestSpec::json(Method::POST, p).idempotent()))
+        }
     }
 }

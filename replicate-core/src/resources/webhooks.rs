@@ -26,10 +26,12 @@ pub struct DefaultWebhook<'a, C: Backend = Replicate> {
     client: &'a C,
 }
 
-impl<C: Backend> DefaultWebhook<'_, C> {
-    /// `GET /webhooks/default/secret`: the `whsec_...` key deliveries are signed with; give it to
-    /// [`WebhookVerifier::new`](crate::webhooks::WebhookVerifier::new).
-    pub fn secret(&self) -> C::Call<DefaultWebhookSecret, Plain> {
-        self.client.call(RequestSpec::json(Method::GET, "/webhooks/default/secret"))
+operations! {
+    DefaultWebhook {
+        /// `GET /webhooks/default/secret`: the `whsec_...` key deliveries are signed with; give it to
+        /// [`WebhookVerifier::new`](crate::webhooks::WebhookVerifier::new).
+        pub fn secret(&self) -> Call<DefaultWebhookSecret, Plain> {
+            self.client.call(RequestSpec::json(Method::GET, "/webhooks/default/secret"))
+        }
     }
 }

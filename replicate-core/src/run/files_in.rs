@@ -184,9 +184,14 @@ impl FileInput {
         Ok(FileInput { text: format!("{url}{LOCAL_MARK}{tag}"), reader: None })
     }
 
-    /// Bytes with their MIME type (inlined as a data URL, or uploaded when large).
-    pub fn from_bytes(bytes: impl AsRef<[u8]>, content_type: &str) -> Self {
-        FileInput { text: data_url(bytes.as_ref(), content_type), reader: None }
+    /// Bytes, with a MIME type (`"image/png"`) or a filename whose extension gives it (`"cat.png"`), as
+    /// [`FileUpload::from_bytes`] takes them. Inlined as a data URL, or uploaded when large. A value with a
+    /// `/` that is not a MIME type makes the run fail before anything is sent.
+    pub fn from_bytes(bytes: impl AsRef<[u8]>, content_type_or_filename: &str) -> Self {
+        match crate::resources::content_type_of(content_type_or_filename) {
+            Ok(content_type) => FileInput { text: data_url(bytes.as_ref(), &content_type), reader: None },
+            Err(problem) => FileInput { text: format!("{}{problem}", super::INVALID_INPUT), reader: None },
+        }
     }
 
     /// An async reader, uploaded (streamed) when the prediction is created; `filename` names the upload.
@@ -247,6 +252,7 @@ impl<'de> Deserialize<'de> for FileInput {
     }
 }
 
+#[cfg(feature = "schemars")]
 impl schemars::JsonSchema for FileInput {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "FileInput".into()

@@ -187,6 +187,7 @@ impl<'de> Deserialize<'de> for FileOutput {
     }
 }
 
+#[cfg(feature = "schemars")]
 impl schemars::JsonSchema for FileOutput {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "FileOutput".into()

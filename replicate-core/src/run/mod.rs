@@ -8,10 +8,12 @@ mod model_ref;
 mod output;
 mod secret;
 mod sse;
+mod std_reader;
 pub mod typed;
 mod use_model;
 
-use std::future::IntoFuture;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -27,12 +29,26 @@ pub use sse::StreamEvent;
 pub use use_model::ModelFn;
 
 pub(crate) use files_out::with_client;
+pub(crate) use std_reader::StdReader;
+
+/// The prefix of a [`FileInput`] whose construction was refused; a run holding one fails before sending.
+pub(crate) const INVALID_INPUT: &str = "replicate-invalid-file-input:";
+
+/// The first refused [`FileInput`] inside `value`, as its reason.
+fn refused_file_input(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(text) => text.strip_prefix(INVALID_INPUT),
+        Value::Array(items) => items.iter().find_map(refused_file_input),
+        Value::Object(map) => map.values().find_map(refused_file_input),
+        _ => None,
+    }
+}
 use follow::Follow;
 
 use crate::client::Replicate;
 use crate::error::{Error, Result};
 use crate::pagination::BoxStream;
-use crate::request::{BoxFuture, Wait};
+use crate::request::{Started, Wait};
 use crate::types::{CreatePrediction, Prediction, WebhookEvent};
 
 /// How `run` waits for the result.
@@ -61,6 +77,8 @@ pub(crate) struct RunOptions {
     cancel_after: Option<Duration>,
     follow: Follow,
     cancel_on_drop: bool,
+    /// A setter's argument that cannot be sent (reported before anything is).
+    invalid: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -74,17 +92,23 @@ impl Default for RunOptions {
             cancel_after: None,
             follow: Follow::default(),
             cancel_on_drop: false,
+            invalid: None,
         }
     }
 }
 
 /// A model run, configured by its setters and started by `.await`: see [`Replicate::run`].
+///
+/// It is a [`Future`](std::future::Future) itself (started on its first poll), so it goes wherever a
+/// future is expected: `tokio::spawn(client.run(..))`, `futures::future::try_join_all(..)`,
+/// `tokio::select!`. For many runs with a concurrency limit, see [`batch`](crate::batch).
 #[must_use = "a run does nothing until it is awaited"]
 pub struct Run {
     client: Replicate,
     model: Result<ModelRef>,
     input: Result<Value>,
     options: RunOptions,
+    started: Started<Result<Output>>,
 }
 
 impl std::fmt::Debug for Run {
@@ -97,9 +121,27 @@ impl std::fmt::Debug for Run {
 }
 
 impl Run {
-    /// How to wait (default: block with `Prefer: wait`, then follow).
-    pub fn wait(mut self, wait: WaitMode) -> Self {
-        self.options.wait = wait;
+    /// A run that fails with `error` when awaited, sending nothing.
+    pub(crate) fn failed(client: Replicate, error: Error) -> Run {
+        Run {
+            client,
+            model: Err(error),
+            input: Ok(Value::Null),
+            options: RunOptions::default(),
+            started: Started::default(),
+        }
+    }
+
+    /// How to wait (default: block with `Prefer: wait`, then follow): seconds (`.wait(30)`), a
+    /// [`Duration`], a [`Wait`] or a [`WaitMode`]. A wait outside 1..=60 s makes the run fail before
+    /// anything is sent.
+    pub fn wait(mut self, wait: impl crate::request::IntoWait) -> Self {
+        match wait.into_wait() {
+            Ok(wait) => self.options.wait = wait,
+            Err(problem) => {
+                self.options.invalid.get_or_insert(problem);
+            }
+        }
         self
     }
 
@@ -133,7 +175,11 @@ impl Run {
     }
 
     /// Server-side deadline (`Cancel-After`, at least 5 s): the service cancels or aborts the prediction.
+    /// Less than 5 s makes the run fail before anything is sent.
     pub fn cancel_after(mut self, after: Duration) -> Self {
+        if after < Duration::from_secs(5) {
+            self.options.invalid.get_or_insert(format!("Cancel-After of {after:?} is below the 5 s minimum"));
+        }
         self.options.cancel_after = Some(after);
         self
     }
@@ -166,13 +212,13 @@ impl Run {
 
     /// Creates the prediction and returns it as the create answered (not followed to its end).
     pub async fn start(self) -> Result<Prediction> {
-        let Run { client, model, input, options } = self;
+        let Run { client, model, input, options, .. } = self;
         create(&client, &model?, input?, &options).await
     }
 
     /// Runs and returns the final prediction however it ended (no error for `failed`/`canceled`).
     pub async fn prediction(self) -> Result<Prediction> {
-        let Run { client, model, input, mut options } = self;
+        let Run { client, model, input, mut options, .. } = self;
         let (model, input) = (model?, input?);
         let started = std::time::Instant::now();
         let Some(deadline) = options.follow.deadline else {
@@ -222,16 +268,29 @@ async fn follow_created(
     result
 }
 
-impl IntoFuture for Run {
-    type Output = Result<Output>;
-    type IntoFuture = BoxFuture<'static, Result<Output>>;
+impl Unpin for Run {}
 
-    fn into_future(self) -> Self::IntoFuture {
-        let client = self.client.clone();
-        let use_file_output = self.options.use_file_output;
-        Box::pin(async move {
-            let prediction = follow::outcome(self.prediction().await?)?;
-            Ok(Output::new(prediction, use_file_output.then_some(client)))
+impl std::future::Future for Run {
+    type Output = Result<Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Output>> {
+        let this = self.get_mut();
+        let (client, model, input, options) = (&this.client, &mut this.model, &mut this.input, &this.options);
+        this.started.poll(cx, || {
+            let spent = || Error::InvalidRequest("this run was already started".to_owned());
+            let run = Run {
+                client: client.clone(),
+                model: std::mem::replace(model, Err(spent())),
+                input: std::mem::replace(input, Err(spent())),
+                options: options.clone(),
+                started: Started::default(),
+            };
+            let client = client.clone();
+            let use_file_output = options.use_file_output;
+            Box::pin(async move {
+                let prediction = follow::outcome(run.prediction().await?)?;
+                Ok(Output::new(prediction, use_file_output.then_some(client)))
+            })
         })
     }
 }
@@ -268,6 +327,12 @@ async fn create(
     input: Value,
     options: &RunOptions,
 ) -> Result<Prediction> {
+    if let Some(problem) = &options.invalid {
+        return Err(Error::InvalidRequest(problem.clone()));
+    }
+    if let Some(problem) = refused_file_input(&input) {
+        return Err(Error::InvalidInput { field: "file input".to_owned(), message: problem.to_owned() });
+    }
     let input = files_in::prepare_input(client, input, options.file_encoding).await?;
     let mut body = CreatePrediction::new(input);
     body.webhook = options.webhook.clone();
@@ -291,7 +356,18 @@ async fn create(
     request.await
 }
 
-fn to_input(input: impl Serialize) -> Result<Value> {
+/// Creates a prediction to stream (not waiting) and gives its id with its events.
+pub(crate) async fn start_stream(
+    client: Replicate,
+    model: Result<ModelRef>,
+    input: Result<Value>,
+) -> Result<(String, BoxStream<StreamEvent>)> {
+    let options = RunOptions { wait: WaitMode::Poll, ..RunOptions::default() };
+    let prediction = create(&client, &model?, input?, &options).await?;
+    Ok((prediction.id.clone(), follow::events(&client, &prediction, options.follow.poll, true)))
+}
+
+pub(crate) fn to_input(input: impl Serialize) -> Result<Value> {
     match serde_json::to_value(input) {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(other) => Err(Error::InvalidInput {
@@ -324,6 +400,7 @@ impl Replicate {
             model: model.into_model_ref(),
             input: to_input(input),
             options: RunOptions::default(),
+            started: Started::default(),
         }
     }
 
@@ -333,16 +410,9 @@ impl Replicate {
     /// a model without a stream is followed by polling its growing output. An `error` event ends the stream
     /// with an error.
     pub fn stream(&self, model: impl IntoModelRef, input: impl Serialize) -> BoxStream<StreamEvent> {
-        let client = self.clone();
-        let model = model.into_model_ref();
-        let input = to_input(input);
-        let started = async move {
-            let options = RunOptions { wait: WaitMode::Poll, ..RunOptions::default() };
-            let prediction = create(&client, &model?, input?, &options).await?;
-            Ok::<_, Error>(follow::events(&client, &prediction, options.follow.poll, true))
-        };
+        let started = start_stream(self.clone(), model.into_model_ref(), to_input(input));
         Box::pin(futures_util::stream::once(started).flat_map(|started| match started {
-            Ok(events) => events,
+            Ok((_, events)) => events,
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }))
     }
@@ -357,24 +427,20 @@ use futures_util::StreamExt as _;
 
 impl crate::Predictions<'_, Replicate> {
     /// Follows an existing prediction until it ends (its stream when it has one, else adaptive polling)
-    /// and returns it, whatever its terminal status. With a `timeout`, the wait ends with
-    /// [`Error::DeadlineExceeded`] (the prediction is canceled on the server).
-    pub async fn wait(&self, id: &str, timeout: Option<Duration>) -> Result<Prediction> {
-        let started = std::time::Instant::now();
-        // The timeout covers the first look-up too.
-        let prediction = match timeout {
-            None => self.get(id).await?,
-            Some(timeout) => match tokio::time::timeout(timeout, self.get(id)).await {
-                Ok(prediction) => prediction?,
-                Err(_) => {
-                    let canceled = follow::cancel_within(self.client, id, follow::CANCEL_GRACE).await;
-                    return Err(Error::DeadlineExceeded { id: id.to_owned(), canceled });
-                }
-            },
-        };
-        let deadline = timeout.map(|t| t.saturating_sub(started.elapsed()));
-        let follow = Follow { deadline, ..Follow::default() };
-        follow::until_terminal(self.client, prediction, follow).await
+    /// and returns it, whatever its terminal status, as the official SDKs' `predictions.wait` does.
+    ///
+    /// `timeout` is `None`, a [`Duration`] or `Some(duration)`. Waiting stops only when the prediction
+    /// ends or the timeout passes; then it fails with [`Error::DeadlineExceeded`] and the prediction keeps
+    /// running, unless [`WaitFor::cancel_on_timeout`] asks to cancel it.
+    pub fn wait(&self, id: &str, timeout: impl Into<Option<Duration>>) -> WaitFor {
+        WaitFor {
+            client: self.client.clone(),
+            id: id.to_owned(),
+            timeout: timeout.into(),
+            cancel_on_timeout: false,
+            poll: PollPolicy::default(),
+            started: Started::default(),
+        }
     }
 
     /// The events of a prediction you already hold (say, from a create): its stream when it has one, else
@@ -397,7 +463,7 @@ impl crate::Predictions<'_, Replicate> {
     /// The events of an existing prediction, by its stream or by polling.
     pub fn stream(&self, id: &str) -> BoxStream<StreamEvent> {
         let client = self.client.clone();
-        let get = self.get(id).into_future();
+        let get = self.get(id);
         Box::pin(futures_util::stream::once(get).flat_map(move |prediction| match prediction {
             Ok(prediction) => follow::events(&client, &prediction, PollPolicy::default(), true),
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
@@ -415,6 +481,75 @@ fn is_api_sibling(client: &Replicate, url: &reqwest::Url) -> bool {
         && host.len() > parent.len()
         && host.ends_with(parent)
         && host[..host.len() - parent.len()].ends_with('.')
+}
+
+/// Waiting for an existing prediction to end: see [`Predictions::wait`](crate::Predictions::wait).
+/// `.await` it (it is a future).
+#[must_use = "waiting does nothing until it is awaited"]
+pub struct WaitFor {
+    client: Replicate,
+    id: String,
+    timeout: Option<Duration>,
+    cancel_on_timeout: bool,
+    poll: PollPolicy,
+    started: Started<Result<Prediction>>,
+}
+
+impl std::fmt::Debug for WaitFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitFor")
+            .field("id", &self.id)
+            .field("timeout", &self.timeout)
+            .field("cancel_on_timeout", &self.cancel_on_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WaitFor {
+    /// Cancel the prediction on the server when the timeout passes (default off: it keeps running).
+    pub fn cancel_on_timeout(mut self, on: bool) -> Self {
+        self.cancel_on_timeout = on;
+        self
+    }
+
+    /// The polling schedule used when the prediction has no stream.
+    pub fn poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.poll = policy;
+        self
+    }
+}
+
+impl Unpin for WaitFor {}
+
+impl std::future::Future for WaitFor {
+    type Output = Result<Prediction>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Prediction>> {
+        let this = self.get_mut();
+        let (client, id, timeout, cancel, poll) =
+            (this.client.clone(), this.id.clone(), this.timeout, this.cancel_on_timeout, this.poll);
+        this.started.poll(cx, move || {
+            Box::pin(async move {
+                // The timeout covers the first look-up too.
+                let work = async {
+                    let prediction = client.predictions().get(&id).await?;
+                    let follow = Follow { deadline: None, poll, ..Follow::default() };
+                    follow::until_terminal(&client, prediction, follow).await
+                };
+                match timeout {
+                    None => work.await,
+                    Some(timeout) => match tokio::time::timeout(timeout, work).await {
+                        Ok(result) => result,
+                        Err(_) => {
+                            let canceled =
+                                cancel && follow::cancel_within(&client, &id, follow::CANCEL_GRACE).await;
+                            Err(Error::DeadlineExceeded { id, canceled })
+                        }
+                    },
+                }
+            })
+        })
+    }
 }
 
 /// The client that [`run`] and [`stream`] use: built once from the environment (`REPLICATE_API_TOKEN`,

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::StreamEvent;
 use super::files_out::{FileOutput, files_in, with_client};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
@@ -19,17 +20,113 @@ pub struct Output {
 }
 
 impl fmt::Debug for Output {
+    /// The id and the value, with each `data:` URL shown as its media type and size.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Output").field("id", &self.prediction.id).field("value", self.value()).finish()
+        f.debug_struct("Output")
+            .field("id", &self.prediction.id)
+            .field("value", &summarized(self.value()))
+            .finish()
     }
 }
 
 impl fmt::Display for Output {
-    /// Text outputs as text, anything else as JSON.
+    /// Text outputs as text, anything else as JSON; a `data:` URL is shown as its media type and size
+    /// (`data:image/png;base64,… (12345 bytes)`), never whole. [`Output::value`] has the full value.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self.value();
+        if has_data_url(value) {
+            return match summarized(value) {
+                Value::String(text) => f.write_str(&text),
+                other => write!(f, "{other}"),
+            };
+        }
         match self.text() {
             Some(text) => f.write_str(&text),
-            None => write!(f, "{}", self.value()),
+            None => write!(f, "{value}"),
+        }
+    }
+}
+
+/// A `data:` URL shortened to its media type and decoded size; `None` for other text.
+pub(crate) fn data_url_summary(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("data:")?;
+    let (header, payload) = rest.split_once(',').unwrap_or((rest, ""));
+    let size = if header.ends_with(";base64") {
+        let unpadded = payload.trim_end_matches('=').len();
+        unpadded * 3 / 4
+    } else {
+        payload.len()
+    };
+    Some(format!("data:{header},… ({size} bytes)"))
+}
+
+fn has_data_url(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.starts_with("data:"),
+        Value::Array(items) => items.iter().any(has_data_url),
+        Value::Object(map) => map.values().any(has_data_url),
+        _ => false,
+    }
+}
+
+/// `value` with every `data:` URL replaced by its summary.
+fn summarized(value: &Value) -> Value {
+    match value {
+        Value::String(text) => match data_url_summary(text) {
+            Some(summary) => Value::String(summary),
+            None => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(summarized).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), summarized(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+impl fmt::Display for StreamEvent {
+    /// The output text of an output event (as the official SDKs' `str(event)`); nothing for the others.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamEvent::Output(text) => f.write_str(text),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl StreamEvent {
+    /// The chunk of an output event.
+    pub fn as_output(&self) -> Option<&str> {
+        match self {
+            StreamEvent::Output(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The chunk of an output event, owned.
+    pub fn into_output(self) -> Option<String> {
+        match self {
+            StreamEvent::Output(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The chunk of a logs event.
+    pub fn as_logs(&self) -> Option<&str> {
+        match self {
+            StreamEvent::Logs(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the final `done` event.
+    pub fn is_done(&self) -> bool {
+        matches!(self, StreamEvent::Done { .. })
+    }
+
+    /// Why the stream ended, for a `done` event that did not end by succeeding (`canceled`, ...).
+    pub fn done_reason(&self) -> Option<&str> {
+        match self {
+            StreamEvent::Done { reason } => reason.as_deref(),
+            _ => None,
         }
     }
 }
@@ -94,12 +191,11 @@ impl Output {
             Some(client) => with_client(client, decode),
             None => decode(),
         };
-        decoded.map_err(|e| Error::Decode {
-            method: "run".to_owned(),
-            path: self.prediction.id.clone(),
-            status: 200,
+        decoded.map_err(|e| Error::OutputMismatch {
+            id: self.prediction.id.clone(),
+            target: std::any::type_name::<T>().to_owned(),
             message: crate::error::redact_strings(&e.to_string()),
-            body_bytes: self.value().to_string().len(),
+            output_start: crate::error::output_start(self.value()),
         })
     }
 }

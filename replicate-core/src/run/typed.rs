@@ -82,55 +82,52 @@ pub async fn run<M: TypedModel>(client: &Replicate, input: &M::Input) -> Result<
 pub fn decode_output<M: TypedModel>(client: &Replicate, prediction: &Prediction) -> Result<M::Output> {
     let schema = schema::<M>()?;
     let shaped = shape_output(schema.output(), prediction.output.clone());
-    with_client(client, || serde_json::from_value(shaped.clone())).map_err(|e| Error::Decode {
-        method: "run".to_owned(),
-        path: prediction.id.clone(),
-        status: 200,
-        message: format!(
-            "the output does not fit {}'s output type: {}",
-            M::MODEL,
-            crate::error::redact_strings(&e.to_string())
-        ),
-        body_bytes: shaped.to_string().len(),
+    with_client(client, || serde_json::from_value(shaped.clone())).map_err(|e| Error::OutputMismatch {
+        id: prediction.id.clone(),
+        target: format!("{}'s output type", M::MODEL),
+        message: crate::error::redact_strings(&e.to_string()),
+        output_start: crate::error::output_start(&shaped),
     })
 }
 
-/// Runs `M` and yields its output items as they are produced.
+/// Runs `M` and yields its output items as they are produced. Errors name the prediction.
 pub fn stream<M: TypedStreamModel>(client: &Replicate, input: &M::Input) -> BoxStream<M::Item> {
     if let Err(e) = M::validate(input) {
         return Box::pin(futures_util::stream::once(async move { Err(e) }));
     }
-    let model = match model_ref::<M>() {
-        Ok(model) => model,
-        Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),
-    };
-    let client_for_items = client.clone();
-    Box::pin(client.stream(model, input).filter_map(move |event| {
-        let client = client_for_items.clone();
-        async move {
-            match event {
-                Ok(StreamEvent::Output(chunk)) => Some(decode_item::<M::Item>(&client, chunk)),
+    let started = super::start_stream(client.clone(), model_ref::<M>(), super::to_input(input));
+    let client = client.clone();
+    Box::pin(futures_util::stream::once(started).flat_map(move |started| -> BoxStream<M::Item> {
+        let (id, events) = match started {
+            Ok(started) => started,
+            Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),
+        };
+        let client = client.clone();
+        Box::pin(events.filter_map(move |event| {
+            let item = match event {
+                Ok(StreamEvent::Output(chunk)) => Some(decode_item::<M::Item>(&client, &id, chunk)),
                 Ok(StreamEvent::Done { reason: Some(reason) }) if reason != "succeeded" => {
                     Some(Err(Error::Stream {
-                        id: String::new(),
+                        id: id.clone(),
                         message: format!("the prediction ended: {reason}"),
                     }))
                 }
                 Ok(_) => None,
                 Err(e) => Some(Err(e)),
-            }
-        }
+            };
+            std::future::ready(item)
+        }))
     }))
 }
 
 /// An item from its stream text: JSON when it parses as the item type, else the text as a JSON string.
-fn decode_item<T: DeserializeOwned>(client: &Replicate, chunk: String) -> Result<T> {
+fn decode_item<T: DeserializeOwned>(client: &Replicate, id: &str, chunk: String) -> Result<T> {
     with_client(client, || {
         serde_json::from_str::<T>(&chunk)
             .or_else(|_| serde_json::from_value::<T>(Value::String(chunk.clone())))
     })
     .map_err(|e| Error::Stream {
-        id: String::new(),
+        id: id.to_owned(),
         message: format!("an output item does not fit its type: {e}"),
     })
 }

@@ -11,7 +11,9 @@ use super::{ModelRef, Output, Run, StreamEvent};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
 use crate::pagination::BoxStream;
+use crate::request::BoxFuture;
 use crate::types::Prediction;
+use futures_util::StreamExt;
 
 /// A model as a function, like the Python SDK's `use()`: JSON in, output out.
 ///
@@ -54,11 +56,19 @@ impl ModelFn {
     }
 
     /// Runs the model; the output is shaped by its schema (a token stream joined into one string).
-    pub async fn run(&self, input: impl Serialize) -> Result<Output> {
-        let output = self.prepare(input).await?;
-        Ok(match self.schema().await? {
-            Some(schema) => output.map_value(|value| shape_output(schema.output(), value)),
-            None => output,
+    ///
+    /// The schema is fetched before the prediction is created, so a failure to fetch it costs nothing and
+    /// a finished output is never lost to it. The future owns what it needs (`tokio::spawn` takes it).
+    pub fn run(&self, input: impl Serialize) -> BoxFuture<'static, Result<Output>> {
+        let this = self.clone();
+        let run = self.prepare(input);
+        Box::pin(async move {
+            let schema = this.schema().await?;
+            let output = run.await?;
+            Ok(match schema {
+                Some(schema) => output.map_value(|value| shape_output(schema.output(), value)),
+                None => output,
+            })
         })
     }
 
@@ -67,8 +77,36 @@ impl ModelFn {
         self.prepare(input).poll_only().start().await
     }
 
-    /// Runs the model and streams its output chunks and logs as they come.
-    pub fn stream(&self, input: impl Serialize) -> BoxStream<StreamEvent> {
+    /// Runs the model and yields its output text as it comes, chunk by chunk (the official SDKs'
+    /// `use(.., streaming=True)`): joined, the chunks are the output. Logs are left out (see
+    /// [`events`](Self::events)); a prediction that ends other than by succeeding ends the stream with an
+    /// error naming it.
+    pub fn stream(&self, input: impl Serialize) -> BoxStream<String> {
+        let started =
+            super::start_stream(self.client.clone(), Ok(self.model.clone()), super::to_input(input));
+        Box::pin(futures_util::stream::once(started).flat_map(|started| -> BoxStream<String> {
+            let (id, events) = match started {
+                Ok(started) => started,
+                Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),
+            };
+            Box::pin(events.filter_map(move |event| {
+                std::future::ready(match event {
+                    Ok(StreamEvent::Output(chunk)) => Some(Ok(chunk)),
+                    Ok(StreamEvent::Done { reason: Some(reason) }) if reason != "succeeded" => {
+                        Some(Err(Error::Stream {
+                            id: id.clone(),
+                            message: format!("the prediction ended: {reason}"),
+                        }))
+                    }
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+            }))
+        }))
+    }
+
+    /// Runs the model and streams all its events (output chunks, logs, done) as they come.
+    pub fn events(&self, input: impl Serialize) -> BoxStream<StreamEvent> {
         self.client.stream(&self.model, input)
     }
 }

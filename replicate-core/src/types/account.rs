@@ -36,6 +36,7 @@ impl fmt::Display for AccountType {
 
 /// A Replicate account: the one the API token belongs to, or the creator of a deployment release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Account {
     /// The account type: a user or an organization.
     #[serde(rename = "type")]

@@ -6,6 +6,7 @@ use super::model::Model;
 
 /// A collection as `GET /collections` lists it: without its models.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CollectionSummary {
     /// The name of the collection.
     pub name: String,
@@ -17,6 +18,7 @@ pub struct CollectionSummary {
 
 /// A collection as `GET /collections/{slug}` returns it: with its models.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Collection {
     /// The name of the collection.
     pub name: String,

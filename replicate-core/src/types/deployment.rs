@@ -6,6 +6,7 @@ use super::account::Account;
 
 /// The hardware and scaling configuration of a deployment release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeploymentConfiguration {
     /// The SKU of the hardware that runs the model.
     pub hardware: String,
@@ -17,6 +18,7 @@ pub struct DeploymentConfiguration {
 
 /// A release of a deployment: the model version and configuration it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeploymentRelease {
     /// The release number (starts at 1, grows with each update).
     pub number: u64,
@@ -35,6 +37,7 @@ pub struct DeploymentRelease {
 
 /// A deployment: a named, always-available endpoint for a model version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Deployment {
     /// The owner of the deployment.
     pub owner: String,

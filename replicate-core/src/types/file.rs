@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 /// URLs of a file resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileUrls {
     /// The URL of the file resource in the API (`GET /files/{id}`).
     pub get: String,
@@ -12,6 +13,7 @@ pub struct FileUrls {
 
 /// Checksums of a file's content, keyed by algorithm.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileChecksums {
     /// The SHA-256 checksum, hex encoded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,6 +25,7 @@ pub struct FileChecksums {
 
 /// A file resource: content uploaded with `POST /files`, usable as a model input for 24 hours.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct File {
     /// A unique, randomly generated identifier for the file.
     pub id: String,

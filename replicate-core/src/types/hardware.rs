@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A kind of hardware: its display name and the SKU used in requests.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Hardware {
     /// The name of the hardware, for example `Nvidia T4 GPU`.
     pub name: String,

@@ -89,6 +89,7 @@ impl fmt::Display for SortDirection {
 
 /// A version of a model: its Cog version and the OpenAPI schema of its inputs and outputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelVersion {
     /// The ID of the version (64 hex characters).
     pub id: String,
@@ -105,6 +106,7 @@ pub struct ModelVersion {
 
 /// A model on Replicate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Model {
     /// The URL of the model on Replicate.
     pub url: String,

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 /// `aborted` means terminated before it started running (for example, its deadline passed first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum PredictionStatus {
     /// The prediction is starting up (queued, or the model is booting).
     Starting,
@@ -46,6 +47,28 @@ impl PredictionStatus {
             Self::Aborted => "aborted",
             Self::Unknown => "unknown",
         }
+    }
+}
+
+impl std::str::FromStr for PredictionStatus {
+    type Err = crate::Error;
+
+    /// The API's spelling (`"succeeded"`, ...; any case). `"unknown"` and other words are an error.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let status = match text.trim().to_ascii_lowercase().as_str() {
+            "starting" => Self::Starting,
+            "processing" => Self::Processing,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "canceled" | "cancelled" => Self::Canceled,
+            "aborted" => Self::Aborted,
+            _ => {
+                return Err(crate::Error::InvalidRequest(format!(
+                    "{text:?} is not a prediction status (starting, processing, succeeded, failed, canceled, aborted)"
+                )));
+            }
+        };
+        Ok(status)
     }
 }
 
@@ -122,6 +145,7 @@ impl fmt::Display for WebhookEvent {
 
 /// URLs for working with a prediction (or training).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PredictionUrls {
     /// Retrieve the latest state of the prediction via the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +163,7 @@ pub struct PredictionUrls {
 
 /// Metrics of a prediction (or training); `predict_time` and `total_time` appear once it has finished.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PredictionMetrics {
     /// The CPU or GPU time, in seconds, the prediction used while running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,6 +178,7 @@ pub struct PredictionMetrics {
 
 /// A prediction: one run of a model version on an input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Prediction {
     /// The prediction's unique identifier.
     pub id: String,

@@ -6,6 +6,7 @@ use super::model::Model;
 
 /// Extra search metadata of a matching model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SearchModelMetadata {
     /// An AI-generated detailed description of the model.
     #[serde(default)]
@@ -20,6 +21,7 @@ pub struct SearchModelMetadata {
 
 /// A model matching a search, with its search metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SearchModel {
     /// The model.
     pub model: Model,
@@ -30,6 +32,7 @@ pub struct SearchModel {
 
 /// A collection matching a search; its models are given by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SearchCollection {
     /// The name of the collection.
     pub name: String,
@@ -44,6 +47,7 @@ pub struct SearchCollection {
 
 /// A Replicate documentation page matching a search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SearchPage {
     /// The title of the page.
     pub name: String,
@@ -53,6 +57,7 @@ pub struct SearchPage {
 
 /// The response of `GET /search`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SearchResults {
     /// The search term that was evaluated.
     pub query: String,

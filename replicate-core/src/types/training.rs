@@ -9,6 +9,7 @@ use super::prediction::{
 
 /// A training: a run of a model's `train()` that creates a new version of a destination model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Training {
     /// The unique ID of the training.
     pub id: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The signing secret of webhook deliveries (`whsec_...`); its `Debug` output hides the key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DefaultWebhookSecret {
     /// The signing secret, `whsec_` followed by the base64 key.
     pub key: String,
