@@ -4,7 +4,8 @@
 //!
 //! Keys, all under the prefix `P` (default `replicate`):
 //! - `P:runs` (hash: intent → record JSON), `P:keys` (hash: key → intent), the journal, and `P:ended`
-//!   (sorted set: intent by end time) for the retention;
+//!   (sorted set: intent by end time) for the retention, `P:ids` (set: every prediction id of the
+//!   journal, for reconciliation);
 //! - `P:owner` (hash: intent → node) for runs not ended, `P:preds` (hash: prediction id → node);
 //! - `P:node:{id}` (a string with a TTL, the lease), renewed by the node every third of the lease;
 //! - `P:inbox:{id}` (a channel): deliveries for the node's predictions, published by whichever replica
@@ -351,6 +352,7 @@ impl RunStore for RedisCluster {
                 }
                 if let Some(id) = &record.prediction_id {
                     pipe.cmd("HSET").arg(inner.key("preds")).arg(id).arg(&inner.node).ignore();
+                    pipe.cmd("SADD").arg(inner.key("ids")).arg(id).ignore();
                 }
                 if let Some(ended) = &record.ended {
                     // When it ended: what `purge` goes by, without reading every record.
@@ -423,11 +425,14 @@ impl RunStore for RedisCluster {
                         .query(redis::cmd("HGET").arg(inner.key("runs")).arg(&intent))
                         .await
                         .map_err(store_error)?;
-                    let key =
-                        json.and_then(|j| serde_json::from_slice::<RunRecord>(&j).ok()).and_then(|r| r.key);
+                    let record = json.and_then(|j| serde_json::from_slice::<RunRecord>(&j).ok());
+                    let (key, id) = record.map_or((None, None), |r| (r.key, r.prediction_id));
                     let mut pipe = redis::pipe();
                     pipe.atomic().cmd("HDEL").arg(inner.key("runs")).arg(&intent).ignore();
                     pipe.cmd("ZREM").arg(inner.key("ended")).arg(&intent).ignore();
+                    if let Some(id) = &id {
+                        pipe.cmd("SREM").arg(inner.key("ids")).arg(id).ignore();
+                    }
                     let mut conn = inner.conn.clone();
                     let result: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
                     inner.seen(result).map_err(store_error)?;
@@ -454,6 +459,13 @@ impl RunStore for RedisCluster {
 
     fn durable(&self) -> bool {
         true
+    }
+
+    fn prediction_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            inner.query(redis::cmd("SMEMBERS").arg(inner.key("ids"))).await.map_err(store_error)
+        })
     }
 
     fn claim_key(&self, key: &str, intent: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
