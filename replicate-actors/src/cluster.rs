@@ -3,7 +3,9 @@
 //! leases with adoption of a dead replica's runs.
 //!
 //! Keys, all under the prefix `P` (default `replicate`):
-//! - `P:runs` (hash: intent → record JSON), `P:keys` (hash: key → intent), the journal;
+//! - `P:runs` (hash: intent → record JSON), `P:keys` (hash: key → intent), the journal, and `P:ended`
+//!   (sorted set: intent by end time) for the retention, `P:ids` (set: every prediction id of the
+//!   journal, for reconciliation);
 //! - `P:owner` (hash: intent → node) for runs not ended, `P:preds` (hash: prediction id → node);
 //! - `P:node:{id}` (a string with a TTL, the lease), renewed by the node every third of the lease;
 //! - `P:inbox:{id}` (a channel): deliveries for the node's predictions, published by whichever replica
@@ -350,8 +352,11 @@ impl RunStore for RedisCluster {
                 }
                 if let Some(id) = &record.prediction_id {
                     pipe.cmd("HSET").arg(inner.key("preds")).arg(id).arg(&inner.node).ignore();
+                    pipe.cmd("SADD").arg(inner.key("ids")).arg(id).ignore();
                 }
-                if record.ended.is_some() {
+                if let Some(ended) = &record.ended {
+                    // When it ended: what `purge` goes by, without reading every record.
+                    pipe.cmd("ZADD").arg(inner.key("ended")).arg(ended.at_ms).arg(&record.intent).ignore();
                     pipe.cmd("HDEL").arg(inner.key("owner")).arg(&record.intent).ignore();
                     if let Some(id) = &record.prediction_id {
                         pipe.cmd("HDEL").arg(inner.key("preds")).arg(id).ignore();
@@ -397,30 +402,70 @@ impl RunStore for RedisCluster {
     fn purge(&self, ended_before_ms: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
             let inner = &self.inner;
-            let all: Vec<(String, Vec<u8>)> =
-                inner.query(redis::cmd("HGETALL").arg(inner.key("runs"))).await.map_err(store_error)?;
             let mut gone = 0;
-            for (intent, json) in all {
-                let Ok(record) = serde_json::from_slice::<RunRecord>(&json) else { continue };
-                if record.ended.as_ref().is_none_or(|e| e.at_ms >= ended_before_ms) {
-                    continue;
+            loop {
+                // The runs that ended before the cut, a thousand at a time, by the end times' index.
+                let expired: Vec<String> = inner
+                    .query(
+                        redis::cmd("ZRANGEBYSCORE")
+                            .arg(inner.key("ended"))
+                            .arg("-inf")
+                            .arg(format!("({ended_before_ms}"))
+                            .arg("LIMIT")
+                            .arg(0)
+                            .arg(1000),
+                    )
+                    .await
+                    .map_err(store_error)?;
+                if expired.is_empty() {
+                    return Ok(gone);
                 }
-                let mut pipe = redis::pipe();
-                pipe.atomic().cmd("HDEL").arg(inner.key("runs")).arg(&intent).ignore();
-                if let Some(key) = &record.key {
-                    pipe.cmd("HDEL").arg(inner.key("keys")).arg(key).ignore();
+                for intent in expired {
+                    let json: Option<Vec<u8>> = inner
+                        .query(redis::cmd("HGET").arg(inner.key("runs")).arg(&intent))
+                        .await
+                        .map_err(store_error)?;
+                    let record = json.and_then(|j| serde_json::from_slice::<RunRecord>(&j).ok());
+                    let (key, id) = record.map_or((None, None), |r| (r.key, r.prediction_id));
+                    let mut pipe = redis::pipe();
+                    pipe.atomic().cmd("HDEL").arg(inner.key("runs")).arg(&intent).ignore();
+                    pipe.cmd("ZREM").arg(inner.key("ended")).arg(&intent).ignore();
+                    if let Some(id) = &id {
+                        pipe.cmd("SREM").arg(inner.key("ids")).arg(id).ignore();
+                    }
+                    let mut conn = inner.conn.clone();
+                    let result: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
+                    inner.seen(result).map_err(store_error)?;
+                    if let Some(key) = key {
+                        // Only if the key still names this run.
+                        let script = redis::Script::new(
+                            "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then \
+                             return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0",
+                        );
+                        let mut conn = inner.conn.clone();
+                        let result: redis::RedisResult<u64> = script
+                            .key(inner.key("keys"))
+                            .arg(&key)
+                            .arg(&intent)
+                            .invoke_async(&mut conn)
+                            .await;
+                        inner.seen(result).map_err(store_error)?;
+                    }
+                    gone += 1;
                 }
-                let mut conn = inner.conn.clone();
-                let result: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
-                inner.seen(result).map_err(store_error)?;
-                gone += 1;
             }
-            Ok(gone)
         })
     }
 
     fn durable(&self) -> bool {
         true
+    }
+
+    fn prediction_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            inner.query(redis::cmd("SMEMBERS").arg(inner.key("ids"))).await.map_err(store_error)
+        })
     }
 
     fn claim_key(&self, key: &str, intent: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {

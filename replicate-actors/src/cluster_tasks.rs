@@ -31,10 +31,9 @@ async fn lease(shared: Weak<Shared>, cluster: Arc<ClusterInner>) {
                 let adopted = cluster.adopt().await;
                 if !adopted.is_empty() {
                     // Reconciliation must know every prediction id of the journal.
-                    let known: HashSet<String> = match shared.journal.store.load().await {
-                        Ok(all) => all.into_iter().filter_map(|r| r.prediction_id).collect(),
-                        Err(_) => adopted.iter().filter_map(|r| r.prediction_id.clone()).collect(),
-                    };
+                    let mut known: HashSet<String> =
+                        shared.journal.store.prediction_ids().await.unwrap_or_default().into_iter().collect();
+                    known.extend(adopted.iter().filter_map(|r| r.prediction_id.clone()));
                     let recovery = Recovery::new(adopted, known);
                     let reconciler = recovery.reconciler.shared(shared.journal.store.clone());
                     take_up(&shared, recovery.runs, Arc::new(reconciler)).await;

@@ -116,6 +116,11 @@ pub trait RunStore: Send + Sync + std::fmt::Debug + 'static {
     /// Whether records survive the process (a durable store gets every run, a volatile one only
     /// the runs with a key, which it keeps for lookups).
     fn durable(&self) -> bool;
+    /// The prediction ids of every record kept (reconciliation must never claim one of them). The
+    /// default reads every record; a store shared by many processes should keep them apart.
+    fn prediction_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move { Ok(self.load().await?.into_iter().filter_map(|r| r.prediction_id).collect()) })
+    }
     /// Claims `key` for the run `intent` across every process sharing the store: `None` when the key
     /// is now the run's, else the intent of the run that has it. Stores used by one process answer
     /// `None` (the default): the supervisor's own registry settles claims within a process.

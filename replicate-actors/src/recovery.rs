@@ -99,9 +99,9 @@ impl Reconciler {
         if let Some(store) = &self.shared {
             tokio::time::sleep(Duration::from_millis(grace.min(2_000))).await;
             loop {
-                match store.load().await {
-                    Ok(records) => {
-                        known.extend(records.into_iter().filter_map(|r| r.prediction_id));
+                match store.prediction_ids().await {
+                    Ok(ids) => {
+                        known.extend(ids);
                         break;
                     }
                     Err(_) => {

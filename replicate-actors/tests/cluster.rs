@@ -289,3 +289,35 @@ async fn a_redis_restart_mid_run_loses_nothing() {
     }
     assert!(sup.stats().cluster.redis_up);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn ended_runs_are_forgotten_after_the_retention() {
+    let redis = Redis::start();
+    let emu = Emulator::builder().time_scale(0.01).start().await.unwrap();
+    let sup = replica(&redis, "retention", emu.base_url(), Duration::from_secs(5))
+        .await
+        .retention(Duration::from_secs(1))
+        .build()
+        .await
+        .unwrap();
+    let run = sup.run("replicate/hello-world", json!({"text": "a"})).key("k").await.unwrap();
+    run.wait().await.unwrap();
+    sup.run("replicate/hello-world", json!({"text": "b"})).await.unwrap().wait().await.unwrap();
+    assert!(sup.find("k").await.unwrap().is_some_and(|h| h.is_finished()));
+    let mut forgotten = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if sup.find("k").await.unwrap().is_none() {
+            forgotten = true;
+            break;
+        }
+    }
+    assert!(forgotten, "the key is still known after the retention");
+    let mut conn =
+        redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let left: u64 = redis::cmd("HLEN").arg("retention:runs").query_async(&mut conn).await.unwrap();
+    assert_eq!(left, 0, "both runs' records are gone");
+    let again = sup.run("replicate/hello-world", json!({"text": "c"})).key("k").await.unwrap();
+    assert_eq!(again.wait().await.unwrap().output, json!("hello c"));
+}
