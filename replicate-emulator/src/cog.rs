@@ -15,35 +15,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::catalog::{Model, Version};
+use crate::config::CogModel;
 use crate::lifecycle::Handler;
 use crate::lifecycle::RunContext;
-
-/// A Cog server to serve a model from.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CogModel {
-    /// `owner/name` the model is listed under.
-    pub name: String,
-    /// The Cog server's base URL, e.g. `http://127.0.0.1:5000`.
-    pub url: String,
-    /// The model's `openapi_schema`, for a server that serves none (taken from the server when `None`).
-    pub schema: Option<Value>,
-}
-
-impl CogModel {
-    /// Parses `owner/name=URL` (the `--cog` flag).
-    pub fn parse(spec: &str) -> Result<CogModel, String> {
-        let (name, url) =
-            spec.split_once('=').ok_or_else(|| format!("{spec:?}: expected owner/name=http://host:port"))?;
-        let (owner, model) = name.split_once('/').ok_or_else(|| format!("{name:?}: expected owner/name"))?;
-        if owner.is_empty() || model.is_empty() || model.contains('/') {
-            return Err(format!("{name:?}: expected owner/name"));
-        }
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("{url:?}: the Cog server's URL must start with http:// or https://"));
-        }
-        Ok(CogModel { name: name.to_string(), url: url.trim_end_matches('/').to_string(), schema: None })
-    }
-}
 
 /// Webhook deliveries Cog sends for one running prediction, by prediction id: the secret in the
 /// webhook URL and where to hand the payloads.
@@ -428,20 +402,6 @@ async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> 
                 return Ok(Value::Null);
             }
             _ => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_flag() {
-        let c = CogModel::parse("me/model=http://127.0.0.1:5000/").unwrap();
-        assert_eq!((c.name.as_str(), c.url.as_str()), ("me/model", "http://127.0.0.1:5000"));
-        for bad in ["me/model", "model=http://x", "me/model=ftp://x", "/m=http://x", "a/b/c=http://x"] {
-            assert!(CogModel::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -58,8 +58,7 @@ use tokio::task::JoinHandle;
 
 pub use builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
 pub use catalog::ModelSpec;
-pub use cog::CogModel;
-pub use config::{Config, Faults, RateLimits};
+pub use config::{CogModel, Config, Faults, RateLimits};
 pub use fetch::Fetched;
 pub use lifecycle::{Handler, HandlerFuture, RunContext};
 pub use stats::{Snapshot as Stats, WebhookCounts};
