@@ -18,6 +18,7 @@ use crate::catalog::{Model, Version};
 use crate::config::CogModel;
 use crate::lifecycle::Handler;
 use crate::lifecycle::RunContext;
+use crate::runtime::Runtime;
 
 /// Webhook deliveries Cog sends for one running prediction, by prediction id: the secret in the
 /// webhook URL and where to hand the payloads.
@@ -53,7 +54,11 @@ impl CogRuns {
 /// The model for a Cog server: its schema (from the server, else the given one), a version id
 /// derived from the schema, and a handler that forwards predictions. A server that cannot be
 /// reached gives a model without a usable schema (inputs taken as they come) and a warning.
-pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model, Option<String>) {
+pub(crate) async fn model_for(
+    http: &reqwest::Client,
+    runs: &Arc<CogRuns>,
+    cog: &CogModel,
+) -> (Model, Option<String>) {
     let mut warning = None;
     let (served, cog_version) = fetch_schema(http, &cog.url).await;
     let schema = match (served, &cog.schema) {
@@ -73,7 +78,7 @@ pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model,
     let files_out = version.cog.as_ref().is_some_and(|c| has_file(c.output()));
     let mut model = Model::new(owner, name, version);
     model.description = Some(format!("A Cog model served by {}", cog.url));
-    model.handler = Some(handler(Arc::from(cog.url.as_str()), files_out));
+    model.handler = Some(handler(Arc::from(cog.url.as_str()), files_out, runs.clone()));
     model.setup_seconds = 0.0;
     model.reports_start = true;
     (model, warning)
@@ -103,13 +108,13 @@ async fn fetch_schema(http: &reqwest::Client, url: &str) -> (Result<Value, Strin
 
 /// A Cog server runs one prediction at a time (it answers 409 to a second): predictions for
 /// one server queue here, in the order they were created.
-fn handler(url: Arc<str>, files_out: bool) -> Handler {
+fn handler(url: Arc<str>, files_out: bool, runs: Arc<CogRuns>) -> Handler {
     let slot = Arc::new(tokio::sync::Semaphore::new(1));
     Arc::new(move |input, ctx| {
-        let (url, slot) = (url.clone(), slot.clone());
+        let (url, slot, runs) = (url.clone(), slot.clone(), runs.clone());
         Box::pin(async move {
             let _turn = slot.acquire_owned().await.map_err(|_| "the Cog queue closed".to_string())?;
-            run(&url, files_out, input, ctx).await
+            run(&url, files_out, &runs, input, ctx).await
         })
     })
 }
@@ -139,7 +144,8 @@ fn local_path(v: &Value) -> Option<&str> {
 /// Unregisters the run and forwards a cancel to Cog when the prediction ends before Cog's
 /// terminal report (a user's cancel or a deadline drops the handler).
 struct RunGuard {
-    shared: crate::state::AppState,
+    shared: Arc<Runtime>,
+    runs: Arc<CogRuns>,
     url: Arc<str>,
     id: String,
     finished: bool,
@@ -147,7 +153,7 @@ struct RunGuard {
 
 impl Drop for RunGuard {
     fn drop(&mut self) {
-        self.shared.cog_runs.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+        self.runs.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
         if self.finished {
             return;
         }
@@ -161,7 +167,7 @@ impl Drop for RunGuard {
 
 /// Input values that are this emulator's upload URLs (which need a token) become signed
 /// download URLs Cog can fetch; `data:` and other URLs pass as they are.
-fn for_cog(shared: &crate::state::AppState, v: Value) -> Value {
+fn for_cog(shared: &Runtime, v: Value) -> Value {
     match v {
         Value::String(s) => {
             let prefix = format!("{}/files/", shared.base);
@@ -284,13 +290,25 @@ async fn wait_ready(http: &reqwest::Client, url: &str) -> Result<(), String> {
     }
 }
 
-async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> Result<Value, String> {
+async fn run(
+    url: &Arc<str>,
+    files_out: bool,
+    runs: &Arc<CogRuns>,
+    input: Value,
+    ctx: RunContext,
+) -> Result<Value, String> {
     let shared = ctx.shared.clone();
     let id = ctx.prediction_id().to_string();
     let secret = crate::ids::hex(32);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    shared.cog_runs.runs.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), (secret.clone(), tx));
-    let mut guard = RunGuard { shared: shared.clone(), url: url.clone(), id: id.clone(), finished: false };
+    runs.runs.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), (secret.clone(), tx));
+    let mut guard = RunGuard {
+        shared: shared.clone(),
+        runs: runs.clone(),
+        url: url.clone(),
+        id: id.clone(),
+        finished: false,
+    };
     let body = json!({
         "id": id,
         "input": for_cog(&shared, input),

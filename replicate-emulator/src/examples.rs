@@ -42,7 +42,7 @@ pub(crate) async fn run_for(state: &AppState, key: &str) {
     });
     state.examples.insert(cell.clone());
     let handler = model.handler.clone().unwrap_or_else(|| crate::synth::handler_for(version.clone()));
-    crate::lifecycle::run_example(state.clone(), cell.clone(), handler, validated).await;
+    crate::lifecycle::run_example(state.rt.clone(), cell.clone(), handler, validated).await;
     if let Ok(mut c) = state.catalog.write()
         && let Some(current) = c.models.get(key).cloned()
     {

@@ -38,6 +38,7 @@ mod problem;
 mod record;
 mod retention;
 mod routes;
+mod runtime;
 mod state;
 mod stats;
 mod store;
@@ -66,6 +67,7 @@ pub use typed::schema_for;
 pub use webhooks::sign as sign_webhook;
 
 use catalog::Catalog;
+use runtime::Runtime;
 use state::{AppState, Shared};
 
 /// Why an emulator could not start.
@@ -247,33 +249,38 @@ impl EmulatorBuilder {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        let cog_runs = Arc::new(cog::CogRuns::default());
         for c in &self.cfg.cog_models {
-            let (model, warning) = cog::model_for(&http, c).await;
+            let (model, warning) = cog::model_for(&http, &cog_runs, c).await;
             warnings.extend(warning);
             catalog.insert(model);
         }
         let mut secret_rng = fastrand::Rng::with_seed(self.cfg.seed ^ 0x005E_C2E7);
         let key: Vec<u8> = (0..24).map(|_| secret_rng.u8(..)).collect();
         let webhook_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
-        let state: AppState = Arc::new(Shared {
+        let limiter = self.cfg.rate_limits.map(limits::Limiter::new);
+        let rt = Arc::new(Runtime {
             base: format!("{origin}/v1"),
             origin,
-            catalog: RwLock::new(catalog),
             predictions: Default::default(),
-            examples: Default::default(),
-            cog_runs: Default::default(),
-            trainings: Default::default(),
-            deployments: Default::default(),
             files: Default::default(),
             stats: Default::default(),
             webhook_secret,
             http,
-            limiter: self.cfg.rate_limits.map(limits::Limiter::new),
             fault_rng: Mutex::new(fastrand::Rng::with_seed(self.cfg.seed)),
             seq: AtomicU64::new(0),
             username: "emulator".into(),
             data_ttl: retention::retention_micros(self.cfg.data_retention, self.cfg.time_scale),
             cfg: self.cfg,
+        });
+        let state: AppState = Arc::new(Shared {
+            rt,
+            catalog: RwLock::new(catalog),
+            examples: Default::default(),
+            cog_runs,
+            trainings: Default::default(),
+            deployments: Default::default(),
+            limiter,
         });
         examples::run_all(&state).await;
         let app = routes::router(state.clone());
@@ -303,14 +310,14 @@ pub struct EmulatorHandle {
 
 impl fmt::Debug for EmulatorHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorHandle").field("base_url", &self.state.base).finish()
+        f.debug_struct("EmulatorHandle").field("base_url", &self.state.rt.base).finish()
     }
 }
 
 impl EmulatorHandle {
     /// `http://127.0.0.1:PORT/v1`: the base URL for clients.
     pub fn base_url(&self) -> &str {
-        &self.state.base
+        &self.state.rt.base
     }
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
@@ -323,15 +330,15 @@ impl EmulatorHandle {
     }
     /// Counters (same as `GET /_emulator/stats`).
     pub fn stats(&self) -> Stats {
-        self.state.stats.snapshot()
+        self.state.rt.stats.snapshot()
     }
     /// The secret `GET /webhooks/default/secret` returns (`whsec_...`).
     pub fn webhook_secret(&self) -> &str {
-        &self.state.webhook_secret
+        &self.state.rt.webhook_secret
     }
     /// A signed, unauthenticated download URL for an uploaded file (valid for an hour).
     pub fn signed_download_url(&self, file_id: &str) -> String {
-        self.state.signed_download_url(file_id)
+        self.state.rt.signed_download_url(file_id)
     }
     /// Adds (or replaces) a model while running (its example, if any, runs in the background).
     pub fn register_model(&self, spec: ModelSpec) {

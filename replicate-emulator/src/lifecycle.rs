@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::clock::now_micros;
 use crate::record::{Cell, EventKind, Status};
-use crate::state::AppState;
+use crate::runtime::Runtime;
 use crate::webhooks::{self, Ev};
 
 /// The future a model handler returns: the final output or an error message.
@@ -26,7 +26,7 @@ pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>
 /// What a running handler can do: log, emit iterator items, sleep and make file URLs.
 #[derive(Clone)]
 pub struct RunContext {
-    pub(crate) shared: AppState,
+    pub(crate) shared: Arc<Runtime>,
     pub(crate) cell: Arc<Cell>,
     seed: u64,
     files: Arc<AtomicU64>,
@@ -182,7 +182,7 @@ async fn interrupted(cell: &Cell, deadline: Option<Instant>) -> Interrupt {
 
 /// Ends a record (no-op when it already ended); sends the `completed` webhook.
 pub(crate) fn finish(
-    shared: &AppState,
+    shared: &Arc<Runtime>,
     cell: &Arc<Cell>,
     status: Status,
     output: Option<Value>,
@@ -215,7 +215,7 @@ pub(crate) fn finish(
 }
 
 /// Cancels a record: `canceled` (the record keeps its output so far).
-pub(crate) fn cancel(shared: &AppState, cell: &Arc<Cell>) {
+pub(crate) fn cancel(shared: &Arc<Runtime>, cell: &Arc<Cell>) {
     finish(shared, cell, Status::Canceled, None, None);
 }
 
@@ -223,7 +223,7 @@ pub(crate) fn cancel(shared: &AppState, cell: &Arc<Cell>) {
 /// With `reports_start` the handler says when it really starts ([`RunContext::mark_started`]:
 /// a Cog model, once Cog reports `processing`); until then the record stays `starting`.
 pub(crate) fn start(
-    shared: AppState,
+    shared: Arc<Runtime>,
     cell: Arc<Cell>,
     handler: Handler,
     setup_seconds: f64,
@@ -236,7 +236,7 @@ pub(crate) fn start(
 }
 
 async fn run(
-    shared: AppState,
+    shared: Arc<Runtime>,
     cell: Arc<Cell>,
     handler: Handler,
     setup: f64,
@@ -303,7 +303,7 @@ async fn run(
 
 /// Runs a model's example prediction to its end at once (sleeps skipped, at most 5 s), for
 /// the model's `default_example`.
-pub(crate) async fn run_example(shared: AppState, cell: Arc<Cell>, handler: Handler, input: Value) {
+pub(crate) async fn run_example(shared: Arc<Runtime>, cell: Arc<Cell>, handler: Handler, input: Value) {
     {
         let mut r = cell.lock();
         r.status = Status::Processing;
