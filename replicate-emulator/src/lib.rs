@@ -282,7 +282,7 @@ impl EmulatorBuilder {
             deployments: Default::default(),
             limiter,
         });
-        examples::run_all(&state).await;
+        examples::run_all(&state.rt, &state.catalog, &state.examples).await;
         let app = routes::router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -349,7 +349,9 @@ impl EmulatorHandle {
         }
         if has_example {
             let state = self.state.clone();
-            tokio::spawn(async move { examples::run_for(&state, &key).await });
+            tokio::spawn(
+                async move { examples::run_for(&state.rt, &state.catalog, &state.examples, &key).await },
+            );
         }
     }
     /// Stops serving and waits for the server task.
