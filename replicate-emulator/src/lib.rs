@@ -20,31 +20,15 @@
 
 #![warn(missing_docs)]
 
-mod builtin;
-mod catalog;
 mod clock;
-mod cog;
 mod config;
-mod deployments;
-mod examples;
-mod fetch;
-mod files;
+mod domain;
 mod ids;
-mod lifecycle;
-mod limits;
 mod media;
-mod models_dir;
 mod problem;
-mod record;
-mod retention;
 mod routes;
-mod runtime;
 mod state;
 mod stats;
-mod store;
-mod synth;
-mod typed;
-mod webhooks;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -57,17 +41,20 @@ use base64::Engine;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
-pub use catalog::ModelSpec;
 pub use config::{CogModel, Config, Faults, RateLimits};
-pub use fetch::Fetched;
-pub use lifecycle::{Handler, HandlerFuture, RunContext};
+pub use domain::catalog::ModelSpec;
+pub use domain::catalog::builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
+pub use domain::catalog::typed::schema_for;
+pub use domain::files::fetch::Fetched;
+pub use domain::predictions::lifecycle::{Handler, HandlerFuture, RunContext};
+pub use domain::webhooks::sign as sign_webhook;
 pub use stats::{Snapshot as Stats, WebhookCounts};
-pub use typed::schema_for;
-pub use webhooks::sign as sign_webhook;
 
-use catalog::Catalog;
-use runtime::Runtime;
+use config::limits;
+use domain::catalog::{Catalog, builtin, dir as models_dir, examples};
+use domain::cog;
+use domain::predictions::retention;
+use domain::runtime::Runtime;
 use state::{AppState, Shared};
 
 /// Why an emulator could not start.

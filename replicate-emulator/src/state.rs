@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use crate::catalog::Catalog;
-use crate::cog::CogRuns;
-use crate::deployments::Deployment;
-use crate::limits::Limiter;
-use crate::runtime::Runtime;
-use crate::store::Store;
+use crate::config::limits::Limiter;
+use crate::domain::catalog::Catalog;
+use crate::domain::cog::CogRuns;
+use crate::domain::deployments::Deployment;
+use crate::domain::predictions::store::Store;
+use crate::domain::runtime::Runtime;
 
 /// Everything handlers share (behind an `Arc`).
 pub(crate) struct Shared {

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::files::MAX_FILE_BYTES;
+use crate::domain::files::MAX_FILE_BYTES;
 use crate::problem::Problem;
 use crate::state::AppState;
 

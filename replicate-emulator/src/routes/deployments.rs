@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::clock::now_micros;
-use crate::deployments::Deployment;
+use crate::domain::deployments::Deployment;
 use crate::problem::{ApiResult, Problem};
 use crate::routes::predictions::{CreateBody, Target, create_for};
 use crate::state::AppState;

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clock::now_micros;
-use crate::files::{MAX_FILE_BYTES, StoredFile, delivery_bytes, new_file_id, signature_valid};
+use crate::domain::files::{MAX_FILE_BYTES, StoredFile, delivery_bytes, new_file_id, signature_valid};
 use crate::ids::to_hex;
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::catalog::Model;
 use crate::clock::now_micros;
+use crate::domain::catalog::Model;
 use crate::problem::{ApiResult, Problem};
 use crate::routes::predictions::json_bytes;
 use crate::state::AppState;

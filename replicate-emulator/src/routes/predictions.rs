@@ -14,12 +14,14 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::catalog::{Model, Version};
 use crate::clock::{now_micros, parse_rfc3339};
+use crate::domain::catalog::synth;
+use crate::domain::catalog::{Model, Version};
+use crate::domain::predictions::lifecycle;
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::webhooks;
 use crate::problem::{ApiResult, Problem};
-use crate::record::{Cell, Kind, Record};
 use crate::state::AppState;
-use crate::{lifecycle, synth, webhooks};
 
 /// Body of a prediction create.
 #[derive(Deserialize, Default)]
@@ -224,7 +226,7 @@ fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8
         return json;
     };
     if let Some(out) = v.get_mut("output") {
-        crate::files::inline_files(&state.rt.files, &state.rt.origin, out);
+        crate::domain::files::inline_files(&state.rt.files, &state.rt.origin, out);
     }
     serde_json::to_vec(&v).unwrap_or(json)
 }

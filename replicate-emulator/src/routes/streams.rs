@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
+use crate::domain::predictions::record::{Cell, EventKind};
 use crate::problem::Problem;
-use crate::record::{Cell, EventKind};
 use crate::state::AppState;
 
 /// The `id:` of event `index` of a record.

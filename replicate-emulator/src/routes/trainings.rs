@@ -11,15 +11,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::catalog::Version;
 use crate::clock::now_micros;
-use crate::lifecycle::Handler;
-use crate::lifecycle::{self, RunContext};
+use crate::domain::catalog::Version;
+use crate::domain::predictions::lifecycle::Handler;
+use crate::domain::predictions::lifecycle::{self, RunContext};
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::webhooks;
 use crate::problem::{ApiResult, Problem};
-use crate::record::{Cell, Kind, Record};
 use crate::routes::predictions::{ListQuery, json_bytes, list_page};
 use crate::state::AppState;
-use crate::webhooks;
 
 /// Body of a training create.
 #[derive(Deserialize)]

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use base64::Engine;
 use bytes::Bytes;
 
-use crate::files::{MAX_FILE_BYTES, delivery_bytes};
-use crate::runtime::Runtime;
+use crate::domain::files::{MAX_FILE_BYTES, delivery_bytes};
+use crate::domain::runtime::Runtime;
 
 /// The bytes of a fetched input and the media type its source declared, if any.
 #[derive(Clone, Debug)]

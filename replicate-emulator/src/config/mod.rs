@@ -1,5 +1,7 @@
 //! Settings of one emulator instance: tokens, time scale, rate limits, fault injection and Cog servers.
 
+pub(crate) mod limits;
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 

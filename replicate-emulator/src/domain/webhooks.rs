@@ -13,8 +13,8 @@ use sha2::Sha256;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::record::{Cell, Delivery, Record, WebhookState};
-use crate::runtime::Runtime;
+use crate::domain::predictions::record::{Cell, Delivery, Record, WebhookState};
+use crate::domain::runtime::Runtime;
 
 /// `start` in `webhook_events_filter`.
 pub(crate) const START: u8 = 1;

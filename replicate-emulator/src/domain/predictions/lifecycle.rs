@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::clock::now_micros;
-use crate::record::{Cell, EventKind, Status};
-use crate::runtime::Runtime;
-use crate::webhooks::{self, Ev};
+use crate::domain::predictions::record::{Cell, EventKind, Status};
+use crate::domain::runtime::Runtime;
+use crate::domain::webhooks::{self, Ev};
 
 /// The future a model handler returns: the final output or an error message.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
@@ -103,8 +103,8 @@ impl RunContext {
     /// file URLs (uploads at `/v1/files/{id}`, signed downloads, output files) or an `http(s)`
     /// URL on loopback. The error says which URL failed and why (not found, not loopback, too
     /// large, a broken download): return it to fail the prediction.
-    pub async fn fetch(&self, url: &str) -> Result<crate::fetch::Fetched, String> {
-        crate::fetch::fetch(&self.shared, url).await
+    pub async fn fetch(&self, url: &str) -> Result<crate::domain::files::fetch::Fetched, String> {
+        crate::domain::files::fetch::fetch(&self.shared, url).await
     }
 
     /// Publishes bytes the model produced as output file `name` of this prediction and returns

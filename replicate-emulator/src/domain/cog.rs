@@ -14,11 +14,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::catalog::{Model, Version};
 use crate::config::CogModel;
-use crate::lifecycle::Handler;
-use crate::lifecycle::RunContext;
-use crate::runtime::Runtime;
+use crate::domain::catalog::{Model, Version};
+use crate::domain::predictions::lifecycle::Handler;
+use crate::domain::predictions::lifecycle::RunContext;
+use crate::domain::runtime::Runtime;
 
 /// Webhook deliveries Cog sends for one running prediction, by prediction id: the secret in the
 /// webhook URL and where to hand the payloads.
@@ -189,7 +189,7 @@ fn for_cog(shared: &Runtime, v: Value) -> Value {
 /// served at the emulator's own URLs.
 fn from_cog(ctx: &RunContext, v: Value, n: &mut usize) -> Value {
     match v {
-        Value::String(s) if s.starts_with("data:") => match crate::fetch::data_url(&s) {
+        Value::String(s) if s.starts_with("data:") => match crate::domain::files::fetch::data_url(&s) {
             Ok(f) => {
                 *n += 1;
                 let mime = f.content_type.unwrap_or_else(|| "application/octet-stream".into());
@@ -358,7 +358,7 @@ async fn run(
         let detail: String = detail.chars().take(500).collect();
         return Err(format!("the Cog server at {url} refused the prediction ({status}): {detail}"));
     }
-    let iterator = ctx.cell.lock().stream != crate::record::StreamKind::None;
+    let iterator = ctx.cell.lock().stream != crate::domain::predictions::record::StreamKind::None;
     let mut progress = Progress::default();
     let mut unanswered = 0u32;
     loop {
@@ -416,7 +416,7 @@ async fn run(
             }
             "canceled" => {
                 guard.finished = true;
-                crate::lifecycle::cancel(&shared, &ctx.cell);
+                crate::domain::predictions::lifecycle::cancel(&shared, &ctx.cell);
                 return Ok(Value::Null);
             }
             _ => {}

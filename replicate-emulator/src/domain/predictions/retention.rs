@@ -3,8 +3,8 @@
 //! output files answer 404. Off unless a retention is configured ([`crate::Config::data_retention`]).
 
 use crate::clock::now_micros;
-use crate::record::{Cell, Kind, Record};
-use crate::runtime::Runtime;
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::runtime::Runtime;
 
 /// The retention in wall-clock microseconds: nominal seconds times the time scale (a time
 /// scale of 0 keeps the nominal duration, as `Cancel-After` does).

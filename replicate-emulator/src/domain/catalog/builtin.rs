@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::ModelSpec;
-use crate::lifecycle::RunContext;
+use crate::domain::catalog::ModelSpec;
+use crate::domain::predictions::lifecycle::RunContext;
 use crate::media::{png_rgb, thumbnail};
 
 /// The real hello-world version id.

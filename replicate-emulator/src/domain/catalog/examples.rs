@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::Notify;
 
-use crate::catalog::Catalog;
 use crate::clock::now_micros;
-use crate::record::{Cell, Kind, Record};
-use crate::runtime::Runtime;
-use crate::store::Store;
+use crate::domain::catalog::Catalog;
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::predictions::store::Store;
+use crate::domain::runtime::Runtime;
 
 /// Runs the example of every model in `catalog` that has one; the predictions go to `examples`.
 pub(crate) async fn run_all(rt: &Arc<Runtime>, catalog: &RwLock<Catalog>, examples: &Store) {
@@ -42,8 +42,9 @@ pub(crate) async fn run_for(rt: &Arc<Runtime>, catalog: &RwLock<Catalog>, exampl
         changed: Notify::new(),
     });
     examples.insert(cell.clone());
-    let handler = model.handler.clone().unwrap_or_else(|| crate::synth::handler_for(version.clone()));
-    crate::lifecycle::run_example(rt.clone(), cell.clone(), handler, validated).await;
+    let handler =
+        model.handler.clone().unwrap_or_else(|| crate::domain::catalog::synth::handler_for(version.clone()));
+    crate::domain::predictions::lifecycle::run_example(rt.clone(), cell.clone(), handler, validated).await;
     if let Ok(mut c) = catalog.write()
         && let Some(current) = c.models.get(key).cloned()
     {

@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
 use crate::config::Config;
-use crate::files::FileStore;
+use crate::domain::files::FileStore;
+use crate::domain::predictions::store::Store;
 use crate::stats::Stats;
-use crate::store::Store;
 
 /// The runtime of one emulator (behind an `Arc`, shared by the API and every running prediction).
 pub(crate) struct Runtime {
@@ -50,13 +50,18 @@ impl Runtime {
 
     /// A signed, unauthenticated download URL for upload `id`, valid for an hour.
     pub(crate) fn signed_download_url(&self, id: &str) -> String {
-        crate::files::signed_download_url(&self.base, &self.webhook_secret, &self.username, id)
+        crate::domain::files::signed_download_url(&self.base, &self.webhook_secret, &self.username, id)
     }
 
     /// A signed download URL of upload `id` that ends with its file name; `None` for no such upload.
     pub(crate) fn signed_named_download_url(&self, id: &str) -> Option<String> {
         let f = self.files.get(id)?;
-        Some(crate::files::signed_named_download_url(&self.base, &self.webhook_secret, &self.username, &f))
+        Some(crate::domain::files::signed_named_download_url(
+            &self.base,
+            &self.webhook_secret,
+            &self.username,
+            &f,
+        ))
     }
 
     /// Scales nominal model seconds by the configured time scale.
