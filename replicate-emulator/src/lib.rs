@@ -20,30 +20,15 @@
 
 #![warn(missing_docs)]
 
-mod builtin;
-mod catalog;
 mod clock;
-mod cog;
 mod config;
-mod deployments;
-mod examples;
-mod fetch;
-mod files;
+mod domain;
 mod ids;
-mod lifecycle;
-mod limits;
 mod media;
-mod models_dir;
 mod problem;
-mod record;
-mod retention;
 mod routes;
 mod state;
 mod stats;
-mod store;
-mod synth;
-mod typed;
-mod webhooks;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -56,17 +41,20 @@ use base64::Engine;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
-pub use catalog::ModelSpec;
-pub use cog::CogModel;
-pub use config::{Config, Faults, RateLimits};
-pub use fetch::Fetched;
-pub use lifecycle::{Handler, HandlerFuture, RunContext};
+pub use config::{CogModel, Config, Faults, RateLimits};
+pub use domain::catalog::ModelSpec;
+pub use domain::catalog::builtin::{HELLO_WORLD_VERSION, cog_schema, cog_schema_from_components};
+pub use domain::catalog::typed::schema_for;
+pub use domain::files::fetch::Fetched;
+pub use domain::predictions::lifecycle::{Handler, HandlerFuture, RunContext};
+pub use domain::webhooks::sign as sign_webhook;
 pub use stats::{Snapshot as Stats, WebhookCounts};
-pub use typed::schema_for;
-pub use webhooks::sign as sign_webhook;
 
-use catalog::Catalog;
+use config::limits;
+use domain::catalog::{Catalog, builtin, dir as models_dir, examples};
+use domain::cog;
+use domain::predictions::retention;
+use domain::runtime::Runtime;
 use state::{AppState, Shared};
 
 /// Why an emulator could not start.
@@ -248,35 +236,40 @@ impl EmulatorBuilder {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        let cog_runs = Arc::new(cog::CogRuns::default());
         for c in &self.cfg.cog_models {
-            let (model, warning) = cog::model_for(&http, c).await;
+            let (model, warning) = cog::model_for(&http, &cog_runs, c).await;
             warnings.extend(warning);
             catalog.insert(model);
         }
         let mut secret_rng = fastrand::Rng::with_seed(self.cfg.seed ^ 0x005E_C2E7);
         let key: Vec<u8> = (0..24).map(|_| secret_rng.u8(..)).collect();
         let webhook_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
-        let state: AppState = Arc::new(Shared {
+        let limiter = self.cfg.rate_limits.map(limits::Limiter::new);
+        let rt = Arc::new(Runtime {
             base: format!("{origin}/v1"),
             origin,
-            catalog: RwLock::new(catalog),
             predictions: Default::default(),
-            examples: Default::default(),
-            cog_runs: Default::default(),
-            trainings: Default::default(),
-            deployments: Default::default(),
             files: Default::default(),
             stats: Default::default(),
             webhook_secret,
             http,
-            limiter: self.cfg.rate_limits.map(limits::Limiter::new),
             fault_rng: Mutex::new(fastrand::Rng::with_seed(self.cfg.seed)),
             seq: AtomicU64::new(0),
             username: "emulator".into(),
             data_ttl: retention::retention_micros(self.cfg.data_retention, self.cfg.time_scale),
             cfg: self.cfg,
         });
-        examples::run_all(&state).await;
+        let state: AppState = Arc::new(Shared {
+            rt,
+            catalog: RwLock::new(catalog),
+            examples: Default::default(),
+            cog_runs,
+            trainings: Default::default(),
+            deployments: Default::default(),
+            limiter,
+        });
+        examples::run_all(&state.rt, &state.catalog, &state.examples).await;
         let app = routes::router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -304,14 +297,14 @@ pub struct EmulatorHandle {
 
 impl fmt::Debug for EmulatorHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorHandle").field("base_url", &self.state.base).finish()
+        f.debug_struct("EmulatorHandle").field("base_url", &self.state.rt.base).finish()
     }
 }
 
 impl EmulatorHandle {
     /// `http://127.0.0.1:PORT/v1`: the base URL for clients.
     pub fn base_url(&self) -> &str {
-        &self.state.base
+        &self.state.rt.base
     }
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
@@ -324,15 +317,15 @@ impl EmulatorHandle {
     }
     /// Counters (same as `GET /_emulator/stats`).
     pub fn stats(&self) -> Stats {
-        self.state.stats.snapshot()
+        self.state.rt.stats.snapshot()
     }
     /// The secret `GET /webhooks/default/secret` returns (`whsec_...`).
     pub fn webhook_secret(&self) -> &str {
-        &self.state.webhook_secret
+        &self.state.rt.webhook_secret
     }
     /// A signed, unauthenticated download URL for an uploaded file (valid for an hour).
     pub fn signed_download_url(&self, file_id: &str) -> String {
-        self.state.signed_download_url(file_id)
+        self.state.rt.signed_download_url(file_id)
     }
     /// Adds (or replaces) a model while running (its example, if any, runs in the background).
     pub fn register_model(&self, spec: ModelSpec) {
@@ -343,7 +336,9 @@ impl EmulatorHandle {
         }
         if has_example {
             let state = self.state.clone();
-            tokio::spawn(async move { examples::run_for(&state, &key).await });
+            tokio::spawn(
+                async move { examples::run_for(&state.rt, &state.catalog, &state.examples, &key).await },
+            );
         }
     }
     /// Stops serving and waits for the server task.

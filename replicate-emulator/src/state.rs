@@ -1,84 +1,34 @@
-//! The shared state of one emulator: configuration, catalog, stores and helpers.
+//! The API's shared state: the runtime (settings, predictions, files, counters) composed with
+//! what only the API serves: the catalog, trainings, deployments, example predictions, the
+//! Cog callbacks' registry and the rate limiter.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
-use crate::catalog::Catalog;
-use crate::config::Config;
-use crate::deployments::Deployment;
-use crate::files::FileStore;
-use crate::limits::Limiter;
-use crate::stats::Stats;
-use crate::store::Store;
+use crate::config::limits::Limiter;
+use crate::domain::catalog::Catalog;
+use crate::domain::cog::CogRuns;
+use crate::domain::deployments::Deployment;
+use crate::domain::predictions::store::Store;
+use crate::domain::runtime::Runtime;
 
 /// Everything handlers share (behind an `Arc`).
 pub(crate) struct Shared {
-    /// Settings.
-    pub cfg: Config,
-    /// `http://host:port/v1`.
-    pub base: String,
-    /// `http://host:port`.
-    pub origin: String,
+    /// Settings, predictions, files, counters: what running predictions share with the API.
+    pub rt: Arc<Runtime>,
     /// Models.
     pub catalog: RwLock<Catalog>,
-    /// Predictions.
-    pub predictions: Store,
     /// Example predictions of the models (their `default_example`), apart from the account's.
     pub examples: Store,
-    /// Predictions running on Cog servers, waiting for Cog's webhooks.
-    pub cog_runs: crate::cog::CogRuns,
+    /// Predictions running on Cog servers, waiting for Cog's webhooks (shared with the Cog models' handlers).
+    pub cog_runs: Arc<CogRuns>,
     /// Trainings.
     pub trainings: Store,
     /// Deployments by `owner/name`.
     pub deployments: RwLock<BTreeMap<String, Deployment>>,
-    /// Uploaded files.
-    pub files: FileStore,
-    /// Counters.
-    pub stats: Stats,
-    /// `whsec_...`.
-    pub webhook_secret: String,
-    /// HTTP client for webhook deliveries.
-    pub http: reqwest::Client,
     /// Rate limiter, when enabled.
     pub limiter: Option<Limiter>,
-    /// Seeded RNG for faults.
-    pub fault_rng: Mutex<fastrand::Rng>,
-    /// Sequence for per-prediction seeds.
-    pub seq: AtomicU64,
-    /// Account username.
-    pub username: String,
-    /// Data retention of finished predictions in microseconds (`None`: kept forever).
-    pub data_ttl: Option<i64>,
 }
 
 /// Shared state handle.
 pub(crate) type AppState = Arc<Shared>;
-
-impl Shared {
-    /// Draws `true` with probability `p` from the seeded fault RNG (never when `p` is 0).
-    pub(crate) fn chance(&self, p: f64) -> bool {
-        if p <= 0.0 {
-            return false;
-        }
-        let mut rng = self.fault_rng.lock().unwrap_or_else(|e| e.into_inner());
-        rng.f64() < p
-    }
-
-    /// A signed, unauthenticated download URL for upload `id`, valid for an hour.
-    pub(crate) fn signed_download_url(&self, id: &str) -> String {
-        crate::files::signed_download_url(&self.base, &self.webhook_secret, &self.username, id)
-    }
-
-    /// A signed download URL of upload `id` that ends with its file name; `None` for no such upload.
-    pub(crate) fn signed_named_download_url(&self, id: &str) -> Option<String> {
-        let f = self.files.get(id)?;
-        Some(crate::files::signed_named_download_url(&self.base, &self.webhook_secret, &self.username, &f))
-    }
-
-    /// Scales nominal model seconds by the configured time scale.
-    pub(crate) fn scaled(&self, nominal_secs: f64) -> std::time::Duration {
-        let s = (nominal_secs * self.cfg.time_scale).max(0.0);
-        std::time::Duration::from_secs_f64(if s.is_finite() { s } else { 0.0 })
-    }
-}

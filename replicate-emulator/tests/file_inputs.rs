@@ -123,10 +123,14 @@ async fn loopback_server(bytes: Vec<u8>) -> String {
     format!("http://{addr}")
 }
 
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
-    (be(16), be(20))
+/// Decodes a PNG (with the `png` crate): width, height and 8-bit RGB pixels.
+fn decode_rgb_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((frame.color_type, frame.bit_depth), (png::ColorType::Rgb, png::BitDepth::Eight));
+    buf.truncate(frame.buffer_size());
+    (frame.width, frame.height, buf)
 }
 
 #[tokio::test]
@@ -148,11 +152,17 @@ async fn the_image_model_fetches_uploads_data_urls_and_loopback_urls() {
         assert_eq!((out["format"].as_str(), out["media_type"].as_str()), (Some("png"), Some("image/png")));
         assert_eq!(out["md5"], md5);
         assert_eq!(out["size"], image.len());
-        // The derived thumbnail keeps the aspect ratio and is served as a real PNG.
-        let (_, thumb_url) = (0, out["image"].as_str().unwrap().to_string());
-        let thumb = client().get(&thumb_url).send().await.unwrap();
+        // The derived thumbnail keeps the aspect ratio, is served as a real PNG, and each of its
+        // pixels is the mean of the 4x4 input block it covers (input pixel (x, y) is x + y).
+        let thumb = client().get(out["image"].as_str().unwrap()).send().await.unwrap();
         assert_eq!(thumb.headers()["content-type"], "image/png");
-        assert_eq!(png_size(&thumb.bytes().await.unwrap()), (10, 5));
+        let (w, h, pixels) = decode_rgb_png(&thumb.bytes().await.unwrap());
+        assert_eq!((w, h), (10, 5));
+        for (i, rgb) in pixels.chunks(3).enumerate() {
+            let (tx, ty) = (i as u8 % 10, i as u8 / 10);
+            let mean = 4 * (tx + ty) + 3;
+            assert_eq!(rgb, [mean; 3], "thumbnail pixel ({tx}, {ty})");
+        }
     }
 }
 
@@ -168,6 +178,7 @@ async fn an_input_that_cannot_be_fetched_or_decoded_fails_the_prediction_clearly
         .send()
         .await
         .unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
     let cases = [
         (text_file, "not a PNG, JPEG, GIF, WebP or BMP image"),
         (format!("{}/files/{deleted_id}", emu.base_url()), "does not exist on this emulator"),
@@ -176,6 +187,13 @@ async fn an_input_that_cannot_be_fetched_or_decoded_fails_the_prediction_clearly
         ("data:image/png;base64,@@@".to_string(), "invalid data: URL"),
         ("ftp://127.0.0.1/x.png".to_string(), "http(s)"),
         ("data:image/png;base64,iVBORw0KGgo=".to_string(), "truncated"),
+        // A GIF header is read, but its pixels are not decoded for the thumbnail.
+        (
+            format!("data:image/gif;base64,{}", b64.encode(b"GIF89a\x02\x00\x02\x00\x00\x00\x00")),
+            "PNG or JPEG",
+        ),
+        // A PNG whose header is sound but whose pixel data is cut off.
+        (format!("data:image/png;base64,{}", b64.encode(&png(8, 8)[..45])), "PNG pixels do not decode"),
     ];
     for (url, why) in cases {
         let p = run(&emu, "emulator/image-info", json!({"image": url})).await;

@@ -36,14 +36,24 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 /// A valid RGB PNG of `w`×`h` pixels: a gradient tinted by `seed`.
 pub(crate) fn png(w: u32, h: u32, seed: u64) -> Vec<u8> {
     let (r0, g0, b0) = tint(seed);
-    let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
-        raw.push(0); // filter: none
         for x in 0..w {
-            raw.push(r0.wrapping_add((x * 255 / w.max(1)) as u8));
-            raw.push(g0.wrapping_add((y * 255 / h.max(1)) as u8));
-            raw.push(b0);
+            rgb.push(r0.wrapping_add((x * 255 / w.max(1)) as u8));
+            rgb.push(g0.wrapping_add((y * 255 / h.max(1)) as u8));
+            rgb.push(b0);
         }
+    }
+    png_rgb(w, h, &rgb)
+}
+
+/// A PNG of `w`×`h` 8-bit RGB pixels given row by row (`rgb.len()` is `w * h * 3`).
+pub(crate) fn png_rgb(w: u32, h: u32, rgb: &[u8]) -> Vec<u8> {
+    let row = w as usize * 3;
+    let mut raw = Vec::with_capacity((row + 1) * h as usize);
+    for line in rgb.chunks(row.max(1)).take(h as usize) {
+        raw.push(0); // filter: none
+        raw.extend_from_slice(line);
     }
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::with_capacity(13);

@@ -8,9 +8,10 @@ mod bits;
 mod documents;
 mod image;
 pub(crate) mod probe;
+pub(crate) mod thumbnail;
 
 pub(crate) use audio::wav;
-pub(crate) use image::png;
+pub(crate) use image::{png, png_rgb};
 mod video;
 
 /// Extensions written as another of the same family: `tiff`→`png`, `flac`→`wav`, `webm`→`mp4`.

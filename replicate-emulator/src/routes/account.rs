@@ -10,10 +10,10 @@ use crate::state::AppState;
 pub(crate) async fn account(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "type": "user",
-        "username": state.username,
+        "username": state.rt.username,
         "name": "Replicate Emulator",
-        "github_url": format!("https://github.com/{}", state.username),
-        "avatar_url": format!("{}/delivery/account/avatar.png", state.origin),
+        "github_url": format!("https://github.com/{}", state.rt.username),
+        "avatar_url": format!("{}/delivery/account/avatar.png", state.rt.origin),
     }))
 }
 
@@ -30,5 +30,5 @@ pub(crate) async fn hardware() -> Json<Value> {
 
 /// `GET /webhooks/default/secret`.
 pub(crate) async fn webhook_secret(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"key": state.webhook_secret}))
+    Json(json!({"key": state.rt.webhook_secret}))
 }

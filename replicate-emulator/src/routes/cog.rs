@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::files::MAX_FILE_BYTES;
+use crate::domain::files::MAX_FILE_BYTES;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -72,8 +72,8 @@ pub(crate) async fn upload(
     };
     let name: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
-    state.files.put_output(&pred, &name, body, content_type);
-    let url = format!("{}/delivery/{pred}/{name}", state.origin);
+    state.rt.files.put_output(&pred, &name, body, content_type);
+    let url = format!("{}/delivery/{pred}/{name}", state.rt.origin);
     let mut r = (StatusCode::CREATED, url.clone()).into_response();
     if let Ok(v) = HeaderValue::from_str(&url) {
         r.headers_mut().insert(header::LOCATION, v);

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::clock::now_micros;
-use crate::deployments::Deployment;
+use crate::domain::deployments::Deployment;
 use crate::problem::{ApiResult, Problem};
 use crate::routes::predictions::{CreateBody, Target, create_for};
 use crate::state::AppState;
@@ -24,7 +24,7 @@ pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
     let results: Vec<Value> = state
         .deployments
         .read()
-        .map(|d| d.values().map(|d| d.to_json(&state.username)).collect())
+        .map(|d| d.values().map(|d| d.to_json(&state.rt.username)).collect())
         .unwrap_or_default();
     Json(json!({"next": null, "previous": null, "results": results}))
 }
@@ -59,7 +59,7 @@ pub(crate) async fn create(State(state): State<AppState>, body: bytes::Bytes) ->
     }
     check_version(&state, &b.model, &b.version)?;
     let d = Deployment {
-        owner: state.username.clone(),
+        owner: state.rt.username.clone(),
         name: b.name,
         number: 1,
         model: b.model,
@@ -74,7 +74,7 @@ pub(crate) async fn create(State(state): State<AppState>, body: bytes::Bytes) ->
     if all.contains_key(&key) {
         return Err(Problem::conflict("A deployment with that name already exists"));
     }
-    let json = d.to_json(&state.username);
+    let json = d.to_json(&state.rt.username);
     all.insert(key, d);
     Ok((StatusCode::OK, Json(json)).into_response())
 }
@@ -86,7 +86,7 @@ pub(crate) async fn get(
 ) -> ApiResult<Json<Value>> {
     let all = state.deployments.read().map_err(|_| not_found())?;
     let d = all.get(&format!("{o}/{n}")).ok_or_else(not_found)?;
-    Ok(Json(d.to_json(&state.username)))
+    Ok(Json(d.to_json(&state.rt.username)))
 }
 
 /// Body of `PATCH /deployments/{owner}/{name}`.
@@ -133,7 +133,7 @@ pub(crate) async fn update(
     }
     d.number += 1;
     d.released = now_micros();
-    Ok(Json(d.to_json(&state.username)))
+    Ok(Json(d.to_json(&state.rt.username)))
 }
 
 /// `DELETE /deployments/{owner}/{name}`.

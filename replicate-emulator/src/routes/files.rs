@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clock::now_micros;
-use crate::files::{MAX_FILE_BYTES, StoredFile, delivery_bytes, new_file_id, signature_valid};
+use crate::domain::files::{MAX_FILE_BYTES, StoredFile, delivery_bytes, new_file_id, signature_valid};
 use crate::ids::to_hex;
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
@@ -129,8 +129,8 @@ pub(crate) async fn create(State(state): State<AppState>, req: Request) -> ApiRe
         metadata: Value::Object(metadata),
         created: now_micros(),
     });
-    let body = file.to_json(&state.base);
-    state.files.push(file);
+    let body = file.to_json(&state.rt.base);
+    state.rt.files.push(file);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -176,23 +176,23 @@ pub(crate) struct ListQuery {
 
 /// `GET /files` (newest first, 100 per page).
 pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Json<Value> {
-    let files = state.files.all();
+    let files = state.rt.files.all();
     let end = q.cursor.unwrap_or(files.len()).min(files.len());
     let start = end.saturating_sub(100);
-    let results: Vec<Value> = files[start..end].iter().rev().map(|f| f.to_json(&state.base)).collect();
-    let next = (start > 0).then(|| format!("{}/files?cursor={start}", state.base));
+    let results: Vec<Value> = files[start..end].iter().rev().map(|f| f.to_json(&state.rt.base)).collect();
+    let next = (start > 0).then(|| format!("{}/files?cursor={start}", state.rt.base));
     Json(json!({"next": next, "previous": null, "results": results}))
 }
 
 /// `GET /files/{id}`.
 pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let f = state.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
-    Ok(Json(f.to_json(&state.base)))
+    let f = state.rt.files.get(&id).ok_or_else(|| Problem::not_found("File not found"))?;
+    Ok(Json(f.to_json(&state.rt.base)))
 }
 
 /// `DELETE /files/{id}`.
 pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    if !state.files.remove(&id) {
+    if !state.rt.files.remove(&id) {
         return Err(Problem::not_found("File not found"));
     }
     Ok(StatusCode::NO_CONTENT)
@@ -209,7 +209,7 @@ pub(crate) struct DownloadQuery {
 impl DownloadQuery {
     fn valid_for(&self, state: &AppState, id: &str) -> bool {
         signature_valid(
-            &state.webhook_secret,
+            &state.rt.webhook_secret,
             id,
             self.owner.as_deref().unwrap_or(""),
             self.expiry,
@@ -243,7 +243,7 @@ fn download_of(state: &AppState, id: &str, q: &DownloadQuery) -> ApiResult<Respo
     if q.signature.is_some() && !q.valid_for(state, id) {
         return Err(bad_signature());
     }
-    let f = state.files.get(id).ok_or_else(|| Problem::not_found("File not found"))?;
+    let f = state.rt.files.get(id).ok_or_else(|| Problem::not_found("File not found"))?;
     let mut r = Response::new(Body::from(f.bytes.clone()));
     if let Ok(v) = HeaderValue::from_str(&f.content_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -256,10 +256,10 @@ pub(crate) async fn delivery(
     State(state): State<AppState>,
     Path((pred, name)): Path<(String, String)>,
 ) -> Response {
-    if state.files_removed(&pred) {
+    if state.rt.files_removed(&pred) {
         return Problem::not_found("The requested resource could not be found.").into_response();
     }
-    let (bytes, mime) = delivery_bytes(&state.files, &pred, &name);
+    let (bytes, mime) = delivery_bytes(&state.rt.files, &pred, &name);
     let mut r = Response::new(Body::from(bytes));
     if let Ok(v) = HeaderValue::from_str(&mime) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);

@@ -34,7 +34,7 @@ pub(crate) fn token_of(req: &Request) -> Option<&str> {
 fn authorized(state: &AppState, req: &Request) -> bool {
     match token_of(req) {
         None => false,
-        Some(t) => match &state.cfg.tokens {
+        Some(t) => match &state.rt.cfg.tokens {
             None => true,
             Some(set) => set.contains(t),
         },
@@ -62,7 +62,7 @@ pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| req.uri().path().to_owned());
-    state.stats.hit(req.method(), &route);
+    state.rt.stats.hit(req.method(), &route);
     let public = is_public(&route);
     let mut signed_download = false;
     if route == "/v1/files/{id}/download" || route == "/v1/files/{id}/download/{name}" {
@@ -82,7 +82,7 @@ pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next
     if let Some(l) = &state.limiter {
         let v = l.check(is_create(req.method(), &route));
         if !v.allowed {
-            state.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            state.rt.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             let mut r = Problem::rate_limited(v.reset).into_response();
             r.headers_mut().insert("ratelimit-remaining", HeaderValue::from(0));
             r.headers_mut().insert("ratelimit-reset", HeaderValue::from(v.reset));
@@ -90,10 +90,10 @@ pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next
         }
         limit_headers = Some((v.remaining, v.reset));
     }
-    let f = state.cfg.faults;
+    let f = state.rt.cfg.faults;
     let mut drop_after = false;
     if f.any_request_fault() {
-        let fault = |p| state.chance(p);
+        let fault = |p| state.rt.chance(p);
         let server_fault = !f.server_faults_on_gets_only || req.method() == axum::http::Method::GET;
         let server = |p| if server_fault { p } else { 0.0 };
         let injected = if fault(server(f.drop_before)) {
@@ -115,13 +115,13 @@ pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next
             None
         };
         if let Some(r) = injected {
-            state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
+            state.rt.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
             return r;
         }
     }
     let mut resp = next.run(req).await;
     if drop_after {
-        state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
+        state.rt.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
         return dropped();
     }
     if let Some((remaining, reset)) = limit_headers {

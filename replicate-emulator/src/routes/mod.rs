@@ -23,7 +23,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 
 async fn not_found(State(state): State<AppState>, req: Request) -> Response {
-    state.stats.hit(req.method(), "(unmatched)");
+    state.rt.stats.hit(req.method(), "(unmatched)");
     Problem::not_found("The requested resource could not be found.").into_response()
 }
 

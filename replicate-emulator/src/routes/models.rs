@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::catalog::Model;
 use crate::clock::now_micros;
+use crate::domain::catalog::Model;
 use crate::problem::{ApiResult, Problem};
 use crate::routes::predictions::json_bytes;
 use crate::state::AppState;
@@ -26,7 +26,7 @@ pub(crate) fn model_json(state: &AppState, m: &Model) -> Value {
         .default_example
         .as_ref()
         .and_then(|id| state.examples.get(id))
-        .and_then(|c| serde_json::from_slice(&c.to_json(&state.base)).ok())
+        .and_then(|c| serde_json::from_slice(&c.to_json(&state.rt.base)).ok())
         .unwrap_or(Value::Null);
     m.to_json(example)
 }
@@ -45,8 +45,9 @@ fn page_of(state: &AppState, models: Vec<Arc<Model>>, cursor: Option<usize>, pat
     let start = cursor.unwrap_or(0).min(models.len());
     let end = (start + 25).min(models.len());
     let results: Vec<Value> = models[start..end].iter().map(|m| model_json(state, m)).collect();
-    let next = (end < models.len()).then(|| format!("{}{path}?cursor={end}", state.base));
-    let previous = (start > 0).then(|| format!("{}{path}?cursor={}", state.base, start.saturating_sub(25)));
+    let next = (end < models.len()).then(|| format!("{}{path}?cursor={end}", state.rt.base));
+    let previous =
+        (start > 0).then(|| format!("{}{path}?cursor={}", state.rt.base, start.saturating_sub(25)));
     json!({"next": next, "previous": previous, "results": results})
 }
 
@@ -251,7 +252,7 @@ pub(crate) async fn examples(
     let m = find(&state, &o, &n)?;
     let mut out = b"{\"next\":null,\"previous\":null,\"results\":[".to_vec();
     if let Some(c) = m.default_example.as_ref().and_then(|id| state.examples.get(id)) {
-        out.extend_from_slice(&c.to_json(&state.base));
+        out.extend_from_slice(&c.to_json(&state.rt.base));
     }
     out.extend_from_slice(b"]}");
     Ok(json_bytes(StatusCode::OK, out))

@@ -14,12 +14,14 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::catalog::{Model, Version};
 use crate::clock::{now_micros, parse_rfc3339};
+use crate::domain::catalog::synth;
+use crate::domain::catalog::{Model, Version};
+use crate::domain::predictions::lifecycle;
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::webhooks;
 use crate::problem::{ApiResult, Problem};
-use crate::record::{Cell, Kind, Record};
 use crate::state::AppState;
-use crate::{lifecycle, synth, webhooks};
 
 /// Body of a prediction create.
 #[derive(Deserialize, Default)]
@@ -151,7 +153,7 @@ pub(crate) async fn create_for(
                          a number of seconds, at most a week",
                 )
             })?;
-            let scale = if state.cfg.time_scale > 0.0 { state.cfg.time_scale } else { 1.0 };
+            let scale = if state.rt.cfg.time_scale > 0.0 { state.rt.cfg.time_scale } else { 1.0 };
             Some(now_micros().saturating_add((secs * scale * 1e6) as i64))
         }
         None => None,
@@ -168,7 +170,7 @@ pub(crate) async fn create_for(
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(Problem::unprocessable("webhook must be an HTTP(S) URL"));
         }
-        rec.webhook = Some(webhooks::attach(state, url, filter));
+        rec.webhook = Some(webhooks::attach(&state.rt, url, filter));
     }
     let cell = Arc::new(Cell {
         id: crate::ids::prediction_id().into_boxed_str(),
@@ -177,12 +179,12 @@ pub(crate) async fn create_for(
         rec: Mutex::new(rec),
         changed: Notify::new(),
     });
-    state.predictions.insert(cell.clone());
-    state.stats.predictions_created.fetch_add(1, Ordering::Relaxed);
+    state.rt.predictions.insert(cell.clone());
+    state.rt.stats.predictions_created.fetch_add(1, Ordering::Relaxed);
     target.model.run_count.fetch_add(1, Ordering::Relaxed);
     let handler = target.model.handler.clone().unwrap_or_else(|| synth::handler_for(target.version.clone()));
     lifecycle::start(
-        state.clone(),
+        state.rt.clone(),
         cell.clone(),
         handler,
         target.model.setup_seconds,
@@ -193,7 +195,7 @@ pub(crate) async fn create_for(
     if let Some((secs, _)) = &wait {
         wait_terminal(&cell, Duration::from_secs(*secs)).await;
     }
-    let mut json = state.record_json(&cell);
+    let mut json = state.rt.record_json(&cell);
     if wait.is_some() {
         json = inline_finished_files(state, &cell, json);
     }
@@ -203,7 +205,7 @@ pub(crate) async fn create_for(
         if let Ok(v) = HeaderValue::from_str(&echo) {
             h.insert("preference-applied", v);
         }
-        if let Ok(v) = HeaderValue::from_str(&format!("{}/predictions/{}", state.base, cell.id)) {
+        if let Ok(v) = HeaderValue::from_str(&format!("{}/predictions/{}", state.rt.base, cell.id)) {
             h.insert(header::LOCATION, v);
         }
     }
@@ -213,7 +215,7 @@ pub(crate) async fn create_for(
 /// In sync mode (`Prefer: wait`) a finished prediction's output files come back as `data:`
 /// URLs, as the service does; `GET` keeps serving the URLs.
 fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8> {
-    let delivery = format!("{}/delivery/", state.origin);
+    let delivery = format!("{}/delivery/", state.rt.origin);
     {
         let r = cell.lock();
         if !r.status.is_terminal() || !r.output.to_string().contains(&delivery) {
@@ -224,7 +226,7 @@ fn inline_finished_files(state: &AppState, cell: &Cell, json: Vec<u8>) -> Vec<u8
         return json;
     };
     if let Some(out) = v.get_mut("output") {
-        crate::files::inline_files(&state.files, &state.origin, out);
+        crate::domain::files::inline_files(&state.rt.files, &state.rt.origin, out);
     }
     serde_json::to_vec(&v).unwrap_or(json)
 }
@@ -307,18 +309,19 @@ pub(crate) async fn create_by_model(
 /// `GET /predictions/{id}`.
 pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state
+        .rt
         .predictions
         .get(&id)
         .or_else(|| state.examples.get(&id))
         .ok_or_else(|| Problem::not_found("Not found."))?;
-    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
+    Ok(json_bytes(StatusCode::OK, state.rt.record_json(&cell)))
 }
 
 /// `POST /predictions/{id}/cancel`.
 pub(crate) async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let cell = state.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
-    lifecycle::cancel(&state, &cell);
-    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
+    let cell = state.rt.predictions.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
+    lifecycle::cancel(&state.rt, &cell);
+    Ok(json_bytes(StatusCode::OK, state.rt.record_json(&cell)))
 }
 
 /// Query of list endpoints.
@@ -360,7 +363,7 @@ pub(crate) fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult
     let before = parse(&q.created_before)?;
     let web_only = q.source.as_deref() == Some("web");
     let (store, group) = match kind {
-        Kind::Prediction => (&state.predictions, "predictions"),
+        Kind::Prediction => (&state.rt.predictions, "predictions"),
         Kind::Training => (&state.trainings, "trainings"),
     };
     let (page, next) = store.page(q.cursor, 100, |c| {
@@ -370,7 +373,7 @@ pub(crate) fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult
     out.extend_from_slice(b"{\"next\":");
     match next {
         Some(pos) => {
-            let mut url = format!("{}/{group}?cursor={pos}", state.base);
+            let mut url = format!("{}/{group}?cursor={pos}", state.rt.base);
             for (k, v) in [
                 ("created_after", &q.created_after),
                 ("created_before", &q.created_before),
@@ -389,7 +392,7 @@ pub(crate) fn list_page(state: &AppState, kind: Kind, q: ListQuery) -> ApiResult
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(&state.record_json(c));
+        out.extend_from_slice(&state.rt.record_json(c));
     }
     out.extend_from_slice(b"]}");
     Ok(json_bytes(StatusCode::OK, out))
@@ -402,7 +405,7 @@ pub(crate) async fn list(State(state): State<AppState>, Query(q): Query<ListQuer
 
 /// `GET /p/{id}`: a minimal web page for `urls.web`.
 pub(crate) async fn web(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match state.predictions.get(&id) {
+    match state.rt.predictions.get(&id) {
         Some(c) => {
             let status = c.lock().status.as_str();
             let html = format!(

@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
+use crate::domain::predictions::record::{Cell, EventKind};
 use crate::problem::Problem;
-use crate::record::{Cell, EventKind};
 use crate::state::AppState;
 
 /// The `id:` of event `index` of a record.
@@ -105,9 +105,9 @@ async fn next_chunk(mut st: StreamState) -> Option<(Result<Bytes, std::io::Error
 
 fn open(state: &AppState, cell: Arc<Cell>, headers: &HeaderMap) -> Response {
     let next = resume_index(headers);
-    let cut_at = if state.chance(state.cfg.faults.sse_cut) {
-        state.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
-        let extra = state.fault_rng.lock().map(|mut r| r.usize(1..4)).unwrap_or(1);
+    let cut_at = if state.rt.chance(state.rt.cfg.faults.sse_cut) {
+        state.rt.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
+        let extra = state.rt.fault_rng.lock().map(|mut r| r.usize(1..4)).unwrap_or(1);
         Some(next + extra)
     } else {
         None
@@ -127,9 +127,9 @@ pub(crate) async fn stream(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match state.predictions.get(&id) {
+    match state.rt.predictions.get(&id) {
         Some(cell) => {
-            state.files_removed(&id); // applies data removal (its events go with its output)
+            state.rt.files_removed(&id); // applies data removal (its events go with its output)
             open(&state, cell, &headers)
         }
         None => Problem::not_found("The requested resource could not be found.").into_response(),

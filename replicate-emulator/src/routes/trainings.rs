@@ -11,15 +11,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::catalog::Version;
 use crate::clock::now_micros;
-use crate::lifecycle::Handler;
-use crate::lifecycle::{self, RunContext};
+use crate::domain::catalog::Version;
+use crate::domain::predictions::lifecycle::Handler;
+use crate::domain::predictions::lifecycle::{self, RunContext};
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::webhooks;
 use crate::problem::{ApiResult, Problem};
-use crate::record::{Cell, Kind, Record};
 use crate::routes::predictions::{ListQuery, json_bytes, list_page};
 use crate::state::AppState;
-use crate::webhooks;
 
 /// Body of a training create.
 #[derive(Deserialize)]
@@ -64,7 +64,7 @@ pub(crate) async fn create(
         webhooks::parse_filter(b.webhook_events_filter.as_deref()).map_err(Problem::unprocessable)?;
     let mut rec = Record::new(Arc::from(base_model.key()), base_version.id.clone(), b.input.clone());
     if let Some(url) = b.webhook.filter(|u| !u.is_empty()) {
-        rec.webhook = Some(webhooks::attach(&state, url, filter));
+        rec.webhook = Some(webhooks::attach(&state.rt, url, filter));
     }
     let cell = Arc::new(Cell {
         id: crate::ids::prediction_id().into_boxed_str(),
@@ -74,7 +74,7 @@ pub(crate) async fn create(
         changed: Notify::new(),
     });
     state.trainings.insert(cell.clone());
-    state.stats.trainings_created.fetch_add(1, Ordering::Relaxed);
+    state.rt.stats.trainings_created.fetch_add(1, Ordering::Relaxed);
     let destination = b.destination.clone();
     let schema = base_version.openapi_schema.clone();
     let cog = base_version.cog_version.clone();
@@ -105,21 +105,21 @@ pub(crate) async fn create(
             }))
         })
     });
-    lifecycle::start(state.clone(), cell.clone(), handler, 0.2, false, b.input);
-    Ok(json_bytes(StatusCode::CREATED, state.record_json(&cell)))
+    lifecycle::start(state.rt.clone(), cell.clone(), handler, 0.2, false, b.input);
+    Ok(json_bytes(StatusCode::CREATED, state.rt.record_json(&cell)))
 }
 
 /// `GET /trainings/{id}`.
 pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.trainings.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
-    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
+    Ok(json_bytes(StatusCode::OK, state.rt.record_json(&cell)))
 }
 
 /// `POST /trainings/{id}/cancel`.
 pub(crate) async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let cell = state.trainings.get(&id).ok_or_else(|| Problem::not_found("Not found."))?;
-    lifecycle::cancel(&state, &cell);
-    Ok(json_bytes(StatusCode::OK, state.record_json(&cell)))
+    lifecycle::cancel(&state.rt, &cell);
+    Ok(json_bytes(StatusCode::OK, state.rt.record_json(&cell)))
 }
 
 /// `GET /trainings`.

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use base64::Engine;
 use bytes::Bytes;
 
-use crate::files::{MAX_FILE_BYTES, delivery_bytes};
-use crate::state::Shared;
+use crate::domain::files::{MAX_FILE_BYTES, delivery_bytes};
+use crate::domain::runtime::Runtime;
 
 /// The bytes of a fetched input and the media type its source declared, if any.
 #[derive(Clone, Debug)]
@@ -74,7 +74,7 @@ fn hex_val(c: u8) -> Option<u8> {
 }
 
 /// Fetches a file input. `url` is what the prediction's input holds.
-pub(crate) async fn fetch(shared: &Shared, url: &str) -> Result<Fetched, String> {
+pub(crate) async fn fetch(shared: &Runtime, url: &str) -> Result<Fetched, String> {
     let shown: String = url.chars().take(80).collect();
     let fail = |why: String| Err(format!("cannot fetch {shown}: {why}"));
     if url.starts_with("data:") {
@@ -130,7 +130,7 @@ pub(crate) async fn fetch(shared: &Shared, url: &str) -> Result<Fetched, String>
 
 /// A file this emulator serves, by path: an upload (`/v1/files/{id}`, `/v1/files/{id}/download`)
 /// or an output (`/delivery/{prediction}/{name}`). `None` for other paths.
-fn own_file(shared: &Shared, path: &str) -> Option<Result<Fetched, String>> {
+fn own_file(shared: &Runtime, path: &str) -> Option<Result<Fetched, String>> {
     if let Some(rest) = path.strip_prefix("/v1/files/") {
         let id = rest.strip_suffix("/download").unwrap_or(rest);
         if id.contains('/') {

@@ -1,4 +1,6 @@
-//! Settings of one emulator instance: tokens, time scale, rate limits and fault injection.
+//! Settings of one emulator instance: tokens, time scale, rate limits, fault injection and Cog servers.
+
+pub(crate) mod limits;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -93,6 +95,33 @@ impl Faults {
     }
 }
 
+/// A Cog server to serve a model from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CogModel {
+    /// `owner/name` the model is listed under.
+    pub name: String,
+    /// The Cog server's base URL, e.g. `http://127.0.0.1:5000`.
+    pub url: String,
+    /// The model's `openapi_schema`, for a server that serves none (taken from the server when `None`).
+    pub schema: Option<serde_json::Value>,
+}
+
+impl CogModel {
+    /// Parses `owner/name=URL` (the `--cog` flag).
+    pub fn parse(spec: &str) -> Result<CogModel, String> {
+        let (name, url) =
+            spec.split_once('=').ok_or_else(|| format!("{spec:?}: expected owner/name=http://host:port"))?;
+        let (owner, model) = name.split_once('/').ok_or_else(|| format!("{name:?}: expected owner/name"))?;
+        if owner.is_empty() || model.is_empty() || model.contains('/') {
+            return Err(format!("{name:?}: expected owner/name"));
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("{url:?}: the Cog server's URL must start with http:// or https://"));
+        }
+        Ok(CogModel { name: name.to_string(), url: url.trim_end_matches('/').to_string(), schema: None })
+    }
+}
+
 /// Everything an emulator is started with (Debug redacts the tokens).
 #[derive(Clone)]
 pub struct Config {
@@ -121,7 +150,7 @@ pub struct Config {
     /// (`output: null`, `data_removed: true`); the service uses 3600. `None` (default): kept.
     pub data_retention: Option<f64>,
     /// Models served by real Cog servers (`--cog owner/name=URL`).
-    pub cog_models: Vec<crate::cog::CogModel>,
+    pub cog_models: Vec<CogModel>,
 }
 
 impl std::fmt::Debug for Config {
@@ -182,5 +211,14 @@ mod tests {
         assert_eq!(f.sse_cut, 1.0);
         assert!(Faults::parse("bogus=0.1").is_err());
         assert!(Faults::parse("error_500=2").is_err());
+    }
+
+    #[test]
+    fn parses_the_cog_flag() {
+        let c = CogModel::parse("me/model=http://127.0.0.1:5000/").unwrap();
+        assert_eq!((c.name.as_str(), c.url.as_str()), ("me/model", "http://127.0.0.1:5000"));
+        for bad in ["me/model", "model=http://x", "me/model=ftp://x", "/m=http://x", "a/b/c=http://x"] {
+            assert!(CogModel::parse(bad).is_err(), "{bad}");
+        }
     }
 }

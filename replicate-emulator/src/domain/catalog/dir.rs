@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::catalog::{Model, Version};
+use crate::domain::catalog::{Model, Version};
 
 /// A model built from one version file.
 pub(crate) fn model_from_version(owner: &str, name: &str, doc: &Value) -> Result<Model, String> {

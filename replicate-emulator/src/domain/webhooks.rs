@@ -13,8 +13,8 @@ use sha2::Sha256;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::record::{Cell, Delivery, Record, WebhookState};
-use crate::state::AppState;
+use crate::domain::predictions::record::{Cell, Delivery, Record, WebhookState};
+use crate::domain::runtime::Runtime;
 
 /// `start` in `webhook_events_filter`.
 pub(crate) const START: u8 = 1;
@@ -70,14 +70,14 @@ pub(crate) fn parse_filter(list: Option<&[String]>) -> Result<u8, String> {
 }
 
 /// Creates the state for a record and starts its delivery task.
-pub(crate) fn attach(shared: &AppState, url: String, filter: u8) -> Box<WebhookState> {
+pub(crate) fn attach(shared: &Arc<Runtime>, url: String, filter: u8) -> Box<WebhookState> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(deliver_loop(shared.clone(), url, rx));
     Box::new(WebhookState { filter, last: None, trailing: false, tx })
 }
 
 /// Called under the record's lock on every lifecycle event.
-pub(crate) fn on_event(shared: &AppState, cell: &Arc<Cell>, rec: &mut Record, ev: Ev) {
+pub(crate) fn on_event(shared: &Arc<Runtime>, cell: &Arc<Cell>, rec: &mut Record, ev: Ev) {
     let Some(wh) = rec.webhook.as_mut() else {
         return;
     };
@@ -144,7 +144,7 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Option<S
     Some(format!("v1,{}", b64.encode(mac.finalize().into_bytes())))
 }
 
-async fn deliver_loop(shared: AppState, url: String, mut rx: mpsc::UnboundedReceiver<Delivery>) {
+async fn deliver_loop(shared: Arc<Runtime>, url: String, mut rx: mpsc::UnboundedReceiver<Delivery>) {
     let mut held: Option<Delivery> = None;
     while let Some(d) = rx.recv().await {
         if held.is_none() && !d.terminal && shared.chance(shared.cfg.faults.webhook_reorder) {
@@ -162,7 +162,7 @@ async fn deliver_loop(shared: AppState, url: String, mut rx: mpsc::UnboundedRece
     }
 }
 
-async fn deliver(shared: &AppState, url: &str, d: &Delivery) {
+async fn deliver(shared: &Runtime, url: &str, d: &Delivery) {
     let faults = shared.cfg.faults;
     if shared.chance(faults.webhook_delay) {
         shared.stats.faults_injected.fetch_add(1, Ordering::Relaxed);
@@ -191,7 +191,7 @@ async fn deliver(shared: &AppState, url: &str, d: &Delivery) {
     }
 }
 
-async fn post(shared: &AppState, url: &str, msg_id: &str, body: &Bytes) -> bool {
+async fn post(shared: &Runtime, url: &str, msg_id: &str, body: &Bytes) -> bool {
     shared.stats.webhook_attempted.fetch_add(1, Ordering::Relaxed);
     let ts = crate::clock::now_micros() / 1_000_000;
     let Some(sig) = sign(&shared.webhook_secret, msg_id, ts, body) else {

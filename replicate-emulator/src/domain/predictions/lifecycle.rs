@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::clock::now_micros;
-use crate::record::{Cell, EventKind, Status};
-use crate::state::AppState;
-use crate::webhooks::{self, Ev};
+use crate::domain::predictions::record::{Cell, EventKind, Status};
+use crate::domain::runtime::Runtime;
+use crate::domain::webhooks::{self, Ev};
 
 /// The future a model handler returns: the final output or an error message.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
@@ -26,7 +26,7 @@ pub type Handler = Arc<dyn Fn(Value, RunContext) -> HandlerFuture + Send + Sync>
 /// What a running handler can do: log, emit iterator items, sleep and make file URLs.
 #[derive(Clone)]
 pub struct RunContext {
-    pub(crate) shared: AppState,
+    pub(crate) shared: Arc<Runtime>,
     pub(crate) cell: Arc<Cell>,
     seed: u64,
     files: Arc<AtomicU64>,
@@ -103,8 +103,8 @@ impl RunContext {
     /// file URLs (uploads at `/v1/files/{id}`, signed downloads, output files) or an `http(s)`
     /// URL on loopback. The error says which URL failed and why (not found, not loopback, too
     /// large, a broken download): return it to fail the prediction.
-    pub async fn fetch(&self, url: &str) -> Result<crate::fetch::Fetched, String> {
-        crate::fetch::fetch(&self.shared, url).await
+    pub async fn fetch(&self, url: &str) -> Result<crate::domain::files::fetch::Fetched, String> {
+        crate::domain::files::fetch::fetch(&self.shared, url).await
     }
 
     /// Publishes bytes the model produced as output file `name` of this prediction and returns
@@ -182,7 +182,7 @@ async fn interrupted(cell: &Cell, deadline: Option<Instant>) -> Interrupt {
 
 /// Ends a record (no-op when it already ended); sends the `completed` webhook.
 pub(crate) fn finish(
-    shared: &AppState,
+    shared: &Arc<Runtime>,
     cell: &Arc<Cell>,
     status: Status,
     output: Option<Value>,
@@ -215,7 +215,7 @@ pub(crate) fn finish(
 }
 
 /// Cancels a record: `canceled` (the record keeps its output so far).
-pub(crate) fn cancel(shared: &AppState, cell: &Arc<Cell>) {
+pub(crate) fn cancel(shared: &Arc<Runtime>, cell: &Arc<Cell>) {
     finish(shared, cell, Status::Canceled, None, None);
 }
 
@@ -223,7 +223,7 @@ pub(crate) fn cancel(shared: &AppState, cell: &Arc<Cell>) {
 /// With `reports_start` the handler says when it really starts ([`RunContext::mark_started`]:
 /// a Cog model, once Cog reports `processing`); until then the record stays `starting`.
 pub(crate) fn start(
-    shared: AppState,
+    shared: Arc<Runtime>,
     cell: Arc<Cell>,
     handler: Handler,
     setup_seconds: f64,
@@ -236,7 +236,7 @@ pub(crate) fn start(
 }
 
 async fn run(
-    shared: AppState,
+    shared: Arc<Runtime>,
     cell: Arc<Cell>,
     handler: Handler,
     setup: f64,
@@ -303,7 +303,7 @@ async fn run(
 
 /// Runs a model's example prediction to its end at once (sleeps skipped, at most 5 s), for
 /// the model's `default_example`.
-pub(crate) async fn run_example(shared: AppState, cell: Arc<Cell>, handler: Handler, input: Value) {
+pub(crate) async fn run_example(shared: Arc<Runtime>, cell: Arc<Cell>, handler: Handler, input: Value) {
     {
         let mut r = cell.lock();
         r.status = Status::Processing;

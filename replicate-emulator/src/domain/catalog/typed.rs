@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::catalog::ModelSpec;
-use crate::lifecycle::RunContext;
+use crate::domain::catalog::ModelSpec;
+use crate::domain::predictions::lifecycle::RunContext;
 
 /// Rewrites `#/$defs/X` and `#/definitions/X` references to `#/components/schemas/X`.
 fn retarget_refs(v: &mut Value) {
@@ -69,7 +69,7 @@ pub fn schema_for<I: JsonSchema, O: JsonSchema>() -> Value {
     let mut schemas = defs;
     schemas.insert("Input".into(), input);
     schemas.insert("Output".into(), output);
-    crate::builtin::cog_schema_from_components(schemas)
+    crate::domain::catalog::builtin::cog_schema_from_components(schemas)
 }
 
 impl ModelSpec {

@@ -1,5 +1,11 @@
 //! Models and versions known to the emulator, with the handler that runs each one.
 
+pub(crate) mod builtin;
+pub(crate) mod dir;
+pub(crate) mod examples;
+pub(crate) mod synth;
+pub(crate) mod typed;
+
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Value, json};
 
 use crate::clock::{Ts, now_micros};
-use crate::lifecycle::{Handler, RunContext};
+use crate::domain::predictions::lifecycle::{Handler, RunContext};
 
 /// One version of a model.
 pub(crate) struct Version {
@@ -69,13 +75,13 @@ impl Version {
     }
 
     /// How the output streams: `None` for a single value, files (a stream under `/v1/files/...`) or items.
-    pub(crate) fn stream_kind(&self) -> Option<crate::record::StreamKind> {
+    pub(crate) fn stream_kind(&self) -> Option<crate::domain::predictions::record::StreamKind> {
         use replicate_cog::OutputSchema;
         match self.cog.as_ref()?.output() {
             OutputSchema::Iterator { item, .. } if matches!(**item, OutputSchema::File) => {
-                Some(crate::record::StreamKind::Files)
+                Some(crate::domain::predictions::record::StreamKind::Files)
             }
-            OutputSchema::Iterator { .. } => Some(crate::record::StreamKind::Items),
+            OutputSchema::Iterator { .. } => Some(crate::domain::predictions::record::StreamKind::Items),
             _ => None,
         }
     }
@@ -392,7 +398,7 @@ mod tests {
         Version::new(
             "v1",
             Some("0.9.4".into()),
-            crate::builtin::cog_schema(
+            crate::domain::catalog::builtin::cog_schema(
                 json!({
                     "prompt": {"type": "string", "x-order": 0, "maxLength": 5},
                     "width": {"type": "integer", "x-order": 1, "default": 8, "minimum": 1, "maximum": 10},
@@ -414,7 +420,7 @@ mod tests {
         assert_eq!(kinds, ["required", "maximum"]);
         let stored = v.redact(&json!({"prompt": "p", "key": "sekrit"}));
         assert_eq!((stored["prompt"].as_str(), stored["key"].as_str()), (Some("p"), Some("**********")));
-        assert_eq!(v.stream_kind(), Some(crate::record::StreamKind::Files));
+        assert_eq!(v.stream_kind(), Some(crate::domain::predictions::record::StreamKind::Files));
     }
 
     fn model(owner_name: &str, description: &str, readme: &str) -> Model {

@@ -2,6 +2,8 @@
 //! the output files predictions publish under `/delivery/{prediction}/{name}` (bytes a model made,
 //! else synthetic bytes of the format the name's extension names). Handlers: `routes::files`.
 
+pub(crate) mod fetch;
+
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use replicate_cog::Synthesized;
 use serde_json::Value;
 
-use crate::catalog::Version;
-use crate::lifecycle::Handler;
-use crate::lifecycle::RunContext;
+use crate::domain::catalog::Version;
+use crate::domain::predictions::lifecycle::Handler;
+use crate::domain::predictions::lifecycle::RunContext;
 
 /// A handler that synthesises outputs for a version.
 pub(crate) fn handler_for(version: Arc<Version>) -> Handler {

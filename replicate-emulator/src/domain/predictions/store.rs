@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use crate::record::Cell;
+use crate::domain::predictions::record::Cell;
 
 /// Records by id plus their creation order.
 #[derive(Default)]

@@ -14,36 +14,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::catalog::{Model, Version};
-use crate::lifecycle::Handler;
-use crate::lifecycle::RunContext;
-
-/// A Cog server to serve a model from.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CogModel {
-    /// `owner/name` the model is listed under.
-    pub name: String,
-    /// The Cog server's base URL, e.g. `http://127.0.0.1:5000`.
-    pub url: String,
-    /// The model's `openapi_schema`, for a server that serves none (taken from the server when `None`).
-    pub schema: Option<Value>,
-}
-
-impl CogModel {
-    /// Parses `owner/name=URL` (the `--cog` flag).
-    pub fn parse(spec: &str) -> Result<CogModel, String> {
-        let (name, url) =
-            spec.split_once('=').ok_or_else(|| format!("{spec:?}: expected owner/name=http://host:port"))?;
-        let (owner, model) = name.split_once('/').ok_or_else(|| format!("{name:?}: expected owner/name"))?;
-        if owner.is_empty() || model.is_empty() || model.contains('/') {
-            return Err(format!("{name:?}: expected owner/name"));
-        }
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("{url:?}: the Cog server's URL must start with http:// or https://"));
-        }
-        Ok(CogModel { name: name.to_string(), url: url.trim_end_matches('/').to_string(), schema: None })
-    }
-}
+use crate::config::CogModel;
+use crate::domain::catalog::{Model, Version};
+use crate::domain::predictions::lifecycle::Handler;
+use crate::domain::predictions::lifecycle::RunContext;
+use crate::domain::runtime::Runtime;
 
 /// Webhook deliveries Cog sends for one running prediction, by prediction id: the secret in the
 /// webhook URL and where to hand the payloads.
@@ -79,7 +54,11 @@ impl CogRuns {
 /// The model for a Cog server: its schema (from the server, else the given one), a version id
 /// derived from the schema, and a handler that forwards predictions. A server that cannot be
 /// reached gives a model without a usable schema (inputs taken as they come) and a warning.
-pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model, Option<String>) {
+pub(crate) async fn model_for(
+    http: &reqwest::Client,
+    runs: &Arc<CogRuns>,
+    cog: &CogModel,
+) -> (Model, Option<String>) {
     let mut warning = None;
     let (served, cog_version) = fetch_schema(http, &cog.url).await;
     let schema = match (served, &cog.schema) {
@@ -99,7 +78,7 @@ pub(crate) async fn model_for(http: &reqwest::Client, cog: &CogModel) -> (Model,
     let files_out = version.cog.as_ref().is_some_and(|c| has_file(c.output()));
     let mut model = Model::new(owner, name, version);
     model.description = Some(format!("A Cog model served by {}", cog.url));
-    model.handler = Some(handler(Arc::from(cog.url.as_str()), files_out));
+    model.handler = Some(handler(Arc::from(cog.url.as_str()), files_out, runs.clone()));
     model.setup_seconds = 0.0;
     model.reports_start = true;
     (model, warning)
@@ -129,13 +108,13 @@ async fn fetch_schema(http: &reqwest::Client, url: &str) -> (Result<Value, Strin
 
 /// A Cog server runs one prediction at a time (it answers 409 to a second): predictions for
 /// one server queue here, in the order they were created.
-fn handler(url: Arc<str>, files_out: bool) -> Handler {
+fn handler(url: Arc<str>, files_out: bool, runs: Arc<CogRuns>) -> Handler {
     let slot = Arc::new(tokio::sync::Semaphore::new(1));
     Arc::new(move |input, ctx| {
-        let (url, slot) = (url.clone(), slot.clone());
+        let (url, slot, runs) = (url.clone(), slot.clone(), runs.clone());
         Box::pin(async move {
             let _turn = slot.acquire_owned().await.map_err(|_| "the Cog queue closed".to_string())?;
-            run(&url, files_out, input, ctx).await
+            run(&url, files_out, &runs, input, ctx).await
         })
     })
 }
@@ -165,7 +144,8 @@ fn local_path(v: &Value) -> Option<&str> {
 /// Unregisters the run and forwards a cancel to Cog when the prediction ends before Cog's
 /// terminal report (a user's cancel or a deadline drops the handler).
 struct RunGuard {
-    shared: crate::state::AppState,
+    shared: Arc<Runtime>,
+    runs: Arc<CogRuns>,
     url: Arc<str>,
     id: String,
     finished: bool,
@@ -173,7 +153,7 @@ struct RunGuard {
 
 impl Drop for RunGuard {
     fn drop(&mut self) {
-        self.shared.cog_runs.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+        self.runs.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
         if self.finished {
             return;
         }
@@ -187,7 +167,7 @@ impl Drop for RunGuard {
 
 /// Input values that are this emulator's upload URLs (which need a token) become signed
 /// download URLs Cog can fetch; `data:` and other URLs pass as they are.
-fn for_cog(shared: &crate::state::AppState, v: Value) -> Value {
+fn for_cog(shared: &Runtime, v: Value) -> Value {
     match v {
         Value::String(s) => {
             let prefix = format!("{}/files/", shared.base);
@@ -209,7 +189,7 @@ fn for_cog(shared: &crate::state::AppState, v: Value) -> Value {
 /// served at the emulator's own URLs.
 fn from_cog(ctx: &RunContext, v: Value, n: &mut usize) -> Value {
     match v {
-        Value::String(s) if s.starts_with("data:") => match crate::fetch::data_url(&s) {
+        Value::String(s) if s.starts_with("data:") => match crate::domain::files::fetch::data_url(&s) {
             Ok(f) => {
                 *n += 1;
                 let mime = f.content_type.unwrap_or_else(|| "application/octet-stream".into());
@@ -310,13 +290,25 @@ async fn wait_ready(http: &reqwest::Client, url: &str) -> Result<(), String> {
     }
 }
 
-async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> Result<Value, String> {
+async fn run(
+    url: &Arc<str>,
+    files_out: bool,
+    runs: &Arc<CogRuns>,
+    input: Value,
+    ctx: RunContext,
+) -> Result<Value, String> {
     let shared = ctx.shared.clone();
     let id = ctx.prediction_id().to_string();
     let secret = crate::ids::hex(32);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    shared.cog_runs.runs.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), (secret.clone(), tx));
-    let mut guard = RunGuard { shared: shared.clone(), url: url.clone(), id: id.clone(), finished: false };
+    runs.runs.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), (secret.clone(), tx));
+    let mut guard = RunGuard {
+        shared: shared.clone(),
+        runs: runs.clone(),
+        url: url.clone(),
+        id: id.clone(),
+        finished: false,
+    };
     let body = json!({
         "id": id,
         "input": for_cog(&shared, input),
@@ -366,7 +358,7 @@ async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> 
         let detail: String = detail.chars().take(500).collect();
         return Err(format!("the Cog server at {url} refused the prediction ({status}): {detail}"));
     }
-    let iterator = ctx.cell.lock().stream != crate::record::StreamKind::None;
+    let iterator = ctx.cell.lock().stream != crate::domain::predictions::record::StreamKind::None;
     let mut progress = Progress::default();
     let mut unanswered = 0u32;
     loop {
@@ -424,24 +416,10 @@ async fn run(url: &Arc<str>, files_out: bool, input: Value, ctx: RunContext) -> 
             }
             "canceled" => {
                 guard.finished = true;
-                crate::lifecycle::cancel(&shared, &ctx.cell);
+                crate::domain::predictions::lifecycle::cancel(&shared, &ctx.cell);
                 return Ok(Value::Null);
             }
             _ => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_flag() {
-        let c = CogModel::parse("me/model=http://127.0.0.1:5000/").unwrap();
-        assert_eq!((c.name.as_str(), c.url.as_str()), ("me/model", "http://127.0.0.1:5000"));
-        for bad in ["me/model", "model=http://x", "me/model=ftp://x", "/m=http://x", "a/b/c=http://x"] {
-            assert!(CogModel::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -3,8 +3,8 @@
 //! output files answer 404. Off unless a retention is configured ([`crate::Config::data_retention`]).
 
 use crate::clock::now_micros;
-use crate::record::{Cell, Kind, Record};
-use crate::state::Shared;
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::runtime::Runtime;
 
 /// The retention in wall-clock microseconds: nominal seconds times the time scale (a time
 /// scale of 0 keeps the nominal duration, as `Cancel-After` does).
@@ -16,7 +16,7 @@ pub(crate) fn retention_micros(nominal_secs: Option<f64>, time_scale: f64) -> Op
 
 /// Removes the output of a finished prediction whose retention has passed; true when its data
 /// is (now or already) removed.
-pub(crate) fn expire(shared: &Shared, cell: &Cell, rec: &mut Record) -> bool {
+pub(crate) fn expire(shared: &Runtime, cell: &Cell, rec: &mut Record) -> bool {
     if rec.data_removed {
         return true;
     }
@@ -32,7 +32,7 @@ pub(crate) fn expire(shared: &Shared, cell: &Cell, rec: &mut Record) -> bool {
     true
 }
 
-impl Shared {
+impl Runtime {
     /// A prediction's or training's JSON as `GET` returns it, after applying data removal.
     pub(crate) fn record_json(&self, cell: &Cell) -> Vec<u8> {
         let mut rec = cell.lock();

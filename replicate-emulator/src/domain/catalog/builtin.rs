@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::ModelSpec;
-use crate::lifecycle::RunContext;
+use crate::domain::catalog::ModelSpec;
+use crate::domain::predictions::lifecycle::RunContext;
+use crate::media::{png_rgb, thumbnail};
 
 /// The real hello-world version id.
 pub const HELLO_WORLD_VERSION: &str = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa";
@@ -286,8 +287,8 @@ fn data_url(mime: &str, bytes: &[u8]) -> String {
 fn image_info() -> ModelSpec {
     let schema = cog_schema(
         json!({
-            "image": {"type": "string", "format": "uri", "title": "Image", "x-order": 0, "description": "Image to inspect (PNG, JPEG, GIF, WebP or BMP)"},
-            "thumbnail_size": {"type": "integer", "title": "Thumbnail Size", "x-order": 1, "default": 64, "minimum": 1, "maximum": 512, "description": "Longest side of the derived image"}
+            "image": {"type": "string", "format": "uri", "title": "Image", "x-order": 0, "description": "Image to inspect (PNG or JPEG)"},
+            "thumbnail_size": {"type": "integer", "title": "Thumbnail Size", "x-order": 1, "default": 64, "minimum": 1, "maximum": 512, "description": "Longest side of the thumbnail computed from its pixels"}
         }),
         &["image"],
         json!({"type": "object", "title": "Output", "required": ["format", "media_type", "width", "height", "md5", "size", "image"], "properties": {
@@ -308,15 +309,17 @@ fn image_info() -> ModelSpec {
         let info = crate::media::probe::image_info(&fetched.bytes).map_err(|e| format!("input image: {e}"))?;
         ctx.sleep(0.1).await;
         let md5 = md5_hex(&fetched.bytes);
-        // The derived image: the input's aspect ratio, longest side `thumbnail_size`, tinted by its md5.
+        // The derived image: a thumbnail of the decoded pixels, the input's aspect ratio, longest
+        // side `thumbnail_size`.
+        let pixels = thumbnail::decode(&fetched.bytes).map_err(|e| format!("input image: {e}"))?;
         let side = input.get("thumbnail_size").and_then(Value::as_u64).unwrap_or(64).clamp(1, 512) as u32;
         let long = info.width.max(info.height) as u64;
         let (w, h) = (
             ((info.width as u64 * side as u64 / long) as u32).max(1),
             ((info.height as u64 * side as u64 / long) as u32).max(1),
         );
-        let tint = u64::from_str_radix(&md5[..12], 16).unwrap_or(0);
-        let derived = ctx.output_file("thumbnail.png", crate::media::png(w, h, tint), "image/png");
+        let thumb = thumbnail::resize(&pixels, w, h);
+        let derived = ctx.output_file("thumbnail.png", png_rgb(thumb.width, thumb.height, &thumb.pixels), "image/png");
         ctx.log(format!("{} image, {}x{}", info.format, info.width, info.height));
         Ok(json!({
             "format": info.format,
@@ -328,8 +331,8 @@ fn image_info() -> ModelSpec {
             "image": derived,
         }))
     })
-    .description("Inspects an image input: reads its format, dimensions and md5 from the bytes it fetched, and returns a derived thumbnail")
-    .readme("# image-info\n\nTakes an image (`format: uri`: an uploaded file, a data URL or an http URL on loopback), fetches it and returns what its bytes say: format, media type, width, height, md5, size, and a derived PNG thumbnail. Fails when the image cannot be fetched or decoded.\n")
+    .description("Inspects an image input: reads its format, dimensions and md5 from the bytes it fetched, and returns a thumbnail computed from its pixels")
+    .readme("# image-info\n\nTakes an image (`format: uri`: an uploaded file, a data URL or an http URL on loopback), fetches it and returns what its bytes say: format, media type, width, height, md5, size, and a PNG thumbnail computed from its decoded pixels (each pixel the average of those it covers). Fails when the image cannot be fetched or decoded (PNG and JPEG are decoded).\n")
     .example(json!({"image": data_url("image/png", &crate::media::png(48, 32, 7)), "thumbnail_size": 24}))
 }
 

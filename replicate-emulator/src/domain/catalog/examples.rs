@@ -1,29 +1,30 @@
 //! Example predictions: each model with an example input runs once when the emulator starts
 //! (sleeps skipped); the prediction becomes its `default_example` and its examples list.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::Notify;
 
 use crate::clock::now_micros;
-use crate::record::{Cell, Kind, Record};
-use crate::state::AppState;
+use crate::domain::catalog::Catalog;
+use crate::domain::predictions::record::{Cell, Kind, Record};
+use crate::domain::predictions::store::Store;
+use crate::domain::runtime::Runtime;
 
-/// Runs the example of every model that has one.
-pub(crate) async fn run_all(state: &AppState) {
-    let keys: Vec<String> = state
-        .catalog
+/// Runs the example of every model in `catalog` that has one; the predictions go to `examples`.
+pub(crate) async fn run_all(rt: &Arc<Runtime>, catalog: &RwLock<Catalog>, examples: &Store) {
+    let keys: Vec<String> = catalog
         .read()
         .map(|c| c.models.values().filter(|m| m.example_input.is_some()).map(|m| m.key()).collect())
         .unwrap_or_default();
     for key in keys {
-        run_for(state, &key).await;
+        run_for(rt, catalog, examples, &key).await;
     }
 }
 
 /// Runs the example of model `key` and records it as the model's `default_example`.
-pub(crate) async fn run_for(state: &AppState, key: &str) {
-    let Some(model) = state.catalog.read().ok().and_then(|c| c.models.get(key).cloned()) else {
+pub(crate) async fn run_for(rt: &Arc<Runtime>, catalog: &RwLock<Catalog>, examples: &Store, key: &str) {
+    let Some(model) = catalog.read().ok().and_then(|c| c.models.get(key).cloned()) else {
         return;
     };
     let (Some(input), Some(version)) = (model.example_input.clone(), model.latest().cloned()) else {
@@ -40,10 +41,11 @@ pub(crate) async fn run_for(state: &AppState, key: &str) {
         rec: Mutex::new(Record::new(Arc::from(key), reported, version.redact(&input))),
         changed: Notify::new(),
     });
-    state.examples.insert(cell.clone());
-    let handler = model.handler.clone().unwrap_or_else(|| crate::synth::handler_for(version.clone()));
-    crate::lifecycle::run_example(state.clone(), cell.clone(), handler, validated).await;
-    if let Ok(mut c) = state.catalog.write()
+    examples.insert(cell.clone());
+    let handler =
+        model.handler.clone().unwrap_or_else(|| crate::domain::catalog::synth::handler_for(version.clone()));
+    crate::domain::predictions::lifecycle::run_example(rt.clone(), cell.clone(), handler, validated).await;
+    if let Ok(mut c) = catalog.write()
         && let Some(current) = c.models.get(key).cloned()
     {
         let mut m = (*current).clone();
