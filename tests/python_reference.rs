@@ -321,7 +321,6 @@ async fn a07_file_output_url_without_download() {
     let c = client(&emu);
     let flux_dev = c.use_model("black-forest-labs/flux-schnell").unwrap();
     let outputs = flux_dev.run(json!({"prompt": "a serene landscape"})).await.unwrap();
-    let before = emu.stats().requests;
     for output in outputs.files() {
         let url = output.url();
         // A run that finished within `Prefer: wait` gets its files inline, as the service does.
