@@ -37,7 +37,7 @@
 //! | A24 | `None` for `null` vs missing (`model_fields_set`) | `a24_null_or_missing_fields` |
 //! | A25 | `.with_raw_response.create(...)`: headers, `.parse()` | `a25_raw_response_headers_and_value` |
 //! | A26 | `.with_streaming_response.create(...)`: `iter_lines()` | not applicable: the Rust API decodes every body it reads (typed); the byte-level equivalents are `Files::download_stream` and `FileOutput::stream` (C18/C19), and `with_response()` gives headers (A25) |
-//! | A27 | `replicate.post("/foo", cast_to=httpx.Response, ...)` | not available: no public raw-request API (reported as an open gap) |
+//! | A27 | `replicate.post("/foo", cast_to=httpx.Response, body={"my_param": True})` | `a27_undocumented_endpoints` |
 //! | A28 | `Replicate(base_url=..., http_client=DefaultHttpxClient(proxy=...))` | `a28_a29_base_url_and_http_client` |
 //! | A29 | `with_options(http_client=...)` | `a28_a29_base_url_and_http_client` |
 //! | A30 | `with Replicate() as replicate:` (closes the client) | not applicable: Rust frees the connection pool on drop; nothing to close |
@@ -695,6 +695,45 @@ async fn a25_raw_response_headers_and_value() {
     assert_eq!(response.header("X-My-Header"), None);
     let prediction = response.into_value();
     assert!(!prediction.id.is_empty());
+}
+
+/// A27: `response = replicate.post("/foo", cast_to=httpx.Response, body={"my_param": True})`;
+/// `print(response.headers.get("x-foo"))`.
+#[tokio::test]
+async fn a27_undocumented_endpoints() {
+    use replicate::reqwest::Method;
+    let (url, mut received) = listener(200, r#"{"foo":1}"#).await;
+    let c = Replicate::builder().bearer_token("r8_test").base_url(format!("{url}/v1")).build().unwrap();
+    let response = c
+        .custom::<Value>(Method::POST, "/foo", Some(json!({"my_param": true})))
+        .with_response()
+        .await
+        .unwrap();
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(response.value, json!({"foo": 1}));
+    let request = received.recv().await.unwrap();
+    assert!(request.head.starts_with("POST /v1/foo "), "{}", request.head);
+    assert_eq!(header(&request.head, "authorization"), Some("Bearer r8_test"), "the client's token");
+    assert_eq!(serde_json::from_slice::<Value>(&request.body).unwrap(), json!({"my_param": true}));
+    // Typed answers, on the emulator; an empty answer reads as null.
+    let emu = emulator().await;
+    let c = client(&emu);
+    let created = c.run("replicate/hello-world", json!({"text": "raw"})).prediction().await.unwrap();
+    let path = format!("/predictions/{}", created.id);
+    let got: replicate::types::Prediction = c.custom(Method::GET, &path, None).await.unwrap();
+    assert_eq!(got.output, "hello raw");
+    let owner = c.account().get().await.unwrap().username;
+    c.models().create(CreateModel::new(&owner, "gone", Visibility::Public, "cpu")).await.unwrap();
+    let deleted: Value = c.custom(Method::DELETE, &format!("/models/{owner}/gone"), None).await.unwrap();
+    assert!(deleted.is_null());
+    assert_eq!(c.models().get(&format!("{owner}/gone")).await.unwrap_err().kind(), ErrorKind::NotFound);
+    // Paths stay below the base URL and are refused before sending otherwise.
+    let before = emu.stats().requests;
+    for bad in ["foo", "/../account", "/%2e%2e/x"] {
+        let err = c.custom::<Value>(Method::GET, bad, None).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad}");
+    }
+    assert_eq!(emu.stats().requests, before);
 }
 
 /// A28: `Replicate(base_url="http://my.test.server.example.com:8083", http_client=DefaultHttpxClient(proxy=..., transport=...))`;
