@@ -1065,6 +1065,16 @@ async fn c04_concurrent_runs() {
             .await
             .unwrap();
     assert_eq!(gathered.iter().map(ToString::to_string).collect::<Vec<_>>(), expected);
+    // The same with requests and waits, as plain futures (no `.into_future()`): join, spawn, select.
+    let ids: Vec<&str> = gathered.iter().map(|o| o.prediction().id.as_str()).collect();
+    let got = futures_util::future::try_join_all(ids.iter().map(|id| c.predictions().get(id))).await.unwrap();
+    assert!(got.iter().all(|p| p.status == PredictionStatus::Succeeded));
+    let waited = tokio::spawn(c.predictions().wait(ids[0], Duration::from_secs(30))).await.unwrap().unwrap();
+    assert_eq!(waited.id, ids[0]);
+    tokio::select! {
+        out = c.run(&model_version, json!({"text": "first"})) => assert_eq!(out.unwrap().to_string(), "hello first"),
+        () = tokio::time::sleep(Duration::from_secs(30)) => panic!("the run never finished"),
+    }
 }
 
 /// C6: `for event in replicate.stream("meta/meta-llama-3-70b-instruct", input={"prompt": ...}): print(str(event), end="")`.
