@@ -24,3 +24,7 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 }
+
+/// The version of this crate (Python's `replicate.__version__`); the default user agent is
+/// `replicate-rust/<VERSION>`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -47,7 +47,7 @@ use crate::{IntoWait, TypedModel, TypedStreamModel};
 
 use crate::error::{Error, Result};
 use crate::pagination::Page;
-use crate::request::{ApiRequest, Plain, PredictionCreate, RequestSpec, Response, Wait};
+use crate::request::{ApiRequest, Plain, PredictionCreate, RequestSpec, Response};
 use crate::resources::{Backend, ModelList, PredictionList, Search};
 use crate::types::{Model, ModelSortBy, Prediction, PredictionSource, SearchResults, SortDirection};
 
@@ -252,7 +252,7 @@ impl Run {
         Run { inner: change(self.inner), runtime: self.runtime }
     }
 
-    /// See [`crate::Run::wait`]: seconds, a [`Duration`], a [`Wait`] or a [`WaitMode`](crate::WaitMode).
+    /// See [`crate::Run::wait`]: seconds, a [`Duration`], a [`Wait`](crate::Wait) or a [`WaitMode`](crate::WaitMode).
     pub fn wait(self, wait: impl IntoWait) -> Self {
         self.map(|r| r.wait(wait))
     }
@@ -509,6 +509,18 @@ impl crate::Predictions<'_, Replicate> {
     }
 }
 
+impl crate::Predictions<'_, Replicate> {
+    /// Follows an existing prediction's events by its id, as [`crate::Predictions::stream`].
+    pub fn stream(&self, id: &str) -> Iter<StreamEvent> {
+        self.client.iter(self.client.client.predictions().stream(id))
+    }
+
+    /// Follows the events of a prediction just created, as [`crate::Predictions::stream_from`].
+    pub fn stream_from(&self, prediction: &Prediction) -> Iter<StreamEvent> {
+        self.client.iter(self.client.client.predictions().stream_from(prediction))
+    }
+}
+
 /// Waiting for an existing prediction with the blocking client.
 #[must_use = "waiting does nothing until it is sent"]
 pub struct WaitFor {
@@ -584,8 +596,9 @@ impl<T: Send + 'static, M> Request<T, M> {
 }
 
 impl<T: Send + 'static> Request<T, PredictionCreate> {
-    /// See [`ApiRequest::wait`].
-    pub fn wait(self, wait: Wait) -> Self {
+    /// See [`ApiRequest::wait`]: seconds (1 to 60), a `Duration` or a [`Wait`](crate::Wait); a value out of range
+    /// fails the request before anything is sent.
+    pub fn wait(self, wait: impl IntoWait) -> Self {
         self.map(|r| r.wait(wait))
     }
 

@@ -125,6 +125,19 @@ macro_rules! resource_groups {
             pub fn search(&self, query: &str) -> $call<$crate::types::SearchResults, $crate::Search> {
                 $crate::resources::search(self, query)
             }
+            /// An endpoint this SDK has no method for (the Python SDK's `client.get("/foo")`,
+            /// `client.post("/foo", body=...)`): `method` on `path` below the base URL (it cannot leave it),
+            /// with an optional JSON body, its JSON answer decoded as `T` (`serde_json::Value` for
+            /// anything; an empty answer reads as `null`). The client's token, user agent, timeout and
+            /// retries apply; a POST is not re-sent after a 5xx or a dropped connection.
+            pub fn custom<T: serde::de::DeserializeOwned + Send + 'static>(
+                &self,
+                method: reqwest::Method,
+                path: &str,
+                body: Option<serde_json::Value>,
+            ) -> $call<T, $crate::Plain> {
+                $crate::resources::custom(self, method, path, body)
+            }
         }
     };
 }

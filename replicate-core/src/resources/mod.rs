@@ -8,6 +8,7 @@ mod operations;
 
 mod account;
 mod collections;
+mod custom;
 mod deployments;
 mod files;
 mod hardware;
@@ -19,6 +20,7 @@ mod webhooks;
 
 pub use account::Account;
 pub use collections::Collections;
+pub(crate) use custom::custom;
 pub use deployments::{DeploymentPredictions, Deployments};
 pub use files::{DownloadParams, FileUpload, Files};
 pub(crate) use files::{content_type_of, not_a_file};
