@@ -107,6 +107,8 @@ pub enum Command {
     /// The schema cache of `#[replicate::model]`: pull, check.
     #[command(subcommand, visible_alias = "schemas")]
     Schema(schema::SchemaCommand),
+    /// Creates a starter project that runs a model with its example input (Rust, Python or Node).
+    Scaffold(scaffold::ScaffoldArgs),
     /// Stores or removes the API token: login, logout, status.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -212,6 +214,7 @@ async fn dispatch(cli: Cli) -> CliResult<()> {
         Command::Search(args) => misc::search(&ctx, args).await,
         Command::Webhook(c) => misc::webhook(&ctx, c).await,
         Command::Schema(c) => schema::run(&ctx, c).await,
+        Command::Scaffold(args) => scaffold::run(&ctx, args).await,
         Command::Auth(c) => auth::run(&ctx, c).await,
         Command::Completion { .. } => Ok(()),
         #[cfg(feature = "emulator")]

@@ -95,15 +95,18 @@ pub async fn run(ctx: &Ctx, command: AuthCommand) -> CliResult<()> {
     }
 }
 
+/// The token from stdin: typed without echo on a terminal, else the first line of what is piped in.
 fn read_token() -> CliResult<String> {
+    let failed = |e: std::io::Error| CliError::usage(format!("reading the token from stdin: {e}"));
     let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!("Paste your API token from https://replicate.com/account/api-tokens and press Enter:");
+    let term = console::Term::stderr();
+    if stdin.is_terminal() && term.is_term() {
+        eprint!(
+            "Paste your API token from https://replicate.com/account/api-tokens (it is not shown) and press Enter: "
+        );
+        return term.read_secure_line().map(|t| t.trim().to_owned()).map_err(failed);
     }
     let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::usage(format!("reading the token from stdin: {e}")))?;
+    stdin.lock().read_line(&mut line).map_err(failed)?;
     Ok(line.trim().to_owned())
 }

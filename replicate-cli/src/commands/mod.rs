@@ -9,6 +9,7 @@ pub mod misc;
 pub mod model;
 pub mod prediction;
 pub mod run;
+pub mod scaffold;
 pub mod schema;
 pub mod training;
 

@@ -243,8 +243,8 @@ pub fn read_inputs(args: &InputArgs) -> CliResult<(inputs::RawInputs, Map<String
     Ok((raw, base))
 }
 
-/// The schema of the version a reference runs: from the schema cache (`.replicate/`) when it holds the
-/// pinned version, else from the API; `None` for a bare version id (no model to ask).
+/// The schema of the version a reference runs: from the schema cache (`.replicate/`, see
+/// [`crate::commands::schema::cache_dir`]) when it holds the pinned version, else from the API; `None` for a bare version id (no model to ask).
 pub async fn fetch_schema(client: &Replicate, model: &ModelRef) -> CliResult<Option<CogSchema>> {
     let parse = |v: &Value| {
         CogSchema::from_version(v)
@@ -259,9 +259,10 @@ pub async fn fetch_schema(client: &Replicate, model: &ModelRef) -> CliResult<Opt
             }
         }
         ModelRef::Version { owner, name, version } => {
-            let cached = crate::commands::schema::cache_dir(None).join(owner).join(format!("{name}.json"));
-            if let Some(doc) = std::fs::read_to_string(&cached)
+            let dirs = [crate::commands::schema::cache_dir(None)];
+            if let Some(doc) = replicate_cog::cache::find(&dirs, owner, name, Some(version))
                 .ok()
+                .and_then(|path| std::fs::read_to_string(path).ok())
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
                 .filter(|d| d.get("id").and_then(Value::as_str) == Some(version.as_str()))
             {

@@ -133,19 +133,25 @@ impl Guard {
             let _ = stderr.read_to_string(&mut s);
             s
         });
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > LIMIT {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the command ran longer than {LIMIT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait(&mut child, String::new);
         Out { status, stdout: out_reader.join().unwrap(), stderr: err_reader.join().unwrap() }
+    }
+}
+
+/// Waits for `child` to exit; after [`LIMIT`] kills it and fails the test, with what `shown` says it
+/// printed.
+pub fn wait(child: &mut Child, shown: impl Fn() -> String) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the command ran longer than {LIMIT:?}; it printed:\n{}", shown());
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
