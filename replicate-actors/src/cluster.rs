@@ -26,6 +26,7 @@ use redis::aio::ConnectionManager;
 use replicate_core::BoxFuture;
 
 use crate::journal::{RunRecord, RunStore, StoreError, StoreOp, new_intent};
+use crate::stats::ClusterCounts;
 
 /// GCRA with reservations, on Redis's clock: returns how many ms the taker waits for its slot.
 /// KEYS: the bucket's theoretical arrival time, its pause. ARGV: ms between requests, burst.
@@ -182,6 +183,22 @@ impl ClusterInner {
     }
 
     #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
+    /// The cluster's part of the statistics.
+    pub(crate) fn counts(&self) -> ClusterCounts {
+        let c = &self.counters;
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ClusterCounts {
+            redis_up: self.is_up(),
+            round_trips: get(&c.commands),
+            redis_errors: get(&c.redis_errors),
+            outages: get(&c.outages),
+            forwarded: get(&c.forwarded),
+            inbox: get(&c.inbox),
+            adopted: get(&c.adopted),
+            duplicates: get(&c.duplicates),
+        }
+    }
+
     pub(crate) fn node_id(&self) -> &str {
         &self.node
     }

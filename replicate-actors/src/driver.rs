@@ -120,7 +120,7 @@ async fn recovered(shared: &Shared, tracker: &Tracker) -> Result<Prediction, Cre
             Err(e) if e.kind() == ErrorKind::NotFound => return Err(CreateError::Api(e)),
             Err(_) => {
                 round += 1;
-                tokio::time::sleep(crate::shared::backoff(round)).await;
+                tokio::time::sleep(crate::config::BACKOFF.backoff(round)).await;
             }
         }
     }

@@ -24,8 +24,9 @@ use replicate_core::{ModelRef, Page};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use crate::config::BACKOFF;
 use crate::journal::{parse_rfc3339, rfc3339, unix_ms};
-use crate::shared::{Shared, backoff};
+use crate::shared::Shared;
 use crate::stats::bump;
 
 /// Clock difference allowed between this machine and the API.
@@ -88,7 +89,7 @@ impl Reconciler {
                 Ok(candidates) => break candidates,
                 Err(_) => {
                     attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+                    tokio::time::sleep(BACKOFF.backoff(attempt)).await;
                 }
             }
         };
@@ -106,7 +107,7 @@ impl Reconciler {
                     }
                     Err(_) => {
                         attempt += 1;
-                        tokio::time::sleep(backoff(attempt)).await;
+                        tokio::time::sleep(BACKOFF.backoff(attempt)).await;
                     }
                 }
             }

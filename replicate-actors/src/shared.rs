@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use kameo::actor::ActorRef;
+use replicate_core::retry::MAX_RETRY_AFTER;
 use replicate_core::types::{CreatePrediction, Prediction};
 use replicate_core::{Error, ErrorKind, ModelRef, Replicate};
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::actor::PredictionActor;
 use crate::budget::{Budget, TokenBucket};
-use crate::config::SupervisorConfig;
+use crate::config::{BACKOFF, SupervisorConfig};
 use crate::journal::{Ended, Journal, RunRecord, StoreOp};
 use crate::recent::RecentIds;
 use crate::stats::{Counters, bump};
@@ -198,13 +199,8 @@ impl Shared {
                 Err(e) => e,
             };
             attempt += 1;
-            let kind = error.kind();
             let wait = self.after_failure(&self.budget.others, &error, attempt);
-            let retryable = matches!(
-                kind,
-                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Connection
-            );
-            if !retryable || attempt >= self.config.read_attempts.max(1) {
+            if !error.is_transient() || attempt >= self.config.read_attempts.max(1) {
                 return Err(error);
             }
             tokio::time::sleep(wait).await;
@@ -216,7 +212,7 @@ impl Shared {
     fn after_failure(&self, bucket: &TokenBucket, error: &Error, attempt: u32) -> Duration {
         if error.kind() == ErrorKind::RateLimited {
             bump(&self.counters.rate_limited);
-            let wait = error.retry_after().unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(60));
+            let wait = error.retry_after().unwrap_or(Duration::from_secs(1)).min(MAX_RETRY_AFTER);
             let spent = error
                 .api()
                 .and_then(|e| e.headers.get("ratelimit-remaining"))
@@ -227,7 +223,7 @@ impl Shared {
             }
             return wait;
         }
-        backoff(attempt)
+        BACKOFF.backoff(attempt)
     }
 
     /// Creates the prediction of a run, once. Retries only an answer that says the server did not take
@@ -306,18 +302,4 @@ async fn unless_canceled<F: std::future::Future>(tracker: &Tracker, work: F) -> 
         out = work => Some(out),
         () = notified => None,
     }
-}
-
-/// 100 ms doubling up to 5 s, with jitter.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(5));
-    base.mul_f64(0.5 + 0.5 * jitter())
-}
-
-/// A number in 0..1 that differs from call to call (no RNG dependency needed for jitter).
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0);
-    (hasher.finish() % 10_000) as f64 / 10_000.0
 }

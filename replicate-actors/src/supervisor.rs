@@ -624,10 +624,13 @@ impl Supervisor {
 
     /// The counters: queued, in flight, outcomes, requests by kind, webhook deliveries.
     pub fn stats(&self) -> Stats {
+        #[cfg_attr(not(feature = "cluster"), allow(unused_mut))]
+        let mut stats = self.shared.counters.snapshot();
         #[cfg(feature = "cluster")]
-        return self.shared.counters.snapshot_with(self.shared.cluster.as_deref());
-        #[cfg(not(feature = "cluster"))]
-        self.shared.counters.snapshot()
+        if let Some(cluster) = &self.shared.cluster {
+            stats.cluster = cluster.counts();
+        }
+        stats
     }
 
     /// The configuration in force.
