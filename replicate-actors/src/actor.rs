@@ -21,10 +21,11 @@ use tokio::task::JoinHandle;
 
 use crate::driver;
 use crate::events::{ActorError, Outcome, PredictionEvent};
-use crate::journal::{Ended, StoreOp, StoredOutcome};
+use crate::run::progress::{Progress, Seen, kept};
+use crate::run::tracker::{Counted, Phase, Tracker, latest_of};
 use crate::shared::{Read, Shared};
 use crate::stats::{bump, drop_one};
-use crate::tracker::{Counted, Phase, Progress, Seen, Tracker, kept, latest_of};
+use crate::store::{Ended, StoreOp, StoredOutcome};
 
 /// What a prediction actor is started (and restarted) with.
 #[derive(Clone)]
@@ -252,7 +253,7 @@ fn journal_end(shared: &Shared, tracker: &Tracker, outcome: &Outcome) {
             None => StoredOutcome::Error(error.to_string()),
         },
     });
-    let ended = Ended { at_ms: crate::journal::unix_ms(), outcome: kept };
+    let ended = Ended { at_ms: crate::time::unix_ms(), outcome: kept };
     let record = shared.record_of(tracker, None, Some(ended));
     let Some(key) = tracker.run.key.clone() else {
         shared.journal.send(StoreOp::Put(record));

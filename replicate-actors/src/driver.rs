@@ -12,9 +12,10 @@ use tokio::time::Instant;
 
 use crate::actor::{self, CreateFailed, Created, Observed, PredictionActor, StreamLost, Streamed};
 use crate::events::ActorError;
+use crate::run::progress::{Seen, kept};
+use crate::run::tracker::{Counted, Origin, Phase, Tracker};
 use crate::shared::{CreateError, Read, Shared};
 use crate::stats::{bump, drop_one};
-use crate::tracker::{Counted, Origin, Phase, Seen, Tracker, kept};
 
 /// Hands out slots under the concurrency limit in the order runs were submitted, and starts each
 /// run's create. Ends when the supervisor is gone.

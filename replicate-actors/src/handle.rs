@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::actor::{self, Cancel, GetState, PredictionActor, Subscribe};
 use crate::events::{ActorError, Outcome, PredictionEvent, to_result};
-use crate::tracker::Tracker;
+use crate::run::tracker::Tracker;
 
 /// A run owned by a supervisor's actor. Cheap to clone; dropping it leaves the run going.
 #[derive(Clone)]

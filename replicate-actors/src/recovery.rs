@@ -25,9 +25,10 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::config::BACKOFF;
-use crate::journal::{parse_rfc3339, rfc3339, unix_ms};
 use crate::shared::Shared;
 use crate::stats::bump;
+use crate::store::RunStore;
+use crate::time::{parse_rfc3339, rfc3339, unix_ms};
 
 /// Clock difference allowed between this machine and the API.
 const SKEW_MS: u64 = 60_000;
@@ -49,7 +50,7 @@ pub(crate) struct Reconciler {
     known: HashSet<String>,
     /// A journal other live processes write to (a cluster): read again after the listing, so that a
     /// prediction another replica created before the listing, and recorded just after, is known.
-    shared: Option<std::sync::Arc<dyn crate::journal::RunStore>>,
+    shared: Option<std::sync::Arc<dyn RunStore>>,
     found: OnceCell<HashMap<String, Prediction>>,
 }
 
@@ -61,7 +62,7 @@ impl Reconciler {
 
     /// The same, with a journal that other live processes write to.
     #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
-    pub(crate) fn shared(mut self, store: std::sync::Arc<dyn crate::journal::RunStore>) -> Self {
+    pub(crate) fn shared(mut self, store: std::sync::Arc<dyn RunStore>) -> Self {
         self.shared = Some(store);
         self
     }

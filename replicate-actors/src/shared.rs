@@ -15,10 +15,11 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use crate::actor::PredictionActor;
 use crate::budget::{Budget, TokenBucket};
 use crate::config::{BACKOFF, SupervisorConfig};
-use crate::journal::{Ended, Journal, RunRecord, StoreOp};
 use crate::recent::RecentIds;
+use crate::run::spec::CreateSpec;
+use crate::run::tracker::Tracker;
 use crate::stats::{Counters, bump};
-use crate::tracker::{CreateSpec, Tracker};
+use crate::store::{Ended, Journal, RunRecord, StoreOp};
 
 /// Ids of finished predictions remembered (100,000 to 200,000 of the latest), so late deliveries for
 /// them are ignored rather than handed to the unknown-prediction callback.
@@ -41,7 +42,7 @@ pub(crate) struct Shared {
     pub(crate) journal: Journal,
     /// With the feature `cluster` and a cluster configured: the Redis shared by the replicas.
     #[cfg(feature = "cluster")]
-    pub(crate) cluster: Option<Arc<crate::cluster::ClusterInner>>,
+    pub(crate) cluster: Option<Arc<crate::cluster::redis::ClusterInner>>,
     pub(crate) slots: Arc<Semaphore>,
     /// Requests (creates, gets, cancels) on the wire at once, at most: bounds open connections.
     pub(crate) wire: Semaphore,

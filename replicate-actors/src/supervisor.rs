@@ -23,14 +23,14 @@ use crate::config::{PollSchedule, SupervisorConfig};
 use crate::driver;
 use crate::events::ActorError;
 use crate::handle::{PredictionHandle, TypedHandle};
-use crate::journal::{
-    Journal, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome, new_intent, unix_ms,
-};
 use crate::recovery::{Reconciler, Unresolved};
+use crate::run::spec::{CreateSpec, RunIdentity, RunSpec};
+use crate::run::tracker::{Counted, Origin, Tracker};
 use crate::shared::{Registry, Shared, UnknownDelivery};
 use crate::stats::Counters;
 use crate::stats::{Stats, bump};
-use crate::tracker::{CreateSpec, Origin, RunIdentity, RunSpec, Tracker};
+use crate::store::{Journal, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome};
+use crate::time::{new_intent, unix_ms};
 
 /// How [`Supervisor::shutdown`] treats predictions still running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +131,7 @@ pub struct SupervisorBuilder {
     on_unknown: Option<UnknownDelivery>,
     store: Option<Arc<dyn RunStore>>,
     #[cfg(feature = "cluster")]
-    cluster: Option<crate::cluster::RedisCluster>,
+    cluster: Option<crate::cluster::redis::RedisCluster>,
     #[cfg(feature = "webhooks")]
     pub(crate) webhooks: crate::webhooks::WebhookOptions,
 }
@@ -250,7 +250,7 @@ impl SupervisorBuilder {
     /// is handed to this one through Redis, and when a replica's lease lapses, the others adopt its
     /// runs. See the README's cluster section.
     #[cfg(feature = "cluster")]
-    pub fn cluster(mut self, cluster: crate::cluster::RedisCluster) -> Self {
+    pub fn cluster(mut self, cluster: crate::cluster::redis::RedisCluster) -> Self {
         self.store = Some(Arc::new(cluster.clone()));
         self.cluster = Some(cluster);
         self
@@ -341,7 +341,7 @@ impl SupervisorBuilder {
         // The runs a previous process left: followed again, or reconciled, in the order submitted.
         take_up(&shared, recovery.runs, Arc::new(recovery.reconciler)).await;
         #[cfg(feature = "cluster")]
-        crate::cluster_tasks::start(&shared);
+        crate::cluster::tasks::start(&shared);
         #[allow(unused_mut)]
         let mut supervisor = Supervisor {
             shared,
@@ -519,7 +519,7 @@ impl Supervisor {
                     registry.by_key.remove(&key);
                 }
                 tracker.finish_phase();
-                tracker.state().counted = crate::tracker::Counted::Nothing;
+                tracker.state().counted = Counted::Nothing;
                 let _ = other.map_err(ActorError::Journal)?;
                 bump(&shared.counters.attached);
                 return watch_remote(shared, &key).await;
@@ -538,7 +538,7 @@ impl Supervisor {
             }
             drop(registry);
             tracker.finish_phase();
-            tracker.state().counted = crate::tracker::Counted::Nothing;
+            tracker.state().counted = Counted::Nothing;
             crate::stats::drop_one(&shared.counters.queued);
             shared.changed.notify_waiters();
             return Err(ActorError::Journal(error));
@@ -667,7 +667,7 @@ async fn watch_remote(shared: &Arc<Shared>, key: &str) -> Result<PredictionHandl
         };
         let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
         let tracker = Tracker::new(number, run, Origin::Recovered, RunSpec::recovered(None, None));
-        tracker.state().counted = crate::tracker::Counted::Nothing;
+        tracker.state().counted = Counted::Nothing;
         if let Some(id) = record.prediction_id {
             let _ = tracker.id.set(Arc::from(id));
         }
@@ -724,7 +724,7 @@ fn ended_handle(shared: &Shared, record: RunRecord) -> Result<PredictionHandle, 
     }
     tracker.finish_phase();
     tracker.finished.store(true, Ordering::Release);
-    tracker.state().counted = crate::tracker::Counted::Nothing;
+    tracker.state().counted = Counted::Nothing;
     tracker.set_outcome(recorded_outcome(record.ended.and_then(|e| e.outcome)));
     Ok(PredictionHandle { tracker: Arc::new(tracker) })
 }

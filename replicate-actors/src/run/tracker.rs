@@ -7,53 +7,14 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use kameo::actor::ActorRef;
-use replicate_core::ModelRef;
-use replicate_core::types::{Prediction, PredictionStatus};
-use serde_json::Value;
+use replicate_core::types::Prediction;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::Instant;
 
+use super::progress::Seen;
+use super::spec::{RunIdentity, RunSpec};
 use crate::actor::PredictionActor;
 use crate::events::{Outcome, PredictionEvent};
-
-/// What one run creates.
-#[derive(Debug)]
-pub(crate) struct RunSpec {
-    /// What the create sends, until it succeeds (then dropped: the prediction carries it).
-    pub(crate) create: Mutex<Option<CreateSpec>>,
-    pub(crate) deadline: Option<Duration>,
-}
-
-/// The body of a run's create, kept only until the prediction exists.
-#[derive(Debug, Clone)]
-pub(crate) struct CreateSpec {
-    /// Shared by the runs of one model (see `Shared::model`).
-    pub(crate) model: Arc<ModelRef>,
-    /// The input object as compact JSON text (parsed again for each create attempt).
-    pub(crate) input: Box<str>,
-    pub(crate) cancel_after: Option<Duration>,
-}
-
-impl RunSpec {
-    pub(crate) fn new(create: CreateSpec, deadline: Option<Duration>) -> Self {
-        RunSpec { create: Mutex::new(Some(create)), deadline }
-    }
-
-    /// The spec of a recovered run (`create` only when it may still need creating).
-    pub(crate) fn recovered(create: Option<CreateSpec>, deadline: Option<Duration>) -> Self {
-        RunSpec { create: Mutex::new(create), deadline }
-    }
-
-    /// A copy of what to create (`None` once created).
-    pub(crate) fn to_create(&self) -> Option<CreateSpec> {
-        self.create.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Drops what the create needed: the prediction exists.
-    pub(crate) fn created(&self) {
-        self.create.lock().unwrap_or_else(|p| p.into_inner()).take();
-    }
-}
 
 /// Where the create of a prediction stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,20 +39,6 @@ impl Phase {
             _ => Phase::Done,
         }
     }
-}
-
-/// What identifies a run in the journal, kept for its whole life (about 100 bytes).
-#[derive(Debug)]
-pub(crate) struct RunIdentity {
-    /// The run's own id (`run_...`).
-    pub(crate) intent: Box<str>,
-    /// The application's key.
-    pub(crate) key: Option<Arc<str>>,
-    /// Shared by the runs of one model.
-    pub(crate) model: Arc<ModelRef>,
-    pub(crate) cancel_after: Option<Duration>,
-    /// When the run was submitted, in ms since the epoch.
-    pub(crate) intended_at_ms: u64,
 }
 
 /// Where a run's prediction comes from when its turn comes.
@@ -173,7 +120,7 @@ pub(crate) enum Counted {
 
 impl Tracker {
     pub(crate) fn new(number: u64, run: RunIdentity, origin: Origin, spec: RunSpec) -> Self {
-        let age = Duration::from_millis(crate::journal::unix_ms().saturating_sub(run.intended_at_ms));
+        let age = Duration::from_millis(crate::time::unix_ms().saturating_sub(run.intended_at_ms));
         let now = Instant::now();
         Tracker {
             number,
@@ -271,121 +218,5 @@ pub(crate) fn latest_of(tracker: &Tracker, state: &TrackerState) -> Option<Arc<P
             error.shared_prediction().cloned().or_else(|| state.latest.as_ref()?.prediction())
         }
         None => state.latest.as_ref()?.prediction(),
-    }
-}
-
-/// How far a prediction has got: what ordering deliveries goes by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Progress {
-    pub(crate) status: PredictionStatus,
-    /// Items of an array output.
-    outputs: usize,
-    /// Bytes of logs.
-    logs: usize,
-}
-
-impl Progress {
-    pub(crate) fn of(prediction: &Prediction) -> Self {
-        Progress {
-            status: prediction.status,
-            outputs: prediction.output.as_array().map_or(0, Vec::len),
-            logs: prediction.logs.as_deref().map_or(0, str::len),
-        }
-    }
-
-    /// Whether a prediction at `next` would move one at `self` backwards (a stale or reordered delivery).
-    pub(crate) fn regressed_by(&self, next: &Progress) -> bool {
-        let rank = |s: PredictionStatus| match s {
-            PredictionStatus::Starting => 0,
-            PredictionStatus::Processing | PredictionStatus::Unknown => 1,
-            _ => 2,
-        };
-        let (a, b) = (rank(self.status), rank(next.status));
-        if self.status.is_terminal() || b < a {
-            return true;
-        }
-        b == a && (next.outputs < self.outputs || next.logs < self.logs)
-    }
-}
-
-/// A running prediction as a tracker keeps it: its [`Progress`], and the prediction (without its input)
-/// as compact JSON: one allocation of about 600 bytes rather than a 470-byte struct and a dozen strings,
-/// which across 10,000 predictions in flight is megabytes. Decoded when asked for (a state query, a late
-/// subscriber).
-#[derive(Debug)]
-pub(crate) struct Seen {
-    pub(crate) progress: Progress,
-    json: Box<str>,
-}
-
-impl Seen {
-    /// Keeps `prediction` (whose input [`kept`] has dropped).
-    pub(crate) fn new(prediction: &Prediction) -> Self {
-        // A `Prediction` always serializes: its maps have string keys.
-        let json = serde_json::to_string(prediction).unwrap_or_default();
-        // Copied into an allocation of its exact size: shrinking the buffer in place would leave a
-        // few hundred bytes free behind every kept prediction, too small for most later allocations.
-        Seen { progress: Progress::of(prediction), json: Box::from(json.as_str()) }
-    }
-
-    /// The prediction kept.
-    pub(crate) fn prediction(&self) -> Option<Arc<Prediction>> {
-        serde_json::from_str(&self.json).ok().map(Arc::new)
-    }
-}
-
-/// The prediction as a tracker keeps it while it runs: without its input (the caller has it; the
-/// prediction as created and as delivered echoes it, and even a small JSON object costs over 600
-/// bytes). A terminal prediction, the outcome, keeps everything.
-pub(crate) fn kept(mut prediction: Prediction) -> Prediction {
-    if !prediction.is_terminal() {
-        prediction.input = Value::Null;
-    }
-    prediction
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn prediction(status: &str, output: Value, logs: &str) -> Prediction {
-        serde_json::from_value(json!({
-            "id": "p1", "version": "v", "input": {}, "output": output, "logs": logs, "error": null,
-            "status": status, "created_at": "2025-01-01T00:00:00Z", "urls": {"get": "x", "cancel": "y", "web": "z"}
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn older_deliveries_are_regressions() {
-        let at = |status, output, logs| Progress::of(&prediction(status, output, logs));
-        let processing = at("processing", json!(["a", "b"]), "l1\nl2\n");
-        let earlier = at("processing", json!(["a"]), "l1\n");
-        let starting = at("starting", Value::Null, "");
-        let done = at("succeeded", json!(["a", "b", "c"]), "l1\nl2\n");
-        assert!(processing.regressed_by(&earlier));
-        assert!(processing.regressed_by(&starting));
-        assert!(!processing.regressed_by(&done));
-        assert!(done.regressed_by(&processing), "nothing moves a terminal prediction");
-        assert!(done.regressed_by(&done), "a repeat of the terminal state is ignored too");
-        assert!(!earlier.regressed_by(&processing));
-    }
-
-    #[test]
-    fn a_kept_prediction_decodes_as_it_was_seen() {
-        let mut seen: Prediction = serde_json::from_value(json!({
-            "id": "gm3qorzdhgbfurvjtvhg6dckhu", "model": "replicate/hello-world", "version": "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa",
-            "input": {"text": "Alice"}, "output": ["a"], "logs": "l1\n", "error": null, "status": "processing",
-            "data_removed": false, "source": "api", "created_at": "2025-01-01T00:00:00.1Z", "started_at": "2025-01-01T00:00:01Z",
-            "urls": {"get": "https://api.replicate.com/v1/predictions/gm3", "cancel": "https://api.replicate.com/v1/predictions/gm3/cancel",
-                     "stream": "https://stream.replicate.com/v1/files/abc", "web": "https://replicate.com/p/gm3"},
-            "metrics": {"predict_time": 1.5}
-        }))
-        .unwrap();
-        seen = kept(seen);
-        let kept_copy = Seen::new(&seen);
-        assert_eq!(kept_copy.prediction().as_deref(), Some(&seen));
-        assert_eq!(kept_copy.progress, Progress::of(&seen));
     }
 }

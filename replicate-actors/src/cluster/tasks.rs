@@ -7,8 +7,8 @@ use std::sync::{Arc, Weak};
 
 use replicate_core::types::Prediction;
 
+use super::redis::ClusterInner;
 use crate::actor::Observed;
-use crate::cluster::ClusterInner;
 use crate::shared::Shared;
 use crate::supervisor::{Recovery, take_up};
 

@@ -25,8 +25,9 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use replicate_core::BoxFuture;
 
-use crate::journal::{RunRecord, RunStore, StoreError, StoreOp, new_intent};
 use crate::stats::ClusterCounts;
+use crate::store::{RunRecord, RunStore, StoreError, StoreOp};
+use crate::time::new_intent;
 
 /// GCRA with reservations, on Redis's clock: returns how many ms the taker waits for its slot.
 /// KEYS: the bucket's theoretical arrival time, its pause. ARGV: ms between requests, burst.
