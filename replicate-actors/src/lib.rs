@@ -36,14 +36,11 @@ mod budget;
 #[cfg(feature = "cluster")]
 mod cluster;
 mod config;
-mod driver;
+mod context;
 mod events;
 mod handle;
-mod parents;
 mod recent;
-mod recovery;
 mod run;
-mod shared;
 mod stats;
 mod store;
 mod supervisor;
@@ -56,9 +53,9 @@ pub use budget::Rate;
 #[cfg(feature = "cluster")]
 pub use cluster::redis::RedisCluster;
 pub use config::{PollSchedule, SupervisorConfig};
+pub use context::UnknownDelivery;
 pub use events::{ActorError, Outcome, PredictionEvent};
 pub use handle::{EventStream, PredictionHandle, TypedHandle};
-pub use shared::UnknownDelivery;
 pub use stats::{ClusterCounts, JournalCounts, RequestCounts, Stats, WebhookCounts};
 #[cfg(feature = "file-store")]
 pub use store::FileStore;

@@ -75,6 +75,21 @@ pub(crate) fn kept(mut prediction: Prediction) -> Prediction {
     prediction
 }
 
+/// Output items beyond the `sent` already published: new items of a growing array, or (once terminal)
+/// a whole non-array output.
+pub(crate) fn new_outputs(output: &Value, sent: usize, terminal: bool) -> (Vec<String>, usize) {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match output {
+        Value::Array(items) if items.len() > sent => (items[sent..].iter().map(text).collect(), items.len()),
+        Value::Null | Value::Array(_) => (Vec::new(), sent),
+        other if sent == 0 && terminal => (vec![text(other)], 1),
+        _ => (Vec::new(), sent),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +133,14 @@ mod tests {
         let kept_copy = Seen::new(&seen);
         assert_eq!(kept_copy.prediction().as_deref(), Some(&seen));
         assert_eq!(kept_copy.progress, Progress::of(&seen));
+    }
+
+    #[test]
+    fn outputs_are_published_once() {
+        assert_eq!(new_outputs(&json!(["a", "b"]), 0, false), (vec!["a".to_owned(), "b".to_owned()], 2));
+        assert_eq!(new_outputs(&json!(["a", "b", "c"]), 2, false), (vec!["c".to_owned()], 3));
+        assert_eq!(new_outputs(&json!("hello"), 0, false), (vec![], 0), "not until it is final");
+        assert_eq!(new_outputs(&json!("hello"), 0, true), (vec!["hello".to_owned()], 1));
+        assert_eq!(new_outputs(&json!("hello"), 1, true), (vec![], 1));
     }
 }

@@ -1,36 +1,26 @@
 //! What every actor of a supervisor shares: the client, the settings, the budget, the counters and the
-//! registries of runs and of predictions.
+//! journal, and the requests made with them (creates, reads). The registry of runs is the
+//! supervisor's (`supervisor::runs`), above this.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kameo::actor::ActorRef;
 use replicate_core::retry::MAX_RETRY_AFTER;
 use replicate_core::types::{CreatePrediction, Prediction};
 use replicate_core::{Error, ErrorKind, ModelRef, Replicate};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore};
 
-use crate::actor::PredictionActor;
 use crate::budget::{Budget, TokenBucket};
 use crate::config::{BACKOFF, SupervisorConfig};
-use crate::recent::RecentIds;
 use crate::run::spec::CreateSpec;
 use crate::run::tracker::Tracker;
 use crate::stats::{Counters, bump};
 use crate::store::{Ended, Journal, RunRecord, StoreOp};
 
-/// Ids of finished predictions remembered (100,000 to 200,000 of the latest), so late deliveries for
-/// them are ignored rather than handed to the unknown-prediction callback.
-const FINISHED_MEMORY: usize = 100_000;
-
 /// A callback for verified webhook deliveries about predictions this supervisor does not own.
 pub type UnknownDelivery = Arc<dyn Fn(Prediction) + Send + Sync>;
 
 pub(crate) struct Shared {
-    /// This, weakly (for tasks started from a `&Shared`).
-    pub(crate) weak_self: std::sync::Weak<Shared>,
     /// The client, without its own retries: the actors retry from the shared budget.
     pub(crate) client: Replicate,
     /// The client as the user configured it (with its retries): typed outputs' files fetch through it.
@@ -48,12 +38,6 @@ pub(crate) struct Shared {
     pub(crate) wire: Semaphore,
     /// Creates under way at once, at most (the same bound as `wire`).
     pub(crate) creating: Arc<Semaphore>,
-    pub(crate) queue: mpsc::UnboundedSender<Arc<Tracker>>,
-    pub(crate) closed: AtomicBool,
-    pub(crate) next_number: AtomicU64,
-    pub(crate) registry: Mutex<Registry>,
-    /// The kameo supervisors parenting the prediction actors, a batch each.
-    pub(crate) parents: crate::parents::Parents,
     /// Signalled when a prediction id is registered or a run ends.
     pub(crate) changed: Notify,
     #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
@@ -65,57 +49,6 @@ pub(crate) struct Shared {
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared").field("config", &self.config).finish_non_exhaustive()
-    }
-}
-
-/// Runs not yet finished, and predictions by id.
-pub(crate) struct Registry {
-    pub(crate) live: HashMap<u64, Arc<Tracker>>,
-    /// Runs by application key: live ones, and ended ones until their end is in the journal.
-    pub(crate) by_key: HashMap<Arc<str>, Arc<Tracker>>,
-    /// Keyed by the tracker's own copy of the id.
-    pub(crate) by_id: HashMap<Arc<str>, ActorRef<PredictionActor>>,
-    /// Ids of finished predictions.
-    finished: RecentIds,
-}
-
-impl Default for Registry {
-    fn default() -> Self {
-        Registry {
-            live: HashMap::new(),
-            by_key: HashMap::new(),
-            by_id: HashMap::new(),
-            finished: RecentIds::new(FINISHED_MEMORY),
-        }
-    }
-}
-
-/// Where a webhook delivery goes.
-#[cfg(feature = "webhooks")]
-pub(crate) enum Route {
-    Actor(ActorRef<PredictionActor>),
-    Finished,
-    Unknown,
-}
-
-impl Registry {
-    #[cfg(feature = "webhooks")]
-    pub(crate) fn route(&self, id: &str) -> Route {
-        if let Some(actor) = self.by_id.get(id) {
-            Route::Actor(actor.clone())
-        } else if self.finished.contains(id) {
-            Route::Finished
-        } else {
-            Route::Unknown
-        }
-    }
-
-    pub(crate) fn forget(&mut self, number: u64, id: Option<&str>) {
-        self.live.remove(&number);
-        if let Some(id) = id {
-            self.by_id.remove(id);
-            self.finished.insert(id);
-        }
     }
 }
 
@@ -134,10 +67,6 @@ impl Shared {
             Some(shared) if **shared == model => shared.clone(),
             _ => last.insert(Arc::new(model)).clone(),
         }
-    }
-
-    pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.registry.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn webhooks_on(&self) -> bool {
@@ -296,7 +225,7 @@ async fn unless_canceled<F: std::future::Future>(tracker: &Tracker, work: F) -> 
     let notified = tracker.cancel_signal.notified();
     tokio::pin!(notified);
     notified.as_mut().enable();
-    if tracker.cancel_requested.load(std::sync::atomic::Ordering::Acquire) {
+    if tracker.cancel_requested() {
         return None;
     }
     tokio::select! {
