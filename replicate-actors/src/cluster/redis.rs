@@ -200,6 +200,7 @@ impl ClusterInner {
         }
     }
 
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
     pub(crate) fn node_id(&self) -> &str {
         &self.node
     }
