@@ -37,7 +37,7 @@ pub(crate) struct TokenBucket {
     state: Mutex<BucketState>,
     /// With a cluster: the bucket shared by every replica (this one's own is the fallback).
     #[cfg(feature = "cluster")]
-    shared: Option<(std::sync::Arc<crate::cluster::ClusterInner>, &'static str)>,
+    shared: Option<(std::sync::Arc<crate::cluster::redis::ClusterInner>, &'static str)>,
 }
 
 #[derive(Debug)]
@@ -128,7 +128,7 @@ impl Budget {
     pub(crate) fn shared(
         creates: Rate,
         others: Rate,
-        cluster: std::sync::Arc<crate::cluster::ClusterInner>,
+        cluster: std::sync::Arc<crate::cluster::redis::ClusterInner>,
     ) -> Self {
         let mut budget = Budget::new(creates, others);
         budget.creates.shared = Some((cluster.clone(), "creates"));

@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use replicate_core::types::WebhookEvent;
+use replicate_core::{PollPolicy, RetryPolicy};
 
 use crate::budget::Rate;
 
-/// When to poll a prediction that is followed by polling.
+/// When to poll a prediction that is followed by polling: replicate-core's [`PollPolicy`] rule, with
+/// defaults for many predictions at once (fewer polls each).
 ///
 /// The delay before poll `n` (0-based) is `first` for the first poll, then `elapsed × ratio` kept between
 /// `min` and `max`, where `elapsed` is the time since the prediction was created. The defaults (first
@@ -38,10 +40,7 @@ impl Default for PollSchedule {
 impl PollSchedule {
     /// The delay before poll `n`, `elapsed` after creation.
     pub fn delay(&self, n: u32, elapsed: Duration) -> Duration {
-        if n == 0 {
-            return self.first;
-        }
-        elapsed.mul_f64(self.ratio.max(0.0)).clamp(self.min, self.max.max(self.min))
+        PollPolicy::from(*self).delay(n, elapsed)
     }
 
     /// Every duration multiplied by `factor` (for emulators running at a time scale).
@@ -55,6 +54,21 @@ impl PollSchedule {
         }
     }
 }
+
+impl From<PollSchedule> for PollPolicy {
+    fn from(s: PollSchedule) -> PollPolicy {
+        PollPolicy { first: s.first, min: s.min, max: s.max, ratio: s.ratio }
+    }
+}
+
+/// How long the actors wait before trying a failed request again (a read, a listing, a create the
+/// server refused) when the server named no delay: replicate-core's backoff, from 100 ms doubling up
+/// to 5 s, with jitter. (The client's own retries are off: the actors retry from the shared budget.)
+pub(crate) const BACKOFF: RetryPolicy = RetryPolicy {
+    max_retries: 0,
+    initial_backoff: Duration::from_millis(100),
+    max_backoff: Duration::from_secs(5),
+};
 
 /// Everything a supervisor is configured with (see [`SupervisorBuilder`](crate::SupervisorBuilder)).
 #[derive(Debug, Clone)]

@@ -66,7 +66,7 @@ pub enum ActorError {
     Stopped,
     /// The run journal could not record the run, so it was not submitted (nothing was created).
     #[error(transparent)]
-    Journal(#[from] crate::journal::StoreError),
+    Journal(#[from] crate::store::StoreError),
     /// The run ended, before this process started, without a terminal prediction: the error as the
     /// journal recorded it.
     #[error("{0}")]

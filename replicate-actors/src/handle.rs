@@ -10,22 +10,22 @@ use replicate_core::types::Prediction;
 use replicate_core::{Replicate, TypedModel};
 use tokio::sync::mpsc;
 
-use crate::actor::{self, Cancel, GetState, PredictionActor, Subscribe};
+use crate::actor::{Cancel, GetState, PredictionActor, Subscribe};
 use crate::events::{ActorError, Outcome, PredictionEvent, to_result};
-use crate::tracker::Tracker;
+use crate::supervisor::registry::Run;
 
 /// A run owned by a supervisor's actor. Cheap to clone; dropping it leaves the run going.
 #[derive(Clone)]
 pub struct PredictionHandle {
-    /// The run; its actor is `tracker.actor` (unset for a run that had ended before this process
-    /// started, found in the journal by its key).
-    pub(crate) tracker: Arc<Tracker>,
+    /// The run and its actor (unset for a run that had ended before this process started, found in
+    /// the journal by its key).
+    pub(crate) run: Arc<Run>,
 }
 
 impl std::fmt::Debug for PredictionHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PredictionHandle")
-            .field("run", &self.tracker.number)
+            .field("run", &self.run.number)
             .field("key", &self.key())
             .field("id", &self.id())
             .finish()
@@ -35,22 +35,22 @@ impl std::fmt::Debug for PredictionHandle {
 impl PredictionHandle {
     /// The run's number within its supervisor (known before the prediction is created).
     pub fn number(&self) -> u64 {
-        self.tracker.number
+        self.run.number
     }
 
     /// The application's key, when the run was given one ([`RunRequest::key`](crate::RunRequest::key)).
     pub fn key(&self) -> Option<&str> {
-        self.tracker.run.key.as_deref()
+        self.run.run.key.as_deref()
     }
 
     /// The run's own id in the journal (`run_...`), made when it was submitted.
     pub fn intent(&self) -> &str {
-        &self.tracker.run.intent
+        &self.run.run.intent
     }
 
     /// The prediction id, once created.
     pub fn id(&self) -> Option<&str> {
-        self.tracker.id.get().map(|id| &**id)
+        self.run.id.get().map(|id| &**id)
     }
 
     /// Waits until the prediction is created and returns its id; the error if it never will be.
@@ -81,7 +81,7 @@ impl PredictionHandle {
             None => None,
         };
         // Without an actor (stopped, or none), the run is over and the tracker has its end.
-        let rx = asked.unwrap_or_else(|| actor::subscribe(&self.tracker));
+        let rx = asked.unwrap_or_else(|| self.run.subscribe());
         EventStream { rx }
     }
 
@@ -90,7 +90,7 @@ impl PredictionHandle {
     /// Waits on the run's shared state (what [`Wait`](crate::Wait) answers with) without a message to
     /// the actor, so a waiter costs no mailbox traffic and stays small.
     pub async fn outcome(&self) -> Outcome {
-        self.tracker.wait_outcome().await
+        self.run.wait_outcome().await
     }
 
     /// Waits for the end: the prediction if it succeeded, else why not ([`ActorError::Failed`],
@@ -113,18 +113,18 @@ impl PredictionHandle {
             Some(actor) => actor.ask(GetState).await.ok(),
             None => None,
         };
-        asked.unwrap_or_else(|| self.tracker.latest())
+        asked.unwrap_or_else(|| self.run.latest())
     }
 
     /// Whether the run has ended.
     pub fn is_finished(&self) -> bool {
-        self.tracker.has_ended()
+        self.run.has_ended()
     }
 
     /// The actor owning the prediction (for supervision, or to send it [`Cancel`]); `None` for a run
     /// that had ended before this process started.
     pub fn actor_ref(&self) -> Option<&ActorRef<PredictionActor>> {
-        self.tracker.actor.get()
+        self.run.actor.get()
     }
 }
 

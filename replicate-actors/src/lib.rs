@@ -35,37 +35,31 @@ mod actor;
 mod budget;
 #[cfg(feature = "cluster")]
 mod cluster;
-#[cfg(feature = "cluster")]
-mod cluster_tasks;
 mod config;
-mod driver;
+mod context;
 mod events;
-#[cfg(feature = "file-store")]
-mod file_store;
 mod handle;
-mod journal;
-mod parents;
 mod recent;
-mod recovery;
-mod shared;
+mod run;
 mod stats;
+mod store;
 mod supervisor;
-mod tracker;
+mod time;
 #[cfg(feature = "webhooks")]
 mod webhooks;
 
 pub use actor::{ActorArgs, Cancel, GetState, OutcomeWaiter, PredictionActor, Subscribe, Wait};
 pub use budget::Rate;
 #[cfg(feature = "cluster")]
-pub use cluster::RedisCluster;
+pub use cluster::redis::RedisCluster;
 pub use config::{PollSchedule, SupervisorConfig};
+pub use context::UnknownDelivery;
 pub use events::{ActorError, Outcome, PredictionEvent};
-#[cfg(feature = "file-store")]
-pub use file_store::FileStore;
 pub use handle::{EventStream, PredictionHandle, TypedHandle};
-pub use journal::{Ended, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome};
-pub use shared::UnknownDelivery;
 pub use stats::{ClusterCounts, JournalCounts, RequestCounts, Stats, WebhookCounts};
+#[cfg(feature = "file-store")]
+pub use store::FileStore;
+pub use store::{Ended, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome};
 pub use supervisor::{
     RunRequest, ShutdownMode, Supervisor, SupervisorActor, SupervisorArgs, SupervisorBuilder,
 };

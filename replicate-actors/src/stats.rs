@@ -163,27 +163,7 @@ pub struct WebhookCounts {
 }
 
 impl Counters {
-    /// The snapshot with the cluster's counters (feature `cluster`).
-    #[cfg(feature = "cluster")]
-    pub(crate) fn snapshot_with(&self, cluster: Option<&crate::cluster::ClusterInner>) -> Stats {
-        let mut stats = self.snapshot();
-        if let Some(cluster) = cluster {
-            let c = &cluster.counters;
-            let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-            stats.cluster = ClusterCounts {
-                redis_up: cluster.is_up(),
-                round_trips: get(&c.commands),
-                redis_errors: get(&c.redis_errors),
-                outages: get(&c.outages),
-                forwarded: get(&c.forwarded),
-                inbox: get(&c.inbox),
-                adopted: get(&c.adopted),
-                duplicates: get(&c.duplicates),
-            };
-        }
-        stats
-    }
-
+    /// The snapshot (its `cluster` part is the cluster's: see `ClusterInner::counts`).
     pub(crate) fn snapshot(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {

@@ -24,8 +24,9 @@ use tokio::sync::{Semaphore, oneshot};
 
 use crate::actor::Observed;
 use crate::recent::RecentIds;
-use crate::shared::{Route, Shared};
 use crate::stats::bump;
+use crate::supervisor::registry::Route;
+use crate::supervisor::runs::Runs;
 use crate::supervisor::{Supervisor, SupervisorBuilder};
 
 /// The path the served receiver answers on.
@@ -188,7 +189,7 @@ const LISTEN_BACKLOG: u32 = 16_384;
 
 /// The receiver's state.
 pub(crate) struct Receiver {
-    shared: Arc<Shared>,
+    runs: Arc<Runs>,
     verifier: WebhookVerifier,
     seen: Mutex<RecentIds>,
     limits: WebhookLimits,
@@ -219,7 +220,7 @@ pub(crate) async fn attach(
 ) -> Result<(), replicate_core::Error> {
     let Some(verifier) = prepared.verifier else { return Ok(()) };
     let receiver = Arc::new(Receiver {
-        shared: supervisor.shared.clone(),
+        runs: supervisor.runs.clone(),
         verifier,
         seen: Mutex::new(RecentIds::new(SEEN_MEMORY)),
         limits: prepared.limits,
@@ -228,7 +229,7 @@ pub(crate) async fn attach(
     if let Some(listener) = prepared.listener {
         let (tx, rx) = oneshot::channel();
         let limits = prepared.limits;
-        tokio::spawn(serve(listener, router(receiver.clone()), limits, receiver.shared.clone(), rx));
+        tokio::spawn(serve(listener, router(receiver.clone()), limits, receiver.runs.clone(), rx));
         supervisor.server = Some(Arc::new(Server { stop: Mutex::new(Some(tx)) }));
     }
     Ok(())
@@ -241,7 +242,7 @@ async fn serve(
     listener: TcpListener,
     app: Router,
     limits: WebhookLimits,
-    shared: Arc<Shared>,
+    runs: Arc<Runs>,
     mut stop: oneshot::Receiver<()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
@@ -266,11 +267,11 @@ async fn serve(
             }
         };
         let Some(peer) = PeerSlot::take(&peers, addr.ip(), per_peer) else {
-            bump(&shared.counters.webhook_connections_refused);
+            bump(&runs.counters.webhook_connections_refused);
             drop(stream);
             continue;
         };
-        let (app, shared) = (app.clone(), shared.clone());
+        let (app, runs) = (app.clone(), runs.clone());
         tokio::spawn(async move {
             let _held = (permit, peer);
             let mut http = hyper::server::conn::http1::Builder::new();
@@ -281,10 +282,10 @@ async fn serve(
             let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             match tokio::time::timeout(limits.request_timeout, connection).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) if e.is_timeout() => bump(&shared.counters.webhook_connections_timed_out),
+                Ok(Err(e)) if e.is_timeout() => bump(&runs.counters.webhook_connections_timed_out),
                 Ok(Err(_)) => {}
                 // Dropping the connection closes it.
-                Err(_) => bump(&shared.counters.webhook_connections_timed_out),
+                Err(_) => bump(&runs.counters.webhook_connections_timed_out),
             }
         });
     }
@@ -333,7 +334,7 @@ impl Supervisor {
 
     /// The URL deliveries are addressed to, when webhooks are on.
     pub fn webhook_url(&self) -> Option<&str> {
-        self.shared.config.webhook_url.as_deref()
+        self.runs.config.webhook_url.as_deref()
     }
 }
 
@@ -349,7 +350,7 @@ async fn receive(
         Ok(body) => handle(&receiver, parts.headers, body).await,
         Err(status) => {
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                bump(&receiver.shared.counters.webhooks_too_large);
+                bump(&receiver.runs.counters.webhooks_too_large);
             }
             status
         }
@@ -396,7 +397,7 @@ fn headers_within(headers: &HeaderMap, limits: &WebhookLimits) -> bool {
 }
 
 async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let counters = &receiver.shared.counters;
+    let counters = &receiver.runs.counters;
     if !headers_within(&headers, &receiver.limits) {
         bump(&counters.webhooks_rejected);
         return StatusCode::UNAUTHORIZED;
@@ -432,7 +433,7 @@ async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> St
     }
     // Across replicas: the first to take in a `webhook-id` routes it (alone while Redis is down).
     #[cfg(feature = "cluster")]
-    if let Some(cluster) = &receiver.shared.cluster
+    if let Some(cluster) = &receiver.runs.cluster
         && cluster.is_up()
         && cluster.first_delivery(id).await == Some(false)
     {
@@ -440,20 +441,20 @@ async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> St
         return StatusCode::OK;
     }
     bump(&counters.webhooks_received);
-    route(&receiver.shared, prediction, &body).await;
+    route(&receiver.runs, prediction, &body).await;
     StatusCode::OK
 }
 
 #[cfg_attr(not(feature = "cluster"), allow(unused_variables))]
-async fn route(shared: &Shared, prediction: Prediction, body: &[u8]) {
+async fn route(runs: &Runs, prediction: Prediction, body: &[u8]) {
     let deadline = tokio::time::Instant::now() + EARLY_DELIVERY_WAIT;
     #[cfg(feature = "cluster")]
-    let cluster = shared.cluster.as_ref();
+    let cluster = runs.cluster.as_ref();
     #[cfg(not(feature = "cluster"))]
     let cluster: Option<&()> = None;
     loop {
-        let notified = shared.changed.notified();
-        let route = shared.registry().route(&prediction.id);
+        let notified = runs.changed.notified();
+        let route = runs.registry().route(&prediction.id);
         match route {
             Route::Actor(actor) => {
                 let _ = actor.tell(Observed(prediction)).await;
@@ -473,7 +474,7 @@ async fn route(shared: &Shared, prediction: Prediction, body: &[u8]) {
                 }
                 // A create of ours (or, in a cluster, of another replica) may not have answered
                 // yet: wait for it a little.
-                let creating = cluster.is_some() || shared.counters.snapshot().in_flight > 0;
+                let creating = cluster.is_some() || runs.counters.snapshot().in_flight > 0;
                 let wait = match cluster {
                     Some(_) => deadline.min(tokio::time::Instant::now() + Duration::from_millis(50)),
                     None => deadline,
@@ -482,8 +483,8 @@ async fn route(shared: &Shared, prediction: Prediction, body: &[u8]) {
                     || (tokio::time::timeout_at(wait, notified).await.is_err()
                         && tokio::time::Instant::now() >= deadline);
                 if gave_up {
-                    bump(&shared.counters.webhooks_unknown);
-                    if let Some(callback) = &shared.on_unknown {
+                    bump(&runs.counters.webhooks_unknown);
+                    if let Some(callback) = &runs.on_unknown {
                         callback(prediction);
                     }
                     return;

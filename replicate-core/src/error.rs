@@ -290,6 +290,16 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         self.api().and_then(|e| retry::retry_after(&e.headers))
     }
+
+    /// Whether the failure may pass if the same request is sent again: rate limited (429), a server
+    /// error (5xx), a timeout or a dropped connection. Safe to act on for reads, cancels and other
+    /// idempotent requests; a create that failed so may have reached the server (see [`retry`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Connection
+        )
+    }
 }
 
 /// An error answer of the API: status, problem details and the response headers.
@@ -549,6 +559,18 @@ mod tests {
             (418, ErrorKind::OtherStatus),
         ] {
             assert_eq!(ErrorKind::from_status(status), kind, "{status}");
+            let code = StatusCode::from_u16(status).unwrap();
+            let error = Error::Api(Box::new(ApiError {
+                status: code,
+                problem: Problem::from_body(code, b""),
+                headers: HeaderMap::new(),
+                method: "GET".to_owned(),
+                path: "/v1/predictions/p".to_owned(),
+                retries: 0,
+                note: None,
+            }));
+            let transient = matches!(kind, ErrorKind::RateLimited | ErrorKind::Server);
+            assert_eq!(error.is_transient(), transient, "{status}");
         }
     }
 

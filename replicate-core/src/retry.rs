@@ -59,8 +59,9 @@ pub(crate) const NOT_RETRIED_CREATE: &str =
     "not retried: the request may have reached the server, and sending it again could do the work twice";
 
 impl RetryPolicy {
-    /// The delay before retry number `retry` (0-based), from the backoff alone.
-    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+    /// The delay before retry number `retry` (0-based), from the backoff alone: `initial_backoff`
+    /// doubled per retry, capped at `max_backoff`, scaled by a random factor in 0.75..=1.0.
+    pub fn backoff(&self, retry: u32) -> Duration {
         let factor = 2u32.saturating_pow(retry.min(16));
         let base = self.initial_backoff.saturating_mul(factor).min(self.max_backoff);
         base.mul_f64(1.0 - 0.25 * fastrand::f64())

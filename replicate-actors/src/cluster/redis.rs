@@ -25,7 +25,9 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use replicate_core::BoxFuture;
 
-use crate::journal::{RunRecord, RunStore, StoreError, StoreOp, new_intent};
+use crate::stats::ClusterCounts;
+use crate::store::{RunRecord, RunStore, StoreError, StoreOp};
+use crate::time::new_intent;
 
 /// GCRA with reservations, on Redis's clock: returns how many ms the taker waits for its slot.
 /// KEYS: the bucket's theoretical arrival time, its pause. ARGV: ms between requests, burst.
@@ -179,6 +181,23 @@ impl ClusterInner {
             }
         }
         result
+    }
+
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
+    /// The cluster's part of the statistics.
+    pub(crate) fn counts(&self) -> ClusterCounts {
+        let c = &self.counters;
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ClusterCounts {
+            redis_up: self.is_up(),
+            round_trips: get(&c.commands),
+            redis_errors: get(&c.redis_errors),
+            outages: get(&c.outages),
+            forwarded: get(&c.forwarded),
+            inbox: get(&c.inbox),
+            adopted: get(&c.adopted),
+            duplicates: get(&c.duplicates),
+        }
     }
 
     #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]

@@ -1,36 +1,36 @@
 //! The supervisor: submits runs, limits concurrency and request rate, cancels, drains and shuts down.
 
 use std::future::IntoFuture;
-use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use kameo::actor::{Actor, ActorId, ActorRef, Spawn, WeakActorRef};
-use kameo::error::{ActorStopReason, Infallible};
-use kameo::mailbox;
-use kameo::supervision::RestartPolicy;
 use replicate_core::types::{Prediction, WebhookEvent};
 use replicate_core::{BoxFuture, IntoModelRef, Replicate, TypedModel};
 use serde::Serialize;
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore};
 
-use std::collections::HashSet;
+pub(crate) mod dispatch;
+pub(crate) mod found;
+pub(crate) mod parents;
+pub(crate) mod recovery;
+pub(crate) mod registry;
+pub(crate) mod runs;
 
-use crate::actor::{self, ActorArgs, Cancel, PredictionActor};
+pub use self::parents::{SupervisorActor, SupervisorArgs};
+use self::recovery::{Origin, Recovery};
+use self::registry::Run;
+use self::runs::Runs;
+use crate::actor::Cancel;
 use crate::budget::{Budget, Rate};
 use crate::config::{PollSchedule, SupervisorConfig};
-use crate::driver;
+use crate::context::{Shared, UnknownDelivery};
 use crate::events::ActorError;
 use crate::handle::{PredictionHandle, TypedHandle};
-use crate::journal::{
-    Journal, MemoryStore, RunRecord, RunStore, StoreError, StoreOp, StoredOutcome, new_intent, unix_ms,
-};
-use crate::recovery::{Reconciler, Unresolved};
-use crate::shared::{Registry, Shared, UnknownDelivery};
-use crate::stats::Counters;
-use crate::stats::{Stats, bump};
-use crate::tracker::{CreateSpec, Origin, RunIdentity, RunSpec, Tracker};
+use crate::run::spec::{CreateSpec, RunIdentity, RunSpec};
+use crate::stats::{Counters, Stats, bump, drop_one};
+use crate::store::{Journal, MemoryStore, RunStore, StoreError, StoreOp};
+use crate::time::{new_intent, unix_ms};
 
 /// How [`Supervisor::shutdown`] treats predictions still running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,62 +39,6 @@ pub enum ShutdownMode {
     Drain,
     /// Cancel them all (on the server when created), then wait for the cancels to land.
     Cancel,
-}
-
-/// The parent of every prediction actor: restarts a crashed one (which resumes from its prediction
-/// id), and ends the run of one that cannot be restarted.
-pub struct SupervisorActor {
-    shared: Weak<Shared>,
-}
-
-impl std::fmt::Debug for SupervisorActor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SupervisorActor")
-    }
-}
-
-/// What the [`SupervisorActor`] is started with.
-#[derive(Clone)]
-pub struct SupervisorArgs {
-    pub(crate) shared: Weak<Shared>,
-}
-
-impl std::fmt::Debug for SupervisorArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SupervisorArgs")
-    }
-}
-
-impl Actor for SupervisorActor {
-    type Args = SupervisorArgs;
-    type Error = Infallible;
-
-    async fn on_start(args: SupervisorArgs, _me: ActorRef<Self>) -> Result<Self, Infallible> {
-        Ok(SupervisorActor { shared: args.shared })
-    }
-
-    async fn on_link_died(
-        &mut self,
-        _me: WeakActorRef<Self>,
-        id: ActorId,
-        reason: ActorStopReason,
-    ) -> Result<ControlFlow<ActorStopReason>, Infallible> {
-        // A child that stopped for good: if its run had not ended, it never will by itself.
-        if !matches!(reason, ActorStopReason::Normal)
-            && let Some(shared) = self.shared.upgrade()
-        {
-            let orphan = shared
-                .registry()
-                .live
-                .values()
-                .find(|t| t.actor.get().is_some_and(|a| a.id() == id))
-                .cloned();
-            if let Some(tracker) = orphan {
-                actor::finish(&shared, &tracker, Err(ActorError::Stopped));
-            }
-        }
-        Ok(ControlFlow::Continue(()))
-    }
 }
 
 /// Runs predictions through one actor each, within a concurrency limit and a shared request budget.
@@ -111,7 +55,7 @@ impl Actor for SupervisorActor {
 /// ```
 #[derive(Clone)]
 pub struct Supervisor {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) runs: Arc<Runs>,
     #[cfg(feature = "webhooks")]
     pub(crate) receiver: Option<Arc<crate::webhooks::Receiver>>,
     #[cfg(feature = "webhooks")]
@@ -120,7 +64,7 @@ pub struct Supervisor {
 
 impl std::fmt::Debug for Supervisor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Supervisor").field("config", &self.shared.config).finish_non_exhaustive()
+        f.debug_struct("Supervisor").field("config", &self.runs.config).finish_non_exhaustive()
     }
 }
 
@@ -131,7 +75,7 @@ pub struct SupervisorBuilder {
     on_unknown: Option<UnknownDelivery>,
     store: Option<Arc<dyn RunStore>>,
     #[cfg(feature = "cluster")]
-    cluster: Option<crate::cluster::RedisCluster>,
+    cluster: Option<crate::cluster::redis::RedisCluster>,
     #[cfg(feature = "webhooks")]
     pub(crate) webhooks: crate::webhooks::WebhookOptions,
 }
@@ -250,7 +194,7 @@ impl SupervisorBuilder {
     /// is handed to this one through Redis, and when a replica's lease lapses, the others adopt its
     /// runs. See the README's cluster section.
     #[cfg(feature = "cluster")]
-    pub fn cluster(mut self, cluster: crate::cluster::RedisCluster) -> Self {
+    pub fn cluster(mut self, cluster: crate::cluster::redis::RedisCluster) -> Self {
         self.store = Some(Arc::new(cluster.clone()));
         self.cluster = Some(cluster);
         self
@@ -282,7 +226,6 @@ impl SupervisorBuilder {
         let prepared = crate::webhooks::prepare(&mut self).await?;
         // The actors retry from the shared budget, so the client does not retry by itself.
         let client = self.client.with(|b| b.max_retries(0))?;
-        let (queue, queue_rx) = mpsc::unbounded_channel();
         let store: Arc<dyn RunStore> = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let journal_error =
             |e: StoreError| replicate_core::Error::InvalidRequest(format!("cannot recover runs: {e}"));
@@ -301,8 +244,7 @@ impl SupervisorBuilder {
         let recovery = Recovery::of(records);
         let counters: Arc<Counters> = Default::default();
         let journal = Journal::start(store, counters.clone());
-        let shared = Arc::new_cyclic(|me| Shared {
-            weak_self: me.clone(),
+        let shared = Arc::new(Shared {
             client,
             user_client: self.client,
             #[cfg(feature = "cluster")]
@@ -324,27 +266,23 @@ impl SupervisorBuilder {
             journal,
             #[cfg(feature = "cluster")]
             cluster,
-            queue,
-            closed: AtomicBool::new(false),
-            next_number: AtomicU64::new(1),
-            registry: Mutex::new(Registry::default()),
-            parents: Default::default(),
             changed: Notify::new(),
             on_unknown: self.on_unknown,
             last_model: Mutex::new(None),
         });
-        tokio::spawn(driver::dispatch(Arc::downgrade(&shared), queue_rx));
-        if shared.webhooks_on() {
-            tokio::spawn(driver::safety_polls(Arc::downgrade(&shared)));
+        let (runs, queue) = Runs::new(shared);
+        tokio::spawn(dispatch::dispatch(Arc::downgrade(&runs), queue));
+        if runs.webhooks_on() {
+            tokio::spawn(dispatch::safety_polls(Arc::downgrade(&runs)));
         }
-        tokio::spawn(purge(Arc::downgrade(&shared)));
+        tokio::spawn(purge(Arc::downgrade(&runs)));
         // The runs a previous process left: followed again, or reconciled, in the order submitted.
-        take_up(&shared, recovery.runs, Arc::new(recovery.reconciler)).await;
+        runs.take_up(recovery.runs, Arc::new(recovery.reconciler)).await;
         #[cfg(feature = "cluster")]
-        crate::cluster_tasks::start(&shared);
+        crate::cluster::tasks::start(&runs);
         #[allow(unused_mut)]
         let mut supervisor = Supervisor {
-            shared,
+            runs,
             #[cfg(feature = "webhooks")]
             receiver: None,
             #[cfg(feature = "webhooks")]
@@ -414,7 +352,7 @@ impl IntoFuture for RunRequest {
                     message,
                 }))
             })?;
-            let model = self.supervisor.shared.model(model);
+            let model = self.supervisor.runs.model(model);
             let run = RunIdentity {
                 intent: new_intent().into_boxed_str(),
                 key: self.key.map(Arc::from),
@@ -472,114 +410,107 @@ impl Supervisor {
             None => M::MODEL.to_owned(),
         };
         let handle = self.run(reference.as_str(), input).await?;
-        Ok(TypedHandle::new(handle, self.shared.user_client.clone()))
+        Ok(TypedHandle::new(handle, self.runs.user_client.clone()))
     }
 
     async fn submit(&self, run: RunIdentity, spec: RunSpec) -> Result<PredictionHandle, ActorError> {
-        let shared = &self.shared;
-        if shared.closed.load(Ordering::Acquire) {
+        let runs = &self.runs;
+        if runs.closed.load(Ordering::Acquire) {
             return Err(ActorError::Stopped);
         }
         if let Some(key) = &run.key
             && let Some(handle) = self.find(key).await?
         {
-            bump(&shared.counters.attached);
+            bump(&runs.counters.attached);
             return Ok(handle);
         }
-        let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
         let input = spec.to_create().map(|c| c.input.to_string());
-        let tracker = Arc::new(Tracker::new(number, run, Origin::New, spec));
+        let run = Run::new(runs.tracker(run, spec, true));
         {
-            let mut registry = shared.registry();
-            if let Some(key) = &tracker.run.key {
+            let mut registry = runs.registry();
+            if let Some(key) = &run.run.key {
                 // Submitted at the same moment as another run of the key: that one wins.
                 if let Some(first) = registry.by_key.get(key) {
-                    let handle = handle_of(first);
+                    let handle = PredictionHandle { run: first.clone() };
                     drop(registry);
-                    bump(&shared.counters.attached);
+                    bump(&runs.counters.attached);
                     return Ok(handle);
                 }
-                registry.by_key.insert(key.clone(), tracker.clone());
+                registry.by_key.insert(key.clone(), run.clone());
             }
-            registry.live.insert(number, tracker.clone());
+            registry.live.insert(run.number, run.clone());
         }
         // Across replicas: the key's first run keeps it; a later one attaches to it.
-        if let Some(key) = tracker.run.key.clone() {
-            let claimed = shared.journal.store.claim_key(&key, &tracker.run.intent).await;
+        if let Some(key) = run.run.key.clone() {
+            let claimed = runs.journal.store.claim_key(&key, &run.run.intent).await;
             let other = match claimed {
                 Ok(None) => None,
-                Ok(Some(other)) if other == *tracker.run.intent => None,
+                Ok(Some(other)) if other == *run.run.intent => None,
                 Ok(Some(other)) => Some(Ok(other)),
                 Err(error) => Some(Err(error)),
             };
             if let Some(other) = other {
                 {
-                    let mut registry = shared.registry();
-                    registry.live.remove(&number);
+                    let mut registry = runs.registry();
+                    registry.live.remove(&run.number);
                     registry.by_key.remove(&key);
                 }
-                tracker.finish_phase();
-                tracker.state().counted = crate::tracker::Counted::Nothing;
+                run.withdraw(); // not counted yet
                 let _ = other.map_err(ActorError::Journal)?;
-                bump(&shared.counters.attached);
-                return watch_remote(shared, &key).await;
+                bump(&runs.counters.attached);
+                return found::watch_remote(runs, &key).await;
             }
         }
-        bump(&shared.counters.queued);
+        bump(&runs.counters.queued);
         // The intent is durable before the run can be created.
-        if shared.journals(&tracker)
-            && let Err(error) =
-                shared.journal.write(StoreOp::Put(shared.record_of(&tracker, input, None))).await
+        if runs.journals(&run)
+            && let Err(error) = runs.journal.write(StoreOp::Put(runs.record_of(&run, input, None))).await
         {
-            let mut registry = shared.registry();
-            registry.live.remove(&number);
-            if let Some(key) = &tracker.run.key {
+            let mut registry = runs.registry();
+            registry.live.remove(&run.number);
+            if let Some(key) = &run.run.key {
                 registry.by_key.remove(key);
             }
             drop(registry);
-            tracker.finish_phase();
-            tracker.state().counted = crate::tracker::Counted::Nothing;
-            crate::stats::drop_one(&shared.counters.queued);
-            shared.changed.notify_waiters();
+            run.withdraw();
+            drop_one(&runs.counters.queued);
+            runs.changed.notify_waiters();
             return Err(ActorError::Journal(error));
         }
-        Ok(start(shared, tracker).await)
+        Ok(runs.start(run, Origin::New).await)
     }
 
     /// The run with this key: live, or (within the retention) ended, from this process or, with a
     /// durable journal, an earlier one. `None` when no run has the key.
     pub async fn find(&self, key: &str) -> Result<Option<PredictionHandle>, ActorError> {
-        Self::find_in(&self.shared, key).await
-    }
-
-    async fn find_in(shared: &Arc<Shared>, key: &str) -> Result<Option<PredictionHandle>, ActorError> {
-        if let Some(tracker) = shared.registry().by_key.get(key) {
-            return Ok(Some(handle_of(tracker)));
+        let runs = &self.runs;
+        if let Some(run) = runs.registry().by_key.get(key) {
+            return Ok(Some(PredictionHandle { run: run.clone() }));
         }
-        let Some(record) = shared.journal.store.find(key).await? else { return Ok(None) };
+        let Some(record) = runs.journal.store.find(key).await? else { return Ok(None) };
         // Looked for again: the run may have started meanwhile.
-        if let Some(tracker) = shared.registry().by_key.get(key) {
-            return Ok(Some(handle_of(tracker)));
+        if let Some(run) = runs.registry().by_key.get(key) {
+            return Ok(Some(PredictionHandle { run: run.clone() }));
         }
         if record.ended.is_none() {
             // Owned by another replica: followed through the shared journal.
             #[cfg(feature = "cluster")]
-            if shared.cluster.is_some() {
-                return watch_remote(shared, key).await.map(Some);
+            if runs.cluster.is_some() {
+                return found::watch_remote(runs, key).await.map(Some);
             }
             // Not ended, yet not live: its end is on its way to the journal. Wait for it.
-            shared.journal.flush().await?;
-            return match shared.journal.store.find(key).await? {
-                Some(record) if record.ended.is_some() => Ok(Some(ended_handle(shared, record)?)),
+            runs.journal.flush().await?;
+            return match runs.journal.store.find(key).await? {
+                Some(record) if record.ended.is_some() => Ok(Some(found::ended_handle(runs, record)?)),
                 _ => Ok(None),
             };
         }
-        Ok(Some(ended_handle(shared, record)?))
+        Ok(Some(found::ended_handle(runs, record)?))
     }
 
     /// Cancels the prediction with this id, if this supervisor owns it; false otherwise.
     pub async fn cancel(&self, id: &str) -> bool {
-        let actor = self.shared.registry().by_id.get(id).cloned();
+        let actor = self.runs.registry().by_id.get(id).cloned();
         match actor {
             Some(actor) => actor.ask(Cancel).await.is_ok(),
             None => false,
@@ -589,7 +520,7 @@ impl Supervisor {
     /// Cancels every run not yet ended (queued ones are never created).
     pub async fn cancel_all(&self) {
         let actors: Vec<_> =
-            self.shared.registry().live.values().filter_map(|t| t.actor.get().cloned()).collect();
+            self.runs.registry().live.values().filter_map(|t| t.actor.get().cloned()).collect();
         for actor in actors {
             let _ = actor.tell(Cancel).await;
         }
@@ -598,13 +529,13 @@ impl Supervisor {
     /// Stops taking runs, then drains or cancels those left, waits for them to end, and stops the
     /// actors (and the webhook server it serves).
     pub async fn shutdown(&self, mode: ShutdownMode) {
-        self.shared.closed.store(true, Ordering::Release);
+        self.runs.closed.store(true, Ordering::Release);
         if mode == ShutdownMode::Cancel {
             self.cancel_all().await;
         }
         self.wait_idle().await;
-        let _ = self.shared.journal.flush().await;
-        self.shared.parents.stop_all().await;
+        let _ = self.runs.journal.flush().await;
+        self.runs.parents.stop_all().await;
         #[cfg(feature = "webhooks")]
         if let Some(server) = &self.server {
             server.stop();
@@ -614,8 +545,8 @@ impl Supervisor {
     /// Waits until no run is queued or in flight.
     pub async fn wait_idle(&self) {
         loop {
-            let notified = self.shared.changed.notified();
-            if self.shared.registry().live.is_empty() {
+            let notified = self.runs.changed.notified();
+            if self.runs.registry().live.is_empty() {
                 return;
             }
             let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
@@ -624,220 +555,30 @@ impl Supervisor {
 
     /// The counters: queued, in flight, outcomes, requests by kind, webhook deliveries.
     pub fn stats(&self) -> Stats {
+        #[cfg_attr(not(feature = "cluster"), allow(unused_mut))]
+        let mut stats = self.runs.counters.snapshot();
         #[cfg(feature = "cluster")]
-        return self.shared.counters.snapshot_with(self.shared.cluster.as_deref());
-        #[cfg(not(feature = "cluster"))]
-        self.shared.counters.snapshot()
+        if let Some(cluster) = &self.runs.cluster {
+            stats.cluster = cluster.counts();
+        }
+        stats
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &SupervisorConfig {
-        &self.shared.config
+        &self.runs.config
     }
-}
-
-/// How often a run owned by another replica is looked up in the shared journal.
-const REMOTE_POLL: Duration = Duration::from_secs(1);
-
-/// A handle to a run another replica owns (its key is claimed there): it ends when the run's end is
-/// in the shared journal (or, if that replica dies, when the replica adopting the run ends it).
-async fn watch_remote(shared: &Arc<Shared>, key: &str) -> Result<PredictionHandle, ActorError> {
-    loop {
-        if let Some(tracker) = shared.registry().by_key.get(key) {
-            return Ok(handle_of(tracker)); // taken up here meanwhile
-        }
-        let Some(record) = shared.journal.store.find(key).await? else {
-            // Claimed, but the intent is not written yet: look again.
-            tokio::time::sleep(REMOTE_POLL / 5).await;
-            continue;
-        };
-        if record.ended.is_some() {
-            return ended_handle(shared, record);
-        }
-        let model = record.model.as_str().into_model_ref().map_err(|e| ActorError::Api(Arc::new(e)))?;
-        let run = RunIdentity {
-            intent: record.intent.into_boxed_str(),
-            key: record.key.map(Arc::from),
-            model: shared.model(model),
-            cancel_after: None,
-            intended_at_ms: record.intended_at_ms,
-        };
-        let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
-        let tracker = Tracker::new(number, run, Origin::Recovered, RunSpec::recovered(None, None));
-        tracker.state().counted = crate::tracker::Counted::Nothing;
-        if let Some(id) = record.prediction_id {
-            let _ = tracker.id.set(Arc::from(id));
-        }
-        let tracker = Arc::new(tracker);
-        let (watched, store, key) = (Arc::downgrade(&tracker), shared.journal.store.clone(), key.to_owned());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(REMOTE_POLL).await;
-                let Some(tracker) = watched.upgrade() else { return };
-                let Ok(Some(record)) = store.find(&key).await else { continue };
-                if let Some(id) = &record.prediction_id {
-                    let _ = tracker.id.set(Arc::from(id.as_str()));
-                }
-                if let Some(ended) = record.ended {
-                    tracker.finish_phase();
-                    tracker.finished.store(true, Ordering::Release);
-                    tracker.set_outcome(recorded_outcome(ended.outcome));
-                    return;
-                }
-            }
-        });
-        return Ok(PredictionHandle { tracker });
-    }
-}
-
-/// An outcome as the journal recorded it.
-fn recorded_outcome(outcome: Option<StoredOutcome>) -> crate::events::Outcome {
-    match outcome {
-        Some(StoredOutcome::Prediction(prediction)) => Ok(Arc::new(*prediction)),
-        Some(StoredOutcome::Error(message)) => Err(ActorError::Recorded(message)),
-        None => Err(ActorError::Recorded("the run ended; its outcome was not kept".to_owned())),
-    }
-}
-
-/// A handle to a live run.
-fn handle_of(tracker: &Arc<Tracker>) -> PredictionHandle {
-    PredictionHandle { tracker: tracker.clone() }
-}
-
-/// A handle to a run that ended (found in the journal): its outcome as recorded, no actor.
-fn ended_handle(shared: &Shared, record: RunRecord) -> Result<PredictionHandle, ActorError> {
-    let model = record.model.as_str().into_model_ref().map_err(|e| ActorError::Api(Arc::new(e)))?;
-    let run = RunIdentity {
-        intent: record.intent.into_boxed_str(),
-        key: record.key.map(Arc::from),
-        model: shared.model(model),
-        cancel_after: record.cancel_after_ms.map(Duration::from_millis),
-        intended_at_ms: record.intended_at_ms,
-    };
-    let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
-    let tracker = Tracker::new(number, run, Origin::Recovered, RunSpec::recovered(None, None));
-    if let Some(id) = record.prediction_id {
-        let _ = tracker.id.set(Arc::from(id));
-    }
-    tracker.finish_phase();
-    tracker.finished.store(true, Ordering::Release);
-    tracker.state().counted = crate::tracker::Counted::Nothing;
-    tracker.set_outcome(recorded_outcome(record.ended.and_then(|e| e.outcome)));
-    Ok(PredictionHandle { tracker: Arc::new(tracker) })
-}
-
-/// Spawns a run's actor and queues the run for a slot.
-async fn start(shared: &Arc<Shared>, tracker: Arc<Tracker>) -> PredictionHandle {
-    let args = ActorArgs { shared: shared.clone(), tracker: tracker.clone() };
-    let parent = shared.parents.take(Arc::downgrade(shared));
-    tracker.state().parent = Some(parent.clone());
-    let actor = PredictionActor::supervise(&parent.actor, args)
-        .restart_policy(RestartPolicy::Transient)
-        .restart_limit(10, Duration::from_secs(10))
-        .spawn_with_mailbox(mailbox::unbounded())
-        .await;
-    let _ = tracker.actor.set(actor);
-    if shared.queue.send(tracker.clone()).is_err() {
-        actor::finish(shared, &tracker, Err(ActorError::Stopped));
-    }
-    PredictionHandle { tracker }
 }
 
 /// Forgets ended runs past the retention, now and then. Ends when the supervisor is gone.
-async fn purge(shared: Weak<Shared>) {
+async fn purge(runs: Weak<Runs>) {
     loop {
-        let (store, retention) = match shared.upgrade() {
-            Some(shared) => (shared.journal.store.clone(), shared.config.retention),
+        let (store, retention) = match runs.upgrade() {
+            Some(runs) => (runs.journal.store.clone(), runs.config.retention),
             None => return,
         };
         let every = (retention / 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
         tokio::time::sleep(every).await;
         let _ = store.purge(unix_ms().saturating_sub(retention.as_millis() as u64)).await;
-    }
-}
-
-/// Takes up runs found in the journal (on start, or adopted from a replica that died): each is
-/// registered, given an actor and queued, in the order submitted.
-pub(crate) async fn take_up(
-    shared: &Arc<Shared>,
-    runs: Vec<(RunRecord, replicate_core::ModelRef)>,
-    reconciler: Arc<Reconciler>,
-) {
-    for (record, model) in runs {
-        let Some(input) = record.input.or_else(|| record.prediction_id.as_ref().map(|_| String::new()))
-        else {
-            continue; // neither an input nor an id: nothing to recover (a corrupt record)
-        };
-        let (origin, create) = match &record.prediction_id {
-            Some(_) => (Origin::Recovered, None),
-            None => (Origin::Reconcile(reconciler.clone()), Some(input.into_boxed_str())),
-        };
-        let model = shared.model(model);
-        let run = RunIdentity {
-            intent: record.intent.into_boxed_str(),
-            key: record.key.map(Arc::from),
-            model: model.clone(),
-            cancel_after: record.cancel_after_ms.map(Duration::from_millis),
-            intended_at_ms: record.intended_at_ms,
-        };
-        let spec = RunSpec::recovered(
-            create.map(|input| CreateSpec { model, input, cancel_after: run.cancel_after }),
-            record.deadline_ms.map(Duration::from_millis),
-        );
-        let number = shared.next_number.fetch_add(1, Ordering::Relaxed);
-        let tracker = Arc::new(Tracker::new(number, run, origin, spec));
-        if let Some(id) = record.prediction_id {
-            let _ = tracker.id.set(Arc::from(id));
-        }
-        bump(&shared.counters.recovered);
-        bump(&shared.counters.queued);
-        {
-            let mut registry = shared.registry();
-            if let Some(key) = &tracker.run.key {
-                registry.by_key.insert(key.clone(), tracker.clone());
-            }
-            registry.live.insert(number, tracker.clone());
-        }
-        start(shared, tracker).await;
-    }
-}
-
-/// What the journal held on start.
-pub(crate) struct Recovery {
-    /// Runs not ended, in the order submitted, with their models.
-    pub(crate) runs: Vec<(RunRecord, replicate_core::ModelRef)>,
-    pub(crate) reconciler: Reconciler,
-}
-
-impl Recovery {
-    /// The runs of `records` to take up (those not ended), and their reconciliation, which knows
-    /// every prediction id in `records`.
-    pub(crate) fn of(records: Vec<RunRecord>) -> Recovery {
-        let known: HashSet<String> = records.iter().filter_map(|r| r.prediction_id.clone()).collect();
-        Recovery::new(records, known)
-    }
-
-    /// The runs of `records` not ended, reconciled knowing the prediction ids `known`.
-    pub(crate) fn new(records: Vec<RunRecord>, known: HashSet<String>) -> Recovery {
-        let mut runs: Vec<(RunRecord, replicate_core::ModelRef)> = records
-            .into_iter()
-            .filter(|r| r.ended.is_none())
-            .filter_map(|r| Some((r.model.as_str().into_model_ref().ok()?, r)))
-            .map(|(m, r)| (r, m))
-            .collect();
-        runs.sort_by_key(|(r, _)| r.intended_at_ms);
-        let unresolved = runs
-            .iter()
-            .filter(|(r, _)| r.prediction_id.is_none())
-            .filter_map(|(r, model)| {
-                Some(Unresolved {
-                    intent: r.intent.clone(),
-                    model: model.clone(),
-                    input: serde_json::from_str(r.input.as_deref()?).ok()?,
-                    intended_at_ms: r.intended_at_ms,
-                })
-            })
-            .collect();
-        Recovery { runs, reconciler: Reconciler::new(unresolved, known) }
     }
 }

@@ -24,9 +24,15 @@ use replicate_core::{ModelRef, Page};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use crate::journal::{parse_rfc3339, rfc3339, unix_ms};
-use crate::shared::{Shared, backoff};
+use crate::config::BACKOFF;
+use crate::context::Shared;
 use crate::stats::bump;
+use std::sync::Arc;
+
+use replicate_core::IntoModelRef;
+
+use crate::store::{RunRecord, RunStore};
+use crate::time::{parse_rfc3339, rfc3339, unix_ms};
 
 /// Clock difference allowed between this machine and the API.
 const SKEW_MS: u64 = 60_000;
@@ -48,7 +54,7 @@ pub(crate) struct Reconciler {
     known: HashSet<String>,
     /// A journal other live processes write to (a cluster): read again after the listing, so that a
     /// prediction another replica created before the listing, and recorded just after, is known.
-    shared: Option<std::sync::Arc<dyn crate::journal::RunStore>>,
+    shared: Option<std::sync::Arc<dyn RunStore>>,
     found: OnceCell<HashMap<String, Prediction>>,
 }
 
@@ -60,7 +66,7 @@ impl Reconciler {
 
     /// The same, with a journal that other live processes write to.
     #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
-    pub(crate) fn shared(mut self, store: std::sync::Arc<dyn crate::journal::RunStore>) -> Self {
+    pub(crate) fn shared(mut self, store: std::sync::Arc<dyn RunStore>) -> Self {
         self.shared = Some(store);
         self
     }
@@ -88,7 +94,7 @@ impl Reconciler {
                 Ok(candidates) => break candidates,
                 Err(_) => {
                     attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+                    tokio::time::sleep(BACKOFF.backoff(attempt)).await;
                 }
             }
         };
@@ -106,7 +112,7 @@ impl Reconciler {
                     }
                     Err(_) => {
                         attempt += 1;
-                        tokio::time::sleep(backoff(attempt)).await;
+                        tokio::time::sleep(BACKOFF.backoff(attempt)).await;
                     }
                 }
             }
@@ -170,13 +176,65 @@ async fn list(shared: &Shared, since: &str) -> Result<Vec<Prediction>, replicate
         let results = std::mem::take(&mut fetched.results);
         for prediction in results {
             if prediction.input.is_null() && !prediction.is_data_removed() {
-                out.push(shared.read(crate::shared::Read::Get, &prediction.id).await?);
+                out.push(shared.read(crate::context::Read::Get, &prediction.id).await?);
             } else {
                 out.push(prediction);
             }
         }
     }
     Ok(out)
+}
+
+/// Where a run's prediction comes from when its turn comes.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// Submitted here: create it.
+    New,
+    /// Recovered with its prediction id (in `Tracker::id`): fetch it, never create.
+    Recovered,
+    /// Recovered without an id: reconcile first (with the runs recovered with it), create only if
+    /// proven never created.
+    Reconcile(Arc<Reconciler>),
+}
+
+/// What the journal held on start.
+pub(crate) struct Recovery {
+    /// Runs not ended, in the order submitted, with their models.
+    pub(crate) runs: Vec<(RunRecord, replicate_core::ModelRef)>,
+    pub(crate) reconciler: Reconciler,
+}
+
+impl Recovery {
+    /// The runs of `records` to take up (those not ended), and their reconciliation, which knows
+    /// every prediction id in `records`.
+    pub(crate) fn of(records: Vec<RunRecord>) -> Recovery {
+        let known: HashSet<String> = records.iter().filter_map(|r| r.prediction_id.clone()).collect();
+        Recovery::new(records, known)
+    }
+
+    /// The runs of `records` not ended, reconciled knowing the prediction ids `known`.
+    pub(crate) fn new(records: Vec<RunRecord>, known: HashSet<String>) -> Recovery {
+        let mut runs: Vec<(RunRecord, replicate_core::ModelRef)> = records
+            .into_iter()
+            .filter(|r| r.ended.is_none())
+            .filter_map(|r| Some((r.model.as_str().into_model_ref().ok()?, r)))
+            .map(|(m, r)| (r, m))
+            .collect();
+        runs.sort_by_key(|(r, _)| r.intended_at_ms);
+        let unresolved = runs
+            .iter()
+            .filter(|(r, _)| r.prediction_id.is_none())
+            .filter_map(|(r, model)| {
+                Some(Unresolved {
+                    intent: r.intent.clone(),
+                    model: model.clone(),
+                    input: serde_json::from_str(r.input.as_deref()?).ok()?,
+                    intended_at_ms: r.intended_at_ms,
+                })
+            })
+            .collect();
+        Recovery { runs, reconciler: Reconciler::new(unresolved, known) }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::path::Path;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use replicate_core::BoxFuture;
 
-use crate::journal::{RunRecord, RunStore, StoreError, StoreOp};
+use super::{RunRecord, RunStore, StoreError, StoreOp};
 
 /// intent → the record as JSON.
 const RUNS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("runs");
@@ -191,7 +191,7 @@ impl RunStore for FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::{Ended, StoredOutcome};
+    use crate::store::{Ended, StoredOutcome};
 
     fn record(intent: &str, key: Option<&str>) -> RunRecord {
         RunRecord {

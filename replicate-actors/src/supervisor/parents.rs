@@ -1,4 +1,4 @@
-//! The kameo supervisors that parent prediction actors, a batch each.
+//! The kameo supervisors that parent prediction actors ([`SupervisorActor`]), a batch each.
 //!
 //! kameo 0.22 keeps a supervised child's spec (its restart factory with the actor's arguments, and
 //! senders to its mailbox) in the parent for as long as the parent lives, even after the child stopped
@@ -9,13 +9,63 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
-use kameo::actor::{ActorRef, Spawn};
+use std::ops::ControlFlow;
+
+use kameo::actor::{Actor, ActorId, ActorRef, Spawn, WeakActorRef};
+use kameo::error::{ActorStopReason, Infallible};
 use kameo::mailbox;
 
-use crate::shared::Shared;
-use crate::supervisor::{SupervisorActor, SupervisorArgs};
+/// What a parent does with a child that stopped for good (a panic beyond the restart limit): the
+/// supervisor ends its run.
+pub(crate) type OnOrphan = Arc<dyn Fn(ActorId) + Send + Sync>;
+
+/// The parent of every prediction actor: restarts a crashed one (which resumes from its prediction
+/// id), and ends the run of one that cannot be restarted.
+pub struct SupervisorActor {
+    on_orphan: OnOrphan,
+}
+
+impl std::fmt::Debug for SupervisorActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SupervisorActor")
+    }
+}
+
+/// What the [`SupervisorActor`] is started with.
+#[derive(Clone)]
+pub struct SupervisorArgs {
+    pub(crate) on_orphan: OnOrphan,
+}
+
+impl std::fmt::Debug for SupervisorArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SupervisorArgs")
+    }
+}
+
+impl Actor for SupervisorActor {
+    type Args = SupervisorArgs;
+    type Error = Infallible;
+
+    async fn on_start(args: SupervisorArgs, _me: ActorRef<Self>) -> Result<Self, Infallible> {
+        Ok(SupervisorActor { on_orphan: args.on_orphan })
+    }
+
+    async fn on_link_died(
+        &mut self,
+        _me: WeakActorRef<Self>,
+        id: ActorId,
+        reason: ActorStopReason,
+    ) -> Result<ControlFlow<ActorStopReason>, Infallible> {
+        // A child that stopped for good: if its run had not ended, it never will by itself.
+        if !matches!(reason, ActorStopReason::Normal) {
+            (self.on_orphan)(id);
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+}
 
 /// Children per parent: what a parent can keep of finished runs while its last ones run.
 pub(crate) const BATCH: usize = 64;
@@ -37,9 +87,9 @@ impl std::fmt::Debug for Parent {
 }
 
 /// The parents of a supervisor: the one taking children, and every one still alive.
-#[derive(Default)]
 pub(crate) struct Parents {
     next_key: AtomicU64,
+    on_orphan: OnOrphan,
     inner: Mutex<ParentsInner>,
 }
 
@@ -50,12 +100,16 @@ struct ParentsInner {
 }
 
 impl Parents {
+    pub(crate) fn new(on_orphan: OnOrphan) -> Self {
+        Parents { next_key: AtomicU64::new(0), on_orphan, inner: Mutex::default() }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ParentsInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The parent for a new child (a new parent once the current one has its batch).
-    pub(crate) fn take(&self, shared: Weak<Shared>) -> Arc<Parent> {
+    pub(crate) fn take(&self) -> Arc<Parent> {
         let mut inner = self.lock();
         if let Some(current) = &inner.current
             && current.taken.fetch_add(1, Ordering::AcqRel) < BATCH
@@ -63,7 +117,10 @@ impl Parents {
             return current.clone();
         }
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        let actor = SupervisorActor::spawn_with_mailbox(SupervisorArgs { shared }, mailbox::unbounded());
+        let actor = SupervisorActor::spawn_with_mailbox(
+            SupervisorArgs { on_orphan: self.on_orphan.clone() },
+            mailbox::unbounded(),
+        );
         let parent = Arc::new(Parent { key, actor, taken: AtomicUsize::new(1), ended: AtomicUsize::new(0) });
         inner.alive.insert(key, parent.clone());
         inner.current = Some(parent.clone());
@@ -131,7 +188,7 @@ mod tests {
         for i in 0..2 * BATCH + 1 {
             let run =
                 sup.run("replicate/hello-world", serde_json::json!({"text": format!("n{i}")})).await.unwrap();
-            trackers.push(std::sync::Arc::downgrade(&run.tracker));
+            trackers.push(std::sync::Arc::downgrade(&run.run.tracker));
             handles.push(run);
         }
         for run in &handles {
@@ -148,8 +205,8 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(freed >= 2 * BATCH, "{freed} of {} finished runs freed", trackers.len());
-        assert_eq!(sup.shared.parents.alive(), 1, "only the parent of the unfinished batch is left");
+        assert_eq!(sup.runs.parents.alive(), 1, "only the parent of the unfinished batch is left");
         sup.shutdown(crate::ShutdownMode::Drain).await;
-        assert_eq!(sup.shared.parents.alive(), 0);
+        assert_eq!(sup.runs.parents.alive(), 0);
     }
 }

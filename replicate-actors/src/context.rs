@@ -1,34 +1,26 @@
 //! What every actor of a supervisor shares: the client, the settings, the budget, the counters and the
-//! registries of runs and of predictions.
+//! journal, and the requests made with them (creates, reads). The registry of runs is the
+//! supervisor's (`supervisor::runs`), above this.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kameo::actor::ActorRef;
+use replicate_core::retry::MAX_RETRY_AFTER;
 use replicate_core::types::{CreatePrediction, Prediction};
 use replicate_core::{Error, ErrorKind, ModelRef, Replicate};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore};
 
-use crate::actor::PredictionActor;
 use crate::budget::{Budget, TokenBucket};
-use crate::config::SupervisorConfig;
-use crate::journal::{Ended, Journal, RunRecord, StoreOp};
-use crate::recent::RecentIds;
+use crate::config::{BACKOFF, SupervisorConfig};
+use crate::run::spec::CreateSpec;
+use crate::run::tracker::Tracker;
 use crate::stats::{Counters, bump};
-use crate::tracker::{CreateSpec, Tracker};
-
-/// Ids of finished predictions remembered (100,000 to 200,000 of the latest), so late deliveries for
-/// them are ignored rather than handed to the unknown-prediction callback.
-const FINISHED_MEMORY: usize = 100_000;
+use crate::store::{Ended, Journal, RunRecord, StoreOp};
 
 /// A callback for verified webhook deliveries about predictions this supervisor does not own.
 pub type UnknownDelivery = Arc<dyn Fn(Prediction) + Send + Sync>;
 
 pub(crate) struct Shared {
-    /// This, weakly (for tasks started from a `&Shared`).
-    pub(crate) weak_self: std::sync::Weak<Shared>,
     /// The client, without its own retries: the actors retry from the shared budget.
     pub(crate) client: Replicate,
     /// The client as the user configured it (with its retries): typed outputs' files fetch through it.
@@ -40,18 +32,12 @@ pub(crate) struct Shared {
     pub(crate) journal: Journal,
     /// With the feature `cluster` and a cluster configured: the Redis shared by the replicas.
     #[cfg(feature = "cluster")]
-    pub(crate) cluster: Option<Arc<crate::cluster::ClusterInner>>,
+    pub(crate) cluster: Option<Arc<crate::cluster::redis::ClusterInner>>,
     pub(crate) slots: Arc<Semaphore>,
     /// Requests (creates, gets, cancels) on the wire at once, at most: bounds open connections.
     pub(crate) wire: Semaphore,
     /// Creates under way at once, at most (the same bound as `wire`).
     pub(crate) creating: Arc<Semaphore>,
-    pub(crate) queue: mpsc::UnboundedSender<Arc<Tracker>>,
-    pub(crate) closed: AtomicBool,
-    pub(crate) next_number: AtomicU64,
-    pub(crate) registry: Mutex<Registry>,
-    /// The kameo supervisors parenting the prediction actors, a batch each.
-    pub(crate) parents: crate::parents::Parents,
     /// Signalled when a prediction id is registered or a run ends.
     pub(crate) changed: Notify,
     #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
@@ -63,57 +49,6 @@ pub(crate) struct Shared {
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared").field("config", &self.config).finish_non_exhaustive()
-    }
-}
-
-/// Runs not yet finished, and predictions by id.
-pub(crate) struct Registry {
-    pub(crate) live: HashMap<u64, Arc<Tracker>>,
-    /// Runs by application key: live ones, and ended ones until their end is in the journal.
-    pub(crate) by_key: HashMap<Arc<str>, Arc<Tracker>>,
-    /// Keyed by the tracker's own copy of the id.
-    pub(crate) by_id: HashMap<Arc<str>, ActorRef<PredictionActor>>,
-    /// Ids of finished predictions.
-    finished: RecentIds,
-}
-
-impl Default for Registry {
-    fn default() -> Self {
-        Registry {
-            live: HashMap::new(),
-            by_key: HashMap::new(),
-            by_id: HashMap::new(),
-            finished: RecentIds::new(FINISHED_MEMORY),
-        }
-    }
-}
-
-/// Where a webhook delivery goes.
-#[cfg(feature = "webhooks")]
-pub(crate) enum Route {
-    Actor(ActorRef<PredictionActor>),
-    Finished,
-    Unknown,
-}
-
-impl Registry {
-    #[cfg(feature = "webhooks")]
-    pub(crate) fn route(&self, id: &str) -> Route {
-        if let Some(actor) = self.by_id.get(id) {
-            Route::Actor(actor.clone())
-        } else if self.finished.contains(id) {
-            Route::Finished
-        } else {
-            Route::Unknown
-        }
-    }
-
-    pub(crate) fn forget(&mut self, number: u64, id: Option<&str>) {
-        self.live.remove(&number);
-        if let Some(id) = id {
-            self.by_id.remove(id);
-            self.finished.insert(id);
-        }
     }
 }
 
@@ -132,10 +67,6 @@ impl Shared {
             Some(shared) if **shared == model => shared.clone(),
             _ => last.insert(Arc::new(model)).clone(),
         }
-    }
-
-    pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.registry.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn webhooks_on(&self) -> bool {
@@ -198,13 +129,8 @@ impl Shared {
                 Err(e) => e,
             };
             attempt += 1;
-            let kind = error.kind();
             let wait = self.after_failure(&self.budget.others, &error, attempt);
-            let retryable = matches!(
-                kind,
-                ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Connection
-            );
-            if !retryable || attempt >= self.config.read_attempts.max(1) {
+            if !error.is_transient() || attempt >= self.config.read_attempts.max(1) {
                 return Err(error);
             }
             tokio::time::sleep(wait).await;
@@ -216,7 +142,7 @@ impl Shared {
     fn after_failure(&self, bucket: &TokenBucket, error: &Error, attempt: u32) -> Duration {
         if error.kind() == ErrorKind::RateLimited {
             bump(&self.counters.rate_limited);
-            let wait = error.retry_after().unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(60));
+            let wait = error.retry_after().unwrap_or(Duration::from_secs(1)).min(MAX_RETRY_AFTER);
             let spent = error
                 .api()
                 .and_then(|e| e.headers.get("ratelimit-remaining"))
@@ -227,7 +153,7 @@ impl Shared {
             }
             return wait;
         }
-        backoff(attempt)
+        BACKOFF.backoff(attempt)
     }
 
     /// Creates the prediction of a run, once. Retries only an answer that says the server did not take
@@ -299,25 +225,11 @@ async fn unless_canceled<F: std::future::Future>(tracker: &Tracker, work: F) -> 
     let notified = tracker.cancel_signal.notified();
     tokio::pin!(notified);
     notified.as_mut().enable();
-    if tracker.cancel_requested.load(std::sync::atomic::Ordering::Acquire) {
+    if tracker.cancel_requested() {
         return None;
     }
     tokio::select! {
         out = work => Some(out),
         () = notified => None,
     }
-}
-
-/// 100 ms doubling up to 5 s, with jitter.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(5));
-    base.mul_f64(0.5 + 0.5 * jitter())
-}
-
-/// A number in 0..1 that differs from call to call (no RNG dependency needed for jitter).
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0);
-    (hasher.finish() % 10_000) as f64 / 10_000.0
 }

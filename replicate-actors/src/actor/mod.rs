@@ -1,0 +1,296 @@
+//! The prediction actor: owns one prediction from its create to its terminal state.
+//!
+//! The create itself runs outside the actor, in a task started by the supervisor's queue, and records
+//! the prediction in the run's tracker before telling the actor; so an actor that crashes (or is killed)
+//! and is restarted finds the prediction id there and resumes following it, never creating again.
+//! Following runs in a [`follow`] task owned by the current incarnation (aborted when it stops), which
+//! reports what it sees back as [`messages`]; webhook deliveries arrive the same way. The run's state
+//! is its tracker's ([`crate::run::tracker`]): the actor only calls its methods.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use kameo::actor::{Actor, ActorRef, WeakActorRef};
+use kameo::error::{ActorStopReason, Infallible};
+use kameo::message::{Context, Message};
+use replicate_core::types::Prediction;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub(crate) mod follow;
+pub(crate) mod messages;
+
+pub use self::messages::{Cancel, GetState, Subscribe, Wait};
+pub(crate) use self::messages::{CreateFailed, Created, Observed, StreamLost, Streamed};
+use crate::context::{Read, Shared};
+use crate::events::{ActorError, Outcome, PredictionEvent};
+use crate::run::tracker::{Phase, Tracker};
+use crate::stats::bump;
+
+/// What a prediction actor is started (and restarted) with.
+#[derive(Clone)]
+pub struct ActorArgs {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) tracker: Arc<Tracker>,
+}
+
+impl std::fmt::Debug for ActorArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorArgs").field("run", &self.tracker.number).finish()
+    }
+}
+
+/// Aborts a task when dropped: a follower never outlives the incarnation that started it.
+#[derive(Debug)]
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The actor owning one prediction. Spawned by the [`Supervisor`](crate::Supervisor); reach it through a
+/// [`PredictionHandle`](crate::PredictionHandle).
+pub struct PredictionActor {
+    shared: Arc<Shared>,
+    tracker: Arc<Tracker>,
+    me: ActorRef<PredictionActor>,
+    follower: Option<AbortOnDrop>,
+    _deadline: Option<AbortOnDrop>,
+}
+
+impl std::fmt::Debug for PredictionActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PredictionActor")
+            .field("run", &self.tracker.number)
+            .field("id", &self.tracker.id.get())
+            .finish()
+    }
+}
+
+impl Actor for PredictionActor {
+    type Args = ActorArgs;
+    type Error = Infallible;
+
+    async fn on_start(args: ActorArgs, me: ActorRef<Self>) -> Result<Self, Infallible> {
+        let ActorArgs { shared, tracker } = args;
+        if tracker.starts.fetch_add(1, Ordering::AcqRel) > 0 {
+            bump(&shared.counters.restarts);
+        }
+        let deadline = tracker.spec.deadline.or(shared.config.deadline).map(|after| {
+            let at = tracker.submitted + after;
+            let me = me.clone();
+            AbortOnDrop(tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                let _ = me.tell(DeadlineReached).await;
+            }))
+        });
+        let mut actor = PredictionActor { shared, tracker, me, follower: None, _deadline: deadline };
+        if actor.tracker.phase() == Phase::Created {
+            actor.follow();
+        }
+        Ok(actor)
+    }
+
+    async fn on_panic(
+        &mut self,
+        _me: WeakActorRef<Self>,
+        err: kameo::error::PanicError,
+    ) -> Result<ControlFlow<ActorStopReason>, Infallible> {
+        // Stop: the supervisor restarts the actor, which resumes from the tracker.
+        Ok(ControlFlow::Break(ActorStopReason::Panicked(err)))
+    }
+}
+
+impl PredictionActor {
+    /// Starts the follower of the created prediction (once per incarnation).
+    fn follow(&mut self) {
+        if self.follower.is_some() || self.shared.webhooks_on() {
+            return;
+        }
+        let task = follow::follow(self.shared.clone(), self.tracker.clone(), self.me.clone());
+        self.follower = Some(AbortOnDrop(tokio::spawn(task)));
+    }
+
+    /// Sends the cancel in the background; its answer comes back as an observation.
+    fn cancel_on_server(&self) {
+        let Some(id) = self.tracker.id.get().cloned() else { return };
+        let (shared, me) = (self.shared.clone(), self.me.clone());
+        tokio::spawn(async move {
+            if let Ok(prediction) = shared.read(Read::Cancel, &id).await {
+                let _ = me.tell(Observed(prediction)).await;
+            }
+        });
+    }
+}
+
+impl PredictionActor {
+    fn end(&mut self, outcome: Outcome, ctx: &mut Context<Self, ()>) {
+        self.tracker.end(outcome);
+        self.follower = None;
+        ctx.stop();
+    }
+}
+
+/// The local deadline passed.
+#[derive(Debug)]
+pub(crate) struct DeadlineReached;
+
+/// The cancel sent for the local deadline came back (`canceled`: it reached the server).
+#[derive(Debug)]
+pub(crate) struct DeadlineCanceled {
+    canceled: bool,
+}
+
+impl Message<Created> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, _: Created, _ctx: &mut Context<Self, ()>) {
+        if self.tracker.has_ended() {
+            return;
+        }
+        if let Some(latest) = self.tracker.latest() {
+            self.tracker.publish(vec![PredictionEvent::Status(latest)]);
+        }
+        self.follow();
+        if self.tracker.cancel_requested() {
+            self.cancel_on_server();
+        }
+    }
+}
+
+impl Message<CreateFailed> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, msg: CreateFailed, ctx: &mut Context<Self, ()>) {
+        self.end(Err(msg.0), ctx);
+    }
+}
+
+impl Message<Observed> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, msg: Observed, ctx: &mut Context<Self, ()>) {
+        if let Some(outcome) = self.tracker.observe(msg.0) {
+            self.end(outcome, ctx);
+        }
+    }
+}
+
+impl Message<Streamed> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, msg: Streamed, _ctx: &mut Context<Self, ()>) {
+        self.tracker.streamed(msg.0);
+    }
+}
+
+impl Message<StreamLost> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, _: StreamLost, _ctx: &mut Context<Self, ()>) {
+        self.tracker.stream_lost();
+    }
+}
+
+impl Message<DeadlineReached> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, _: DeadlineReached, ctx: &mut Context<Self, ()>) {
+        if self.tracker.has_ended() {
+            return;
+        }
+        self.tracker.request_cancel();
+        match self.tracker.id.get().cloned() {
+            None => self.end(Err(ActorError::DeadlineExceeded { id: None, canceled: false }), ctx),
+            Some(id) => {
+                let (shared, me) = (self.shared.clone(), self.me.clone());
+                self.follower = None;
+                tokio::spawn(async move {
+                    let canceled = shared.read(Read::Cancel, &id).await.is_ok();
+                    let _ = me.tell(DeadlineCanceled { canceled }).await;
+                });
+            }
+        }
+    }
+}
+
+impl Message<DeadlineCanceled> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, msg: DeadlineCanceled, ctx: &mut Context<Self, ()>) {
+        let id = self.tracker.id.get().map(|id| id.to_string());
+        self.end(Err(ActorError::DeadlineExceeded { id, canceled: msg.canceled }), ctx);
+    }
+}
+
+impl Message<Wait> for PredictionActor {
+    type Reply = OutcomeWaiter;
+    async fn handle(&mut self, _: Wait, _ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        OutcomeWaiter { tracker: self.tracker.clone() }
+    }
+}
+
+/// The answer to [`Wait`]: awaiting it gives the run's [`Outcome`] once the prediction ends.
+pub struct OutcomeWaiter {
+    tracker: Arc<Tracker>,
+}
+
+impl std::fmt::Debug for OutcomeWaiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutcomeWaiter").field("run", &self.tracker.number).finish()
+    }
+}
+
+impl kameo::Reply for OutcomeWaiter {
+    type Ok = Self;
+    type Error = Infallible;
+    type Value = Self;
+
+    fn to_result(self) -> Result<Self, Infallible> {
+        Ok(self)
+    }
+
+    fn into_any_err(self) -> Option<Box<dyn kameo::reply::ReplyError>> {
+        None
+    }
+
+    fn into_value(self) -> Self {
+        self
+    }
+}
+
+impl std::future::IntoFuture for OutcomeWaiter {
+    type Output = Outcome;
+    type IntoFuture = replicate_core::BoxFuture<'static, Outcome>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.tracker.wait_outcome().await })
+    }
+}
+
+impl Message<Subscribe> for PredictionActor {
+    type Reply = mpsc::UnboundedReceiver<PredictionEvent>;
+    async fn handle(&mut self, _: Subscribe, _ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        self.tracker.subscribe()
+    }
+}
+
+impl Message<Cancel> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, _: Cancel, ctx: &mut Context<Self, ()>) {
+        if self.tracker.has_ended() {
+            return;
+        }
+        self.tracker.request_cancel();
+        if self.tracker.advance(Phase::Queued, Phase::Done) {
+            // Never created: it never will be.
+            self.end(Err(ActorError::Canceled(None)), ctx);
+            return;
+        }
+        // Creating: the create task cancels once it has the id. Created: cancel now.
+        self.cancel_on_server();
+    }
+}
+
+impl Message<GetState> for PredictionActor {
+    type Reply = Option<Arc<Prediction>>;
+    async fn handle(&mut self, _: GetState, _ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        self.tracker.latest()
+    }
+}
