@@ -40,8 +40,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::runtime::Runtime;
 
+use crate::file_io::FileEncoding;
+use crate::follow::{PollPolicy, StreamEvent};
+use crate::model_ref::IntoModelRef;
 use crate::pagination::BoxStream;
-use crate::run::{FileEncoding, IntoModelRef, PollPolicy, StreamEvent};
 use crate::types::WebhookEvent;
 use crate::{IntoWait, TypedModel, TypedStreamModel};
 

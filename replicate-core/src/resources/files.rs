@@ -165,7 +165,7 @@ impl FileUpload {
 
     /// Any [`std::io::Read`], named `filename`, read on a helper thread and streamed as it is read.
     pub fn from_std_reader(reader: impl std::io::Read + Send + 'static, filename: impl Into<String>) -> Self {
-        Self::from_reader(crate::run::StdReader::new(reader), filename)
+        Self::from_reader(crate::file_io::StdReader::new(reader), filename)
     }
 
     /// An async reader, named `filename`, streamed as it is read.

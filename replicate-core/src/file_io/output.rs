@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
-use super::files_in::decode_data_url;
+use super::input::{decode_data_url, shown_url};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
 use crate::request::{ApiRequest, ByteStream, Decoder, RequestSpec, decode_bytes, decode_stream};
@@ -40,7 +40,7 @@ pub struct FileOutput {
 
 impl fmt::Debug for FileOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("FileOutput").field(&super::files_in::shown_url(&self.url)).finish()
+        f.debug_tuple("FileOutput").field(&shown_url(&self.url)).finish()
     }
 }
 
@@ -196,6 +196,19 @@ impl schemars::JsonSchema for FileOutput {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({"type": "string", "format": "uri"})
     }
+}
+
+/// A `data:` URL shortened to its media type and decoded size; `None` for other text.
+pub(crate) fn data_url_summary(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("data:")?;
+    let (header, payload) = rest.split_once(',').unwrap_or((rest, ""));
+    let size = if header.ends_with(";base64") {
+        let unpadded = payload.trim_end_matches('=').len();
+        unpadded * 3 / 4
+    } else {
+        payload.len()
+    };
+    Some(format!("data:{header},… ({size} bytes)"))
 }
 
 /// Whether a string of an output is a file (an `https:`, `http:` or `data:` URL).
