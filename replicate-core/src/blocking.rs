@@ -230,6 +230,11 @@ impl ClientBuilder {
         ClientBuilder(self.0.user_agent(user_agent))
     }
 
+    /// See [`crate::ClientBuilder::max_response_body`].
+    pub fn max_response_body(self, bytes: usize) -> Self {
+        ClientBuilder(self.0.max_response_body(bytes))
+    }
+
     /// Builds the blocking client (with its private runtime).
     pub fn build(self) -> Result<Replicate> {
         Replicate::from_async(self.0.build()?)

@@ -55,7 +55,8 @@ pub mod blocking;
 
 pub use batch::{BatchStream, batch};
 pub use client::{
-    ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Replicate, TOKEN_ENV,
+    ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
+    Replicate, TOKEN_ENV,
 };
 pub use error::{ApiError, Error, ErrorKind, InvalidField, Problem, Result};
 pub use pagination::{BoxStream, Page};

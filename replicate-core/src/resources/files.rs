@@ -66,7 +66,7 @@ operations! {
 
         /// `GET /files/{id}/download`: the file's bytes, read whole.
         pub fn download(&self, id: &str, params: &DownloadParams) -> Call<Bytes, Plain> {
-            self.client.call(download_spec(id, params, Decoder::Body(decode_bytes)))
+            self.client.call(download_spec(id, params, Decoder::Download(decode_bytes)))
         }
 
         /// `GET /files/{id}/download`: the file's bytes as a stream of chunks.
