@@ -2,7 +2,7 @@
 //!
 //! - [`Replicate`]: the async client, with resource groups mirroring the official SDKs ([`resources`]),
 //!   and the high-level [`Replicate::run`], [`Replicate::stream`] and [`Replicate::use_model`].
-//! - Every request, run and wait is a [`Future`](std::future::Future): `.await` it, `tokio::spawn` it,
+//! - Every request, run and wait is a [`Future`]: `.await` it, `tokio::spawn` it,
 //!   join or `select!` it; [`batch`] runs many with a concurrency limit.
 //! - [`types`]: the request and response bodies.
 //! - [`Error`]: one error type with the API's problem details and a [`ErrorKind`] per case.

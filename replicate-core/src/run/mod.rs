@@ -124,7 +124,7 @@ impl Run {
         self.wait(WaitMode::Poll)
     }
 
-    /// Whether the output's file URLs are offered as [`FileOutput`]s by [`Output::files`] (default on).
+    /// Whether the output's file URLs are offered as [`FileOutput`](crate::FileOutput)s by [`Output::files`] (default on).
     pub fn use_file_output(mut self, on: bool) -> Self {
         self.options.use_file_output = on;
         self
