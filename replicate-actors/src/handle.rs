@@ -178,14 +178,14 @@ impl<M: TypedModel> TypedHandle<M> {
         &self.inner
     }
 
-    /// Waits for the end and decodes the output as `M::Output`, as [`replicate_core::typed::run`] does
+    /// Waits for the end and decodes the output as `M::Output`, as the generated `M::run` does
     /// (shaped by `M::SCHEMA`: a token stream joined into one string; [`FileOutput`]s bound to the
     /// supervisor's client). An output that does not fit is [`ActorError::Output`].
     ///
     /// [`FileOutput`]: replicate_core::FileOutput
     pub async fn wait(&self) -> Result<M::Output, ActorError> {
         let prediction = self.inner.wait().await?;
-        replicate_core::typed::decode_output::<M>(&self.client, &prediction).map_err(|e| match e {
+        replicate_core::__rt::decode_output::<M>(&self.client, &prediction).map_err(|e| match e {
             replicate_core::Error::OutputMismatch { target, message, .. } => ActorError::Output {
                 id: prediction.id.clone(),
                 message: format!("the output does not fit {target}: {message}"),

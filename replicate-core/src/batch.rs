@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::client::Replicate;
 use crate::error::{Error, Result};
-use crate::run::{IntoModelRef, Output, Run};
+use crate::model_ref::IntoModelRef;
+use crate::run::{Output, Run};
 
 /// The results of a [`batch`]: `(index, result)` in the order they finish.
 pub type BatchStream<T> = Pin<Box<dyn Stream<Item = (usize, Result<T>)> + Send + 'static>>;

@@ -40,8 +40,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::runtime::Runtime;
 
+use crate::file_io::FileEncoding;
+use crate::follow::{PollPolicy, StreamEvent};
+use crate::model_ref::IntoModelRef;
 use crate::pagination::BoxStream;
-use crate::run::{FileEncoding, IntoModelRef, PollPolicy, StreamEvent};
 use crate::types::WebhookEvent;
 use crate::{IntoWait, TypedModel, TypedStreamModel};
 
@@ -226,6 +228,11 @@ impl ClientBuilder {
     /// See [`crate::ClientBuilder::user_agent`].
     pub fn user_agent(self, user_agent: impl Into<String>) -> Self {
         ClientBuilder(self.0.user_agent(user_agent))
+    }
+
+    /// See [`crate::ClientBuilder::max_response_body`].
+    pub fn max_response_body(self, bytes: usize) -> Self {
+        ClientBuilder(self.0.max_response_body(bytes))
     }
 
     /// Builds the blocking client (with its private runtime).

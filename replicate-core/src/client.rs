@@ -14,6 +14,10 @@ use crate::retry::RetryPolicy;
 pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
 /// Per-attempt timeout unless configured otherwise. Long enough for a create with `Prefer: wait=60`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The largest response body decoded into memory unless configured otherwise (JSON answers, a readme):
+/// far beyond any answer of the API, and a hostile or broken server cannot make the client buffer more.
+/// File downloads are exempt (read them as a stream with `download_stream`/`FileOutput::stream`).
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 32 << 20;
 /// Environment variable holding the API token.
 pub const TOKEN_ENV: &str = "REPLICATE_API_TOKEN";
 /// Environment variable holding the base URL.
@@ -78,6 +82,7 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) user_agent: HeaderValue,
+    pub(crate) max_response_body: usize,
 }
 
 impl fmt::Debug for Replicate {
@@ -127,6 +132,7 @@ impl Replicate {
             retry: inner.retry,
             http: Some(inner.http.clone()),
             user_agent: inner.user_agent.to_str().unwrap_or_default().to_owned(),
+            max_response_body: inner.max_response_body,
         }
     }
 
@@ -185,6 +191,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     user_agent: String,
+    max_response_body: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -208,6 +215,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             http: None,
             user_agent: format!("replicate-rust/{}", env!("CARGO_PKG_VERSION")),
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -279,6 +287,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body decoded into memory, in bytes (default [`DEFAULT_MAX_RESPONSE_BODY`],
+    /// 32 MiB): a longer answer fails with [`Error::ResponseTooLarge`] once that much is read. File
+    /// downloads are not bounded by it.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
+        self
+    }
+
     /// Builds the client. Fails only on an unparsable base URL or a TLS set-up failure.
     pub fn build(self) -> Result<Replicate> {
         let base_url = Url::parse(self.base_url.trim_end_matches('/')).map_err(|e| {
@@ -322,6 +338,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 retry: self.retry,
                 user_agent,
+                max_response_body: self.max_response_body,
             }),
         })
     }

@@ -48,6 +48,19 @@ pub enum Error {
         /// Why it was not retried, when that matters.
         note: Option<&'static str>,
     },
+    /// A successful answer's body was longer than the client decodes
+    /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)); the rest was not read.
+    #[error("{method} {path}: the {status} response is longer than the {limit}-byte limit")]
+    ResponseTooLarge {
+        /// HTTP method of the request.
+        method: String,
+        /// Path (and query) of the request.
+        path: String,
+        /// Status of the response.
+        status: u16,
+        /// The limit that was passed, in bytes.
+        limit: usize,
+    },
     /// A response arrived but its body did not have the expected shape.
     #[error("{method} {path}: could not decode the {status} response ({body_bytes} bytes): {message}")]
     Decode {
@@ -185,6 +198,8 @@ pub enum ErrorKind {
     Connection,
     /// The response body had an unexpected shape.
     Decode,
+    /// A successful answer was longer than the client decodes.
+    ResponseTooLarge,
     /// A prediction's output did not fit the type asked for.
     OutputMismatch,
     /// No API token configured.
@@ -238,6 +253,7 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Connection { .. } => ErrorKind::Connection,
             Error::Decode { .. } => ErrorKind::Decode,
+            Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::OutputMismatch { .. } => ErrorKind::OutputMismatch,
             Error::MissingToken => ErrorKind::MissingToken,
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,

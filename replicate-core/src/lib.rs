@@ -2,7 +2,7 @@
 //!
 //! - [`Replicate`]: the async client, with resource groups mirroring the official SDKs ([`resources`]),
 //!   and the high-level [`Replicate::run`], [`Replicate::stream`] and [`Replicate::use_model`].
-//! - Every request, run and wait is a [`Future`](std::future::Future): `.await` it, `tokio::spawn` it,
+//! - Every request, run and wait is a [`Future`]: `.await` it, `tokio::spawn` it,
 //!   join or `select!` it; [`batch`] runs many with a concurrency limit.
 //! - [`types`]: the request and response bodies.
 //! - [`Error`]: one error type with the API's problem details and a [`ErrorKind`] per case.
@@ -34,6 +34,9 @@
 mod batch;
 mod client;
 mod error;
+mod file_io;
+mod follow;
+mod model_ref;
 mod page_iter;
 mod pagination;
 pub mod prelude;
@@ -41,7 +44,9 @@ mod request;
 pub mod resources;
 pub mod retry;
 mod run;
+mod secret;
 mod transport;
+mod typed;
 pub mod types;
 pub mod webhooks;
 
@@ -50,7 +55,8 @@ pub mod blocking;
 
 pub use batch::{BatchStream, batch};
 pub use client::{
-    ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Replicate, TOKEN_ENV,
+    ApiToken, BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
+    Replicate, TOKEN_ENV,
 };
 pub use error::{ApiError, Error, ErrorKind, InvalidField, Problem, Result};
 pub use pagination::{BoxStream, Page};
@@ -70,12 +76,21 @@ pub use resources::{
 /// The old name of [`resources::Hardware`].
 #[deprecated(note = "renamed resources::Hardware (the data type is types::Hardware)")]
 pub type HardwareGroup<'a, C = Replicate> = resources::Hardware<'a, C>;
+pub use file_io::{FileEncoding, FileInput, FileOutput, INLINE_LIMIT};
+pub use follow::{PollPolicy, StreamEvent};
+pub use model_ref::{IntoModelRef, ModelRef};
+pub use resources::WaitFor;
 pub use retry::RetryPolicy;
-pub use run::typed::{self, TypedModel, TypedStreamModel};
-pub use run::{
-    FileEncoding, FileInput, FileOutput, INLINE_LIMIT, IntoModelRef, ModelFn, ModelRef, Output, PollPolicy,
-    Run, Secret, StreamEvent, WaitFor, WaitMode, default_client, run, stream,
-};
+pub use run::{ModelFn, Output, Run, WaitMode, default_client, run, stream};
+pub use secret::Secret;
+pub use typed::{TypedModel, TypedStreamModel};
+
+/// The runtime of typed models, which the code `#[replicate::model]` generates calls (as `sqlx` has its
+/// `__rt`). Not part of the public API: use the generated `run` and `stream`.
+#[doc(hidden)]
+pub mod __rt {
+    pub use crate::typed::{decode_output, run, schema, stream};
+}
 pub use webhooks::{WebhookError, WebhookSecret, WebhookVerifier};
 
 /// The `reqwest` this crate is built on, for [`ClientBuilder::http_client`].

@@ -47,8 +47,10 @@ pub(crate) enum Body {
 
 /// How a successful response becomes a value.
 pub(crate) enum Decoder<T> {
-    /// From the whole body.
+    /// From the whole body, at most the client's `max_response_body` long.
     Body(fn(&Replicate, Bytes) -> std::result::Result<T, String>),
+    /// From the whole body, however long (a file downloaded into memory, asked for as such).
+    Download(fn(&Replicate, Bytes) -> std::result::Result<T, String>),
     /// From the body as a stream (downloads).
     Stream(fn(reqwest::Response) -> T),
 }

@@ -161,15 +161,26 @@ async fn decode<T>(
     let headers = response.headers().clone();
     let value = match decoder {
         Decoder::Stream(make) => make(response),
-        Decoder::Body(decode) => {
-            let body = response.bytes().await.map_err(|source| {
-                let note = None;
-                if source.is_timeout() {
-                    Error::Timeout { method: method(), path: path(), after: client.inner.timeout, note }
-                } else {
-                    Error::Connection { method: method(), path: path(), source, note }
+        Decoder::Body(decode) | Decoder::Download(decode) => {
+            let limit = match decoder {
+                Decoder::Body(_) => client.inner.max_response_body,
+                _ => usize::MAX,
+            };
+            let body = match read_bounded(response, limit.saturating_add(1)).await {
+                Ok(body) if body.len() > limit => {
+                    let status = status.as_u16();
+                    return Err(Error::ResponseTooLarge { method: method(), path: path(), status, limit });
                 }
-            })?;
+                Ok(body) => body,
+                Err(source) => {
+                    let note = None;
+                    return Err(if source.is_timeout() {
+                        Error::Timeout { method: method(), path: path(), after: client.inner.timeout, note }
+                    } else {
+                        Error::Connection { method: method(), path: path(), source, note }
+                    });
+                }
+            };
             decode(client, body.clone()).map_err(|message| Error::Decode {
                 method: method(),
                 path: path(),

@@ -289,6 +289,50 @@ async fn endless_error_bodies_are_cut_short() {
     assert!(read < OFFERED, "the client took all {read} bytes of two endless error bodies");
 }
 
+// #18 for success bodies: a JSON answer is read at most `max_response_body` long (32 MiB by default).
+#[tokio::test]
+async fn endless_success_bodies_are_cut_short() {
+    const OFFERED: usize = 64 << 20;
+    // The most bytes one connection wrote, and how many connections have ended.
+    let (most, ended) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (most_seen, ended_seen) = (most.clone(), ended.clone());
+    let (base, _) = raw_server(move |mut stream, _| {
+        let (most, ended) = (most_seen.clone(), ended_seen.clone());
+        async move {
+            read_head(&mut stream).await;
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            if stream.write_all(head.as_bytes()).await.is_ok() {
+                let sent = endless_chunked_body(&mut stream, OFFERED).await;
+                most.fetch_max(sent, Ordering::SeqCst);
+            }
+            ended.fetch_add(1, Ordering::SeqCst);
+        }
+    })
+    .await;
+    let builder =
+        replicate_core::ClientBuilder::default().bearer_token("r8_test").base_url(&base).max_retries(0);
+    let c = builder.clone().build().unwrap();
+    let err = bounded("endless JSON answer", c.predictions().get("p")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ResponseTooLarge, "{err}");
+    assert!(err.to_string().contains(&replicate_core::DEFAULT_MAX_RESPONSE_BODY.to_string()), "{err}");
+    let small = builder.max_response_body(1 << 20).build().unwrap();
+    let err = bounded("endless JSON answer, 1 MiB limit", small.account().get()).await.unwrap_err();
+    assert!(
+        matches!(err, replicate_core::Error::ResponseTooLarge { limit: 0x10_0000, status: 200, .. }),
+        "{err}"
+    );
+    // Give the server a moment to notice the closed connections.
+    for _ in 0..100 {
+        if ended.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let read = most.load(Ordering::SeqCst);
+    assert!(read < OFFERED, "the client took all {read} bytes of an endless JSON answer");
+}
+
 // #20: a next link that repeats is not followed forever.
 #[tokio::test]
 async fn a_repeating_next_link_ends_the_stream() {

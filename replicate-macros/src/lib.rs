@@ -68,7 +68,7 @@
 //! field using it, when there is one), and serializes to the exact value (string or integer).
 //!
 //! ## Checks
-//! `TypedModel::validate`, run by `typed::run`/`typed::stream` before any request, checks `minimum`,
+//! `TypedModel::validate`, run by the generated `run` and `stream` before any request, checks `minimum`,
 //! `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (and pydantic's `ge`/`le`/`gt`/`lt`) of numbers,
 //! `minLength`/`maxLength` (characters) and `pattern` (unanchored, as JSON Schema) of strings, and
 //! `minItems`/`maxItems` of arrays. A violation is `Error::InvalidInput { field, message }` with a

@@ -401,7 +401,7 @@ impl Supervisor {
     }
 
     /// Runs a typed model: the input is checked first; [`TypedHandle::wait`] gives the typed output,
-    /// decoded as [`replicate_core::typed::run`] decodes it (shaped by `M::SCHEMA`: a token stream joined
+    /// decoded as the generated `M::run` decodes it (shaped by `M::SCHEMA`: a token stream joined
     /// into one string; its files fetch through this supervisor's client).
     pub async fn run_typed<M: TypedModel>(&self, input: &M::Input) -> Result<TypedHandle<M>, ActorError> {
         M::validate(input).map_err(|e| ActorError::Api(Arc::new(e)))?;

@@ -66,7 +66,7 @@ operations! {
 
         /// `GET /files/{id}/download`: the file's bytes, read whole.
         pub fn download(&self, id: &str, params: &DownloadParams) -> Call<Bytes, Plain> {
-            self.client.call(download_spec(id, params, Decoder::Body(decode_bytes)))
+            self.client.call(download_spec(id, params, Decoder::Download(decode_bytes)))
         }
 
         /// `GET /files/{id}/download`: the file's bytes as a stream of chunks.
@@ -165,7 +165,7 @@ impl FileUpload {
 
     /// Any [`std::io::Read`], named `filename`, read on a helper thread and streamed as it is read.
     pub fn from_std_reader(reader: impl std::io::Read + Send + 'static, filename: impl Into<String>) -> Self {
-        Self::from_reader(crate::run::StdReader::new(reader), filename)
+        Self::from_reader(crate::file_io::StdReader::new(reader), filename)
     }
 
     /// An async reader, named `filename`, streamed as it is read.

@@ -26,7 +26,7 @@ pub use files::{DownloadParams, FileUpload, Files};
 pub(crate) use files::{content_type_of, not_a_file};
 pub use hardware::Hardware;
 pub use models::{ModelExamples, ModelList, ModelPredictions, ModelReadme, Models, Versions};
-pub use predictions::{PredictionList, Predictions};
+pub use predictions::{PredictionList, Predictions, WaitFor};
 pub use search::Search;
 pub(crate) use search::search;
 pub use trainings::Trainings;

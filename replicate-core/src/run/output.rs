@@ -5,10 +5,10 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::StreamEvent;
-use super::files_out::{FileOutput, files_in, with_client};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
+use crate::file_io::{FileOutput, data_url_summary, files_in, with_client};
+use crate::follow::StreamEvent;
 use crate::types::Prediction;
 
 /// The output of a succeeded prediction, with the prediction itself.
@@ -45,19 +45,6 @@ impl fmt::Display for Output {
             None => write!(f, "{value}"),
         }
     }
-}
-
-/// A `data:` URL shortened to its media type and decoded size; `None` for other text.
-pub(crate) fn data_url_summary(text: &str) -> Option<String> {
-    let rest = text.strip_prefix("data:")?;
-    let (header, payload) = rest.split_once(',').unwrap_or((rest, ""));
-    let size = if header.ends_with(";base64") {
-        let unpadded = payload.trim_end_matches('=').len();
-        unpadded * 3 / 4
-    } else {
-        payload.len()
-    };
-    Some(format!("data:{header},… ({size} bytes)"))
 }
 
 fn has_data_url(value: &Value) -> bool {

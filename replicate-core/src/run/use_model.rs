@@ -7,9 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use super::{ModelRef, Output, Run, StreamEvent};
+use super::{Output, Run, start_stream, to_input};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
+use crate::follow::StreamEvent;
+use crate::model_ref::ModelRef;
 use crate::pagination::BoxStream;
 use crate::request::BoxFuture;
 use crate::types::Prediction;
@@ -20,7 +22,7 @@ use futures_util::StreamExt;
 /// The version's schema is fetched once, on first use (from the model's `latest_version`, which also
 /// works for official models, whose versions list answers 404; or the pinned version). Outputs are shaped
 /// by it: a concatenate iterator (a token stream) becomes one string; `format: uri` values are offered
-/// as [`FileOutput`](super::FileOutput)s by [`Output::files`]. A bare version id has no model name to
+/// as [`FileOutput`](crate::FileOutput)s by [`Output::files`]. A bare version id has no model name to
 /// fetch a schema by, so its outputs are left as they are.
 #[derive(Clone)]
 pub struct ModelFn {
@@ -82,8 +84,7 @@ impl ModelFn {
     /// [`events`](Self::events)); a prediction that ends other than by succeeding ends the stream with an
     /// error naming it.
     pub fn stream(&self, input: impl Serialize) -> BoxStream<String> {
-        let started =
-            super::start_stream(self.client.clone(), Ok(self.model.clone()), super::to_input(input));
+        let started = start_stream(self.client.clone(), Ok(self.model.clone()), to_input(input));
         Box::pin(futures_util::stream::once(started).flat_map(|started| -> BoxStream<String> {
             let (id, events) = match started {
                 Ok(started) => started,

@@ -64,7 +64,7 @@ pub(crate) fn model_tokens(plan: &Plan, target: &Target) -> TokenStream {
                 Some(quote! {
                     #[doc = #doc]
                     #vis fn stream(client: &#krate::Replicate, input: &#input) -> #krate::BoxStream<#item> {
-                        #krate::typed::stream::<Self>(client, input)
+                        #krate::__rt::stream::<Self>(client, input)
                     }
                 }),
             )
@@ -89,7 +89,7 @@ pub(crate) fn model_tokens(plan: &Plan, target: &Target) -> TokenStream {
         impl #model {
             /// Checks the input, runs a prediction, waits for it and returns its typed output.
             #vis async fn run(client: &#krate::Replicate, input: &#input) -> #krate::Result<#output> {
-                #krate::typed::run::<Self>(client, input).await
+                #krate::__rt::run::<Self>(client, input).await
             }
             #stream_fn
         }

@@ -141,6 +141,27 @@ async fn the_servers_retry_is_capped_both_ways() {
     assert_eq!(storm.heads.lock().unwrap().len(), quick().max_failures as usize);
 }
 
+// #7, the lower bound: `retry: 0` does not make the reader reconnect at once. (That the reconnects stay
+// few is `max_failures`; this checks the wait between them, which only the lower bound gives: every wait
+// is at least `min_retry`, so the elapsed time has a floor and the test cannot be flaky.)
+#[tokio::test]
+async fn retry_zero_still_waits_between_connections() {
+    let limits =
+        Limits { min_retry: Duration::from_millis(150), max_retry: Duration::from_secs(1), ..quick() };
+    let storm = stream_server(Arc::new(|_| chunks(&["retry: 0\n\n"]))).await;
+    let client = client_for(&storm.url);
+    let started = std::time::Instant::now();
+    let steps = read_all(&client, &storm.url, true, limits).await;
+    let elapsed = started.elapsed();
+    assert!(steps[0].starts_with("gave up"), "{steps:?}");
+    let reconnects = storm.heads.lock().unwrap().len() as u32 - 1;
+    assert_eq!(reconnects, limits.max_failures - 1);
+    assert!(
+        elapsed >= limits.min_retry * reconnects,
+        "{reconnects} reconnects in {elapsed:?}: the server's retry: 0 was taken as is"
+    );
+}
+
 // #8: a stream that sends its headers and then nothing is dropped after the idle timeout.
 #[tokio::test]
 async fn a_silent_stream_times_out() {

@@ -1,15 +1,18 @@
-//! Following a prediction to its end: by its event stream when it has one, else by adaptive polling.
+//! Following a prediction to its end: by its event stream when it has one ([`sse`]), else by adaptive
+//! polling ([`PollPolicy`]).
 
-use std::time::{Duration, Instant};
+mod sse;
 
 use std::future::IntoFuture;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use super::sse::{self, Step, StreamEvent};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
 use crate::types::{Prediction, PredictionStatus};
+use sse::Step;
+pub use sse::StreamEvent;
 
 /// When to poll a prediction that has no stream.
 ///

@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
-use super::files_in::decode_data_url;
+use super::input::{decode_data_url, shown_url};
 use crate::client::Replicate;
 use crate::error::{Error, Result};
 use crate::request::{ApiRequest, ByteStream, Decoder, RequestSpec, decode_bytes, decode_stream};
@@ -40,13 +40,18 @@ pub struct FileOutput {
 
 impl fmt::Debug for FileOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("FileOutput").field(&super::files_in::shown_url(&self.url)).finish()
+        f.debug_tuple("FileOutput").field(&shown_url(&self.url)).finish()
     }
 }
 
 impl fmt::Display for FileOutput {
+    /// An `https:` URL whole (as the Python SDK's `str(FileOutput)`); a `data:` URL as its media type and
+    /// size (`data:image/png;base64,… (12345 bytes)`), never whole. [`FileOutput::url`] has the full URL.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.url)
+        match data_url_summary(&self.url) {
+            Some(summary) => f.write_str(&summary),
+            None => f.write_str(&self.url),
+        }
     }
 }
 
@@ -90,7 +95,7 @@ impl FileOutput {
                 .map(|(_, bytes)| bytes)
                 .ok_or_else(|| Error::InvalidRequest("the output is not a base64 data URL".to_owned()));
         }
-        self.request(Decoder::Body(decode_bytes))?.send().await
+        self.request(Decoder::Download(decode_bytes))?.send().await
     }
 
     /// The file as a stream of chunks.
@@ -198,6 +203,19 @@ impl schemars::JsonSchema for FileOutput {
     }
 }
 
+/// A `data:` URL shortened to its media type and decoded size; `None` for other text.
+pub(crate) fn data_url_summary(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("data:")?;
+    let (header, payload) = rest.split_once(',').unwrap_or((rest, ""));
+    let size = if header.ends_with(";base64") {
+        let unpadded = payload.trim_end_matches('=').len();
+        unpadded * 3 / 4
+    } else {
+        payload.len()
+    };
+    Some(format!("data:{header},… ({size} bytes)"))
+}
+
 /// Whether a string of an output is a file (an `https:`, `http:` or `data:` URL).
 pub(crate) fn is_file_url(text: &str) -> bool {
     text.starts_with("https://") || text.starts_with("http://") || text.starts_with("data:")
@@ -212,5 +230,25 @@ pub(crate) fn files_in(value: &Value, client: &Replicate, out: &mut Vec<FileOutp
         Value::Array(items) => items.iter().for_each(|v| files_in(v, client, out)),
         Value::Object(map) => map.values().for_each(|v| files_in(v, client, out)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::*;
+
+    #[test]
+    fn display_summarizes_data_urls_and_keeps_https_urls_whole() {
+        let png = vec![7u8; 16 * 1024];
+        let url = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png));
+        let file = FileOutput::new(url.clone(), None);
+        assert_eq!(file.to_string(), "data:image/png;base64,… (16384 bytes)");
+        assert!(format!("{file:?}").len() < 100, "{file:?}");
+        assert_eq!(file.url(), url);
+
+        let https = "https://replicate.delivery/pbxt/abc/out-0.png";
+        assert_eq!(FileOutput::new(https, None).to_string(), https);
     }
 }

@@ -30,6 +30,19 @@ pub const INLINE_LIMIT: u64 = 256 * 1024;
 /// at most: beyond this many the oldest is dropped (a run that names it then fails with a clear error).
 pub(crate) const MAX_PENDING_READERS: usize = 256;
 
+/// The prefix of a [`FileInput`] whose construction was refused; a run holding one fails before sending.
+const INVALID_INPUT: &str = "replicate-invalid-file-input:";
+
+/// The first refused [`FileInput`] inside `value`, as its reason.
+pub(crate) fn refused_file_input(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(text) => text.strip_prefix(INVALID_INPUT),
+        Value::Array(items) => items.iter().find_map(refused_file_input),
+        Value::Object(map) => map.values().find_map(refused_file_input),
+        _ => None,
+    }
+}
+
 const READER_SCHEME: &str = "replicate-reader:";
 /// The fragment that marks a `file://` URL made by [`FileInput::from_path`].
 const LOCAL_MARK: &str = "#replicate-local=";
@@ -190,7 +203,7 @@ impl FileInput {
     pub fn from_bytes(bytes: impl AsRef<[u8]>, content_type_or_filename: &str) -> Self {
         match crate::resources::content_type_of(content_type_or_filename) {
             Ok(content_type) => FileInput { text: data_url(bytes.as_ref(), &content_type), reader: None },
-            Err(problem) => FileInput { text: format!("{}{problem}", super::INVALID_INPUT), reader: None },
+            Err(problem) => FileInput { text: format!("{INVALID_INPUT}{problem}"), reader: None },
         }
     }
 
