@@ -24,6 +24,8 @@ done
 echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+# The team's rule: no circle of imports bigger than two files.
+python3 scripts/module-cycles.py src replicate-*/src
 
 echo "== cargo test (workspace, all features, the ignored tests that need the tools above included)"
 cargo test --workspace --all-features --no-fail-fast -- --include-ignored
