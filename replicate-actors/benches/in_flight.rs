@@ -11,7 +11,7 @@
 //! behind a round-robin proxy in front of their receivers (so most deliveries are handed over to the
 //! owner through Redis); plus one more replica with no runs, alive as long, as the baseline. Each
 //! replica's memory per run in flight is (its peak RSS − the baseline's peak RSS) / its peak of runs in
-//! flight.
+//! flight (also from the most RSS while its count of runs in flight stood at that peak).
 //!
 //! `--spread S` spreads the slow predictions' durations evenly over `seconds .. seconds + S`, so that
 //! completions do not all land in the same instant (without it, 10,000 end within about 100 ms).
@@ -229,17 +229,24 @@ fn client_role() {
         let sampler = {
             let supervisor = supervisor.clone();
             tokio::spawn(async move {
-                let mut peak = 0;
+                let (mut peak, mut rss_at_peak) = (0, 0);
                 let mut trace = Vec::new();
                 let mut next_trace = Instant::now();
                 loop {
-                    peak = peak.max(supervisor.stats().in_flight);
+                    let in_flight = supervisor.stats().in_flight;
+                    if in_flight > peak {
+                        (peak, rss_at_peak) = (in_flight, 0);
+                    }
+                    // The most RSS while the count of runs in flight stood at its peak.
+                    if in_flight == peak && in_flight > 0 {
+                        rss_at_peak = rss_at_peak.max(vm_kib("VmRSS:"));
+                    }
                     if Instant::now() >= next_trace {
                         trace.push(vm_kib("VmRSS:") / 1024);
                         next_trace += Duration::from_secs(1);
                     }
                     if supervisor.stats().in_flight == 0 && supervisor.stats().queued == 0 {
-                        return (peak, trace);
+                        return (peak, rss_at_peak, trace);
                     }
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
@@ -265,7 +272,7 @@ fn client_role() {
             tokio::time::sleep(Duration::from_secs_f64(seconds + spread)).await;
         }
         let elapsed = started.elapsed();
-        let (peak_in_flight, rss_trace) = sampler.await.unwrap_or_default();
+        let (peak_in_flight, rss_at_peak, rss_trace) = sampler.await.unwrap_or_default();
         let med = median(&mut latencies);
         let stats = supervisor.stats();
         let result = json!({
@@ -274,6 +281,7 @@ fn client_role() {
             "peak_in_flight": peak_in_flight,
             "rss_before_mib": rss_before as f64 / 1024.0,
             "peak_rss_mib": vm_kib("VmHWM:") as f64 / 1024.0,
+            "rss_all_in_flight_mib": rss_at_peak as f64 / 1024.0,
             "latency_median_ms": med, "latency_p90_ms": percentile(&latencies, 0.9),
             "own_requests": stats.requests.total(),
             "webhooks_received": stats.webhooks.received,
@@ -505,11 +513,14 @@ fn run_cluster(exe: &std::path::Path, replicas: usize, n: usize, seconds: f64, s
         let peak = result["peak_rss_mib"].as_f64().unwrap_or(f64::NAN);
         let in_flight = result["peak_in_flight"].as_f64().unwrap_or(f64::NAN);
         let kib = (peak - baseline_mib) * 1024.0 / in_flight;
-        per_run.push(kib);
+        // RSS while the count in flight stood at its peak (the process peak may come later).
+        let while_in_flight = result["rss_all_in_flight_mib"].as_f64().unwrap_or(f64::NAN);
+        let kib_while = (while_in_flight - baseline_mib) * 1024.0 / in_flight;
+        per_run.push(format!("{kib:.2} ({kib_while:.2} while all in flight)"));
         println!("replica {}: {result}", index + 1);
         println!(
-            "replica {}: peak RSS {peak:.1} MiB, baseline {baseline_mib:.1} MiB, {in_flight} in flight at the peak: \
-             {kib:.2} KiB per run in flight",
+            "replica {}: peak RSS {peak:.1} MiB ({while_in_flight:.1} while all {in_flight} were in flight), \
+             baseline's peak {baseline_mib:.1} MiB: {kib:.2} KiB per run in flight ({kib_while:.2} while all in flight)",
             index + 1
         );
     }
@@ -520,6 +531,6 @@ fn run_cluster(exe: &std::path::Path, replicas: usize, n: usize, seconds: f64, s
         "cluster: {n} runs, {failures} failed, peaks of runs in flight summed {in_flight}, {:.2} requests per \
          run, KiB per run in flight: {}",
         requests as f64 / n.max(1) as f64,
-        per_run.iter().map(|k| format!("{k:.2}")).collect::<Vec<_>>().join(", ")
+        per_run.join(", ")
     );
 }
