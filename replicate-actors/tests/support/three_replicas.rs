@@ -5,10 +5,11 @@
 //! the cluster's budget), a round-robin proxy in front of the replicas' webhook receivers (two thirds
 //! of the deliveries land on a replica that does not own the prediction), and three replica processes
 //! (the calling program again, started by the caller's command with [`ROLE`] set). Each replica submits
-//! 1,000 keyed runs; then every replica looks up all 3,000 keys and waits for each run. Once replica 1
-//! has seen a third of them end, replica 3 is killed with SIGKILL and the survivors adopt its runs.
-//! Each survivor reports how many runs ended with the output their input calls for, under distinct
-//! predictions; the orchestrator adds the emulator's own counters (creates, 429s).
+//! 1,000 keyed runs and waits for them; once a third of replica 1's have ended, replica 3 is killed
+//! with SIGKILL and the survivors adopt its runs. Then each survivor looks up all 3,000 keys, waits for
+//! each run and reports how many ended with the output their input calls for, under distinct
+//! predictions; the orchestrator adds the emulator's own counters (creates, 429s) and the replicas'
+//! Redis outages (during one, a replica spends its own budget).
 //!
 //! Every child is killed when the orchestrator returns or panics, and a replica exits by itself when
 //! its standard input closes (the orchestrator gone).
@@ -90,6 +91,8 @@ pub(crate) struct Summary {
     pub(crate) rate_limited: u64,
     /// Runs the replicas adopted (summed over them).
     pub(crate) adopted: u64,
+    /// Times a replica found Redis unreachable (summed; each replica then spends its own budget).
+    pub(crate) redis_outages: u64,
     /// One per survivor.
     pub(crate) checks: Vec<Check>,
     pub(crate) elapsed: Duration,
@@ -100,13 +103,14 @@ impl std::fmt::Display for Summary {
         let completed = self.checks.iter().map(|c| c.correct).min().unwrap_or(0);
         write!(
             f,
-            "summary: runs={} created={} completed={completed} lost={} duplicated={} adopted={} rate_limited={} after {:.1}s",
+            "summary: runs={} created={} completed={completed} lost={} duplicated={} adopted={} rate_limited={} redis_outages={} after {:.1}s",
             self.runs,
             self.created,
             self.runs.saturating_sub(completed),
             (self.created as usize).saturating_sub(self.runs),
             self.adopted,
             self.rate_limited,
+            self.redis_outages,
             self.elapsed.as_secs_f64()
         )
     }
@@ -141,7 +145,7 @@ impl Drop for ReplicaProcess {
 /// A line a replica printed (after `replica: `), or the end of its output.
 enum Report {
     Submitted,
-    Progress { ended: usize, adopted: u64 },
+    Progress { ended: usize, adopted: u64, outages: u64 },
     Checked(Check),
     Gone,
 }
@@ -154,6 +158,7 @@ fn parse(replica: usize, line: &str) -> Option<Report> {
         "progress" => Some(Report::Progress {
             ended: words.next()?.parse().ok()?,
             adopted: words.next()?.parse().ok()?,
+            outages: words.next()?.parse().ok()?,
         }),
         "checked" => Some(Report::Checked(Check {
             replica,
@@ -217,7 +222,8 @@ pub(crate) async fn run(replica_command: impl Fn() -> Command) -> Result<Summary
 
     let started = Instant::now();
     let victim = REPLICAS - 1;
-    let (mut submitted, mut adopted, mut checks) = (0, vec![0; REPLICAS], Vec::new());
+    let (mut submitted, mut checks) = (0, Vec::new());
+    let (mut adopted, mut outages) = (vec![0; REPLICAS], vec![0; REPLICAS]);
     let mut last_line = Instant::now();
     while checks.len() < REPLICAS - 1 {
         let left = DEADLINE.saturating_sub(started.elapsed());
@@ -228,30 +234,28 @@ pub(crate) async fn run(replica_command: impl Fn() -> Command) -> Result<Summary
             Report::Submitted => {
                 submitted += 1;
                 if submitted == REPLICAS {
-                    println!(
-                        "{:>5.1}s  every run submitted; every replica looks every key up",
-                        secs(started)
-                    );
+                    println!("{:>5.1}s  every run submitted", secs(started));
                     for replica in replicas.iter_mut().flatten() {
                         replica.send("check")?;
                     }
                 }
             }
-            Report::Progress { ended, adopted: n } => {
-                adopted[index] = n;
+            Report::Progress { ended, adopted: n, outages: o } => {
+                (adopted[index], outages[index]) = (n, o);
                 if index == 0 && last_line.elapsed() >= Duration::from_secs(1) {
                     last_line = Instant::now();
                     let stats = emulator.stats();
                     println!(
-                        "{:>5.1}s  replica 1 saw {ended}/{} end  created {}  rate-limited {}  adopted {}",
+                        "{:>5.1}s  replica 1 saw {ended}/{PER_REPLICA} of its runs end  created {}  rate-limited {}  \
+                         adopted {}  redis outages {}",
                         secs(started),
-                        runs(),
                         stats.predictions_created,
                         stats.rate_limited,
-                        adopted.iter().sum::<u64>()
+                        adopted.iter().sum::<u64>(),
+                        outages.iter().sum::<u64>()
                     );
                 }
-                if index == 0 && ended >= runs() / 3 && replicas[victim].is_some() {
+                if index == 0 && ended >= PER_REPLICA / 3 && replicas[victim].is_some() {
                     replicas[victim] = None; // SIGKILL
                     println!("{:>5.1}s  killed replica {}", secs(started), victim + 1);
                 }
@@ -270,6 +274,7 @@ pub(crate) async fn run(replica_command: impl Fn() -> Command) -> Result<Summary
         created: stats.predictions_created,
         rate_limited: stats.rate_limited,
         adopted: adopted.iter().sum(),
+        redis_outages: outages.iter().sum(),
         checks,
         elapsed: started.elapsed(),
     })
@@ -279,9 +284,9 @@ fn secs(since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
 
-/// A replica: serves its receiver, submits its runs, then (told `check` on its standard input) looks
-/// every key up and waits for each run, printing its progress and then what it found. Exits when its
-/// standard input closes.
+/// A replica: serves its receiver, submits its runs, then (told `check` on its standard input) waits
+/// for them, printing its progress, then looks every key up, waits for each run and prints what it
+/// found. Exits when its standard input closes.
 pub(crate) async fn replica(index: usize) -> Result<(), Box<dyn std::error::Error>> {
     let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
     let client =
@@ -303,8 +308,9 @@ pub(crate) async fn replica(index: usize) -> Result<(), Box<dyn std::error::Erro
         .max_in_flight(runs())
         .build()
         .await?;
+    let mut own = Vec::with_capacity(PER_REPLICA);
     for n in index * PER_REPLICA..(index + 1) * PER_REPLICA {
-        supervisor.run("emulator/slow", input(n)).key(key(n)).await?;
+        own.push(supervisor.run("emulator/slow", input(n)).key(key(n)).await?);
     }
     println!("replica: submitted");
 
@@ -319,26 +325,44 @@ pub(crate) async fn replica(index: usize) -> Result<(), Box<dyn std::error::Erro
         std::process::exit(0);
     });
     checking.await?;
+    // Its own runs first (the orchestrator kills replica 3 once a third of replica 1's have ended),
+    // then every key: by then most runs have ended, so few handles follow another replica's run
+    // through the journal (each reads it every second).
     let ended = Arc::new(AtomicUsize::new(0));
-    let mut lookups = Vec::new();
-    for n in 0..runs() {
-        let (supervisor, ended) = (supervisor.clone(), ended.clone());
-        lookups.push(tokio::spawn(async move {
-            let found = look_up(&supervisor, n).await;
-            ended.fetch_add(1, Ordering::Relaxed);
-            found
-        }));
-    }
     let progress = {
         let (supervisor, ended) = (supervisor.clone(), ended.clone());
         tokio::spawn(async move {
             loop {
-                let adopted = supervisor.stats().cluster.adopted;
-                println!("replica: progress {} {adopted}", ended.load(Ordering::Relaxed));
+                let cluster = supervisor.stats().cluster;
+                println!(
+                    "replica: progress {} {} {}",
+                    ended.load(Ordering::Relaxed),
+                    cluster.adopted,
+                    cluster.outages
+                );
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         })
     };
+    let own: Vec<_> = own
+        .into_iter()
+        .map(|run| {
+            let ended = ended.clone();
+            tokio::spawn(async move {
+                let _ = run.wait().await;
+                ended.fetch_add(1, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    for run in own {
+        run.await?;
+    }
+    let lookups: Vec<_> = (0..runs())
+        .map(|n| {
+            let supervisor = supervisor.clone();
+            tokio::spawn(async move { look_up(&supervisor, n).await })
+        })
+        .collect();
     let (mut predictions, mut wrong, mut first_wrong) = (HashSet::new(), 0, String::new());
     let mut correct = 0;
     for lookup in lookups {
