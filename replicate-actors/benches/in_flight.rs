@@ -4,7 +4,14 @@
 //!
 //! `cargo bench -p replicate-actors --features webhooks --bench in_flight -- [--n 10000] [--seconds 10]
 //!  [--spread S] [--events start-completed|all] [--only webhooks|poll|stream] [--python PATH_TO_PYTHON [--python-n N] [--python-limit S]]
-//!  [--journal]` (`--journal`, with `--features webhooks,file-store`: every run keyed and journaled in a redb file)
+//!  [--journal] [--replicas R]` (`--journal`, with `--features webhooks,file-store`: every run keyed and journaled in a redb file)
+//!
+//! `--replicas R` (with `--features cluster,webhooks`; needs `redis-server`): the webhooks scenario on R
+//! replica processes sharing one Redis (the journal: every run keyed), N/R runs each, all at once,
+//! behind a round-robin proxy in front of their receivers (so most deliveries are handed over to the
+//! owner through Redis); plus one more replica with no runs, alive as long, as the baseline. Each
+//! replica's memory per run in flight is (its peak RSS − the baseline's peak RSS) / its peak of runs in
+//! flight (also from the most RSS while its count of runs in flight stood at that peak).
 //!
 //! `--spread S` spreads the slow predictions' durations evenly over `seconds .. seconds + S`, so that
 //! completions do not all land in the same instant (without it, 10,000 end within about 100 ms).
@@ -29,6 +36,13 @@ use replicate_core::types::WebhookEvent;
 use serde_json::{Value, json};
 
 const ROLE: &str = "ACTORS_BENCH_ROLE";
+
+#[cfg(feature = "cluster")]
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
+#[cfg(feature = "cluster")]
+#[path = "../tests/support/round_robin.rs"]
+mod round_robin;
 
 fn main() {
     match std::env::var(ROLE).as_deref() {
@@ -127,8 +141,27 @@ fn client_role() {
             .max_in_flight(n)
             .creates_per_minute(10_000_000.0)
             .others_per_minute(10_000_000.0);
+        // `--replicas`: this process is one replica of a cluster, its receiver behind the proxy.
+        let port: u16 = std::env::var("BENCH_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if let Ok(url) = std::env::var("BENCH_WEBHOOK_URL") {
+            builder = builder.webhook_url(url);
+        }
+        let cluster = std::env::var("BENCH_REDIS").ok();
+        #[cfg(feature = "cluster")]
+        if let Some(redis) = &cluster {
+            let lease = Duration::from_secs(10);
+            match replicate_actors::RedisCluster::connect_with(redis, "bench", lease).await {
+                Ok(cluster) => builder = builder.cluster(cluster),
+                Err(e) => fail(&format!("redis: {e}")),
+            }
+        }
+        #[cfg(not(feature = "cluster"))]
+        if cluster.is_some() {
+            fail("--replicas needs --features cluster");
+        }
+        let replica = std::env::var("BENCH_REPLICA").unwrap_or_default();
         builder = match mode.as_str() {
-            "webhooks" => builder.serve_webhooks(SocketAddr::from(([127, 0, 0, 1], 0))).webhook_events(
+            "webhooks" => builder.serve_webhooks(SocketAddr::from(([127, 0, 0, 1], port))).webhook_events(
                 match std::env::var("BENCH_EVENTS").as_deref() {
                     Ok("all") => WebhookEvent::ALL.to_vec(),
                     _ => vec![WebhookEvent::Start, WebhookEvent::Completed],
@@ -138,11 +171,11 @@ fn client_role() {
             _ => builder,
         };
         // `--journal` (feature `file-store`): every run has a key and is journaled in a redb file.
-        let journal = std::env::var("BENCH_JOURNAL").is_ok_and(|v| v == "1");
+        let journal = std::env::var("BENCH_JOURNAL").is_ok_and(|v| v == "1") || cluster.is_some();
         #[cfg(feature = "file-store")]
         let journal_dir = std::env::temp_dir().join(format!("actors-bench-journal-{}", std::process::id()));
         #[cfg(feature = "file-store")]
-        if journal {
+        if journal && cluster.is_none() {
             let _ = std::fs::create_dir_all(&journal_dir);
             match replicate_actors::FileStore::open(journal_dir.join("runs.redb")) {
                 Ok(store) => builder = builder.store(store),
@@ -150,7 +183,7 @@ fn client_role() {
             }
         }
         #[cfg(not(feature = "file-store"))]
-        if journal {
+        if journal && cluster.is_none() {
             fail("--journal needs --features file-store");
         }
         let supervisor = match builder.build().await {
@@ -177,7 +210,7 @@ fn client_role() {
                     input["seconds"] = json!(seconds + spread * (i % 1000) as f64 / 1000.0);
                 }
                 let request = supervisor.run(model, input);
-                let request = if journal { request.key(format!("bench-{i}")) } else { request };
+                let request = if journal { request.key(format!("bench-{replica}-{i}")) } else { request };
                 request.into_future()
             })
             .buffered(256);
@@ -196,17 +229,24 @@ fn client_role() {
         let sampler = {
             let supervisor = supervisor.clone();
             tokio::spawn(async move {
-                let mut peak = 0;
+                let (mut peak, mut rss_at_peak) = (0, 0);
                 let mut trace = Vec::new();
                 let mut next_trace = Instant::now();
                 loop {
-                    peak = peak.max(supervisor.stats().in_flight);
+                    let in_flight = supervisor.stats().in_flight;
+                    if in_flight > peak {
+                        (peak, rss_at_peak) = (in_flight, 0);
+                    }
+                    // The most RSS while the count of runs in flight stood at its peak.
+                    if in_flight == peak && in_flight > 0 {
+                        rss_at_peak = rss_at_peak.max(vm_kib("VmRSS:"));
+                    }
                     if Instant::now() >= next_trace {
                         trace.push(vm_kib("VmRSS:") / 1024);
                         next_trace += Duration::from_secs(1);
                     }
                     if supervisor.stats().in_flight == 0 && supervisor.stats().queued == 0 {
-                        return (peak, trace);
+                        return (peak, rss_at_peak, trace);
                     }
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
@@ -227,8 +267,12 @@ fn client_role() {
                 Err(_) => failures += 1,
             }
         }
+        if n == 0 {
+            // The baseline replica: alive as long as the others' runs.
+            tokio::time::sleep(Duration::from_secs_f64(seconds + spread)).await;
+        }
         let elapsed = started.elapsed();
-        let (peak_in_flight, rss_trace) = sampler.await.unwrap_or_default();
+        let (peak_in_flight, rss_at_peak, rss_trace) = sampler.await.unwrap_or_default();
         let med = median(&mut latencies);
         let stats = supervisor.stats();
         let result = json!({
@@ -237,9 +281,11 @@ fn client_role() {
             "peak_in_flight": peak_in_flight,
             "rss_before_mib": rss_before as f64 / 1024.0,
             "peak_rss_mib": vm_kib("VmHWM:") as f64 / 1024.0,
+            "rss_all_in_flight_mib": rss_at_peak as f64 / 1024.0,
             "latency_median_ms": med, "latency_p90_ms": percentile(&latencies, 0.9),
             "own_requests": stats.requests.total(),
             "webhooks_received": stats.webhooks.received,
+            "handed_over": stats.cluster.forwarded, "inbox": stats.cluster.inbox,
             "rss_mib_each_second": rss_trace,
         });
         println!("RESULT {result}");
@@ -368,6 +414,12 @@ fn orchestrate() {
     let python_n: usize = value("--python-n").and_then(|v| v.parse().ok()).unwrap_or(n);
     let python_limit: Option<f64> = value("--python-limit").and_then(|v| v.parse().ok());
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
+    if let Some(replicas) = value("--replicas").and_then(|v| v.parse::<usize>().ok()) {
+        #[cfg(feature = "cluster")]
+        return run_cluster(&exe, replicas.max(1), n, seconds, spread);
+        #[cfg(not(feature = "cluster"))]
+        fail(&format!("--replicas {replicas} needs --features cluster,webhooks"));
+    }
     let scenarios = [("webhooks", n), ("poll", (n / 50).max(1)), ("stream", (n / 10).max(1))];
     println!("{seconds}-second predictions; the emulator runs in a child process at time scale 1");
     for (mode, count) in scenarios {
@@ -385,4 +437,100 @@ fn orchestrate() {
             None => println!("{{\"mode\": \"python-sdk\", \"error\": \"no result\"}}"),
         }
     }
+}
+
+/// `--replicas R`: the webhooks scenario on R replicas sharing one Redis, and a baseline replica.
+#[cfg(feature = "cluster")]
+fn run_cluster(exe: &std::path::Path, replicas: usize, n: usize, seconds: f64, spread: f64) {
+    let redis = redis_server::Redis::start().unwrap_or_else(|e| fail(&e));
+    let emu = start_emulator(exe, 1.0);
+    let ports: Vec<u16> = (0..replicas)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .unwrap_or_else(|e| fail(&format!("a free port: {e}")))
+        })
+        .collect();
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(&format!("proxy: {e}")));
+    let proxy_url = match proxy.local_addr() {
+        Ok(addr) => format!("http://{addr}/webhooks/replicate"),
+        Err(e) => fail(&format!("proxy: {e}")),
+    };
+    let _ = proxy.set_nonblocking(true);
+    let rotation = ports.clone();
+    std::thread::spawn(move || {
+        runtime().block_on(async move {
+            match tokio::net::TcpListener::from_std(proxy) {
+                Ok(listener) => round_robin::round_robin(listener, rotation).await,
+                Err(e) => fail(&format!("proxy: {e}")),
+            }
+        })
+    });
+    println!(
+        "{replicas} replicas on one Redis (journal and keys), {n} runs of {seconds}-{} s in all, behind a \
+         round-robin proxy; one more replica with no runs as the baseline",
+        seconds + spread
+    );
+    // The replicas and the baseline (index `replicas`, outside the proxy's rotation), all at once.
+    let children: Vec<Child> = (0..=replicas)
+        .map(|index| {
+            let runs = if index == replicas { 0 } else { n / replicas + usize::from(index < n % replicas) };
+            let port = ports.get(index).map_or(0, |p| *p);
+            Command::new(exe)
+                .env(ROLE, "client")
+                .env("BENCH_MODE", "webhooks")
+                .env("BENCH_N", runs.to_string())
+                .env("BENCH_SECONDS", seconds.to_string())
+                .env("BENCH_SPREAD", spread.to_string())
+                .env("BENCH_BASE_URL", &emu.base_url)
+                .env("BENCH_REDIS", redis.url())
+                .env("BENCH_REPLICA", index.to_string())
+                .env("BENCH_PORT", port.to_string())
+                .env("BENCH_WEBHOOK_URL", &proxy_url)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap_or_else(|e| fail(&format!("replica {index}: {e}")))
+        })
+        .collect();
+    let results: Vec<Value> = children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap_or_else(|e| fail(&format!("replica: {e}")));
+            let text = String::from_utf8_lossy(&output.stdout);
+            text.lines()
+                .find_map(|l| l.strip_prefix("RESULT "))
+                .and_then(|l| serde_json::from_str(l).ok())
+                .unwrap_or_else(|| fail("a replica gave no result"))
+        })
+        .collect();
+    let Some((baseline, replicas_results)) = results.split_last() else { fail("no results") };
+    let baseline_mib = baseline["peak_rss_mib"].as_f64().unwrap_or(f64::NAN);
+    println!("baseline (no runs): {baseline}");
+    let mut per_run = Vec::new();
+    for (index, result) in replicas_results.iter().enumerate() {
+        let peak = result["peak_rss_mib"].as_f64().unwrap_or(f64::NAN);
+        let in_flight = result["peak_in_flight"].as_f64().unwrap_or(f64::NAN);
+        let kib = (peak - baseline_mib) * 1024.0 / in_flight;
+        // RSS while the count in flight stood at its peak (the process peak may come later).
+        let while_in_flight = result["rss_all_in_flight_mib"].as_f64().unwrap_or(f64::NAN);
+        let kib_while = (while_in_flight - baseline_mib) * 1024.0 / in_flight;
+        per_run.push(format!("{kib:.2} ({kib_while:.2} while all in flight)"));
+        println!("replica {}: {result}", index + 1);
+        println!(
+            "replica {}: peak RSS {peak:.1} MiB ({while_in_flight:.1} while all {in_flight} were in flight), \
+             baseline's peak {baseline_mib:.1} MiB: {kib:.2} KiB per run in flight ({kib_while:.2} while all in flight)",
+            index + 1
+        );
+    }
+    let failures: u64 = replicas_results.iter().filter_map(|r| r["failures"].as_u64()).sum();
+    let in_flight: u64 = replicas_results.iter().filter_map(|r| r["peak_in_flight"].as_u64()).sum();
+    let requests = prediction_requests(&emu.base_url);
+    println!(
+        "cluster: {n} runs, {failures} failed, peaks of runs in flight summed {in_flight}, {:.2} requests per \
+         run, KiB per run in flight: {}",
+        requests as f64 / n.max(1) as f64,
+        per_run.join(", ")
+    );
 }

@@ -1,12 +1,20 @@
 //! Replicas sharing one Redis 7 (issue 12, part 3), each test with its own `redis-server` on a free
 //! loopback port, stopped when the test ends (panics included): one request budget, one prediction per
 //! key across replicas, deliveries that land on a non-owner handed to the owner through Redis, the
-//! runs of a replica killed with SIGKILL adopted by a survivor, and a Redis restart mid-run.
+//! runs of a replica killed with SIGKILL adopted by a survivor, a Redis restart mid-run, and issue 12's
+//! whole scenario (three replica processes behind a round-robin proxy, 3,000 runs, one replica killed).
 //!
 //! Ignored on a bare clone (they need `redis-server`): `scripts/test.sh` installs it and runs them.
 
+#[path = "support/redis_server.rs"]
+mod redis_server;
+#[path = "support/round_robin.rs"]
+mod round_robin;
+#[path = "support/three_replicas.rs"]
+mod three_replicas;
+
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use replicate_actors::{PollSchedule, Rate, RedisCluster, Supervisor, SupervisorBuilder};
@@ -14,59 +22,10 @@ use replicate_core::Replicate;
 use replicate_emulator::{Emulator, EmulatorHandle, RateLimits};
 use serde_json::json;
 
+use redis_server::Redis;
+
 const LOCAL: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 const WORKER: &str = "CLUSTER_WORKER";
-
-/// A `redis-server` of this test, killed when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Redis {
-    /// Starts a server on a free port, with an append-only file (so a restart keeps the data).
-    fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = std::env::temp_dir().join(format!("actors-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self::start_on(port, dir)
-    }
-
-    fn start_on(port: u16, dir: std::path::PathBuf) -> Redis {
-        let bin = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned());
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
-            .args(["--appendfsync", "always", "--dir"])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (scripts/setup/replicate-actors.sh installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis { child, port, dir }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn client(api: &str) -> Replicate {
     Replicate::builder().bearer_token("r8_test").base_url(api).build().unwrap()
@@ -85,7 +44,7 @@ async fn replica(redis: &Redis, prefix: &str, api: &str, lease: Duration) -> Sup
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: run scripts/test.sh"]
 async fn three_replicas_spend_one_budget() {
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let emu = Emulator::builder()
         .time_scale(0.01)
         .rate_limits(RateLimits { creates_per_minute: 600, others_per_minute: 100_000 })
@@ -123,7 +82,7 @@ async fn three_replicas_spend_one_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: run scripts/test.sh"]
 async fn one_key_on_two_replicas_at_once_is_one_prediction() {
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let emu = Emulator::builder().time_scale(0.05).start().await.unwrap();
     let a = replica(&redis, "keys", emu.base_url(), Duration::from_secs(5)).await.build().await.unwrap();
     let b = replica(&redis, "keys", emu.base_url(), Duration::from_secs(5)).await.build().await.unwrap();
@@ -148,7 +107,7 @@ async fn one_key_on_two_replicas_at_once_is_one_prediction() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: run scripts/test.sh"]
 async fn deliveries_to_a_non_owner_reach_the_owner_through_redis() {
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let emu = Emulator::builder().time_scale(0.05).start().await.unwrap();
     let other = replica(&redis, "hooks", emu.base_url(), Duration::from_secs(5))
         .await
@@ -218,7 +177,7 @@ async fn a_killed_replicas_runs_are_adopted_by_a_survivor() {
     if std::env::var(WORKER).is_ok() {
         return;
     }
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let emu = Emulator::builder().time_scale(0.1).start().await.unwrap();
     let mut worker = Command::new(std::env::current_exe().unwrap())
         .args(["cluster_worker", "--exact", "--nocapture", "--include-ignored", "--test-threads", "1"])
@@ -256,7 +215,7 @@ async fn a_killed_replicas_runs_are_adopted_by_a_survivor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: run scripts/test.sh"]
 async fn a_redis_restart_mid_run_loses_nothing() {
-    let mut redis = Redis::start();
+    let mut redis = Redis::start().unwrap();
     let emu: EmulatorHandle = Emulator::builder().time_scale(0.1).start().await.unwrap();
     let sup = replica(&redis, "restart", emu.base_url(), Duration::from_secs(1)).await.build().await.unwrap();
     let mut runs = Vec::new();
@@ -271,7 +230,7 @@ async fn a_redis_restart_mid_run_loses_nothing() {
     // Redis down for 2 s: the runs go on (polling), the journal's writes wait.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let down = sup.stats().cluster;
-    let restarted = Redis::start_on(port, dir);
+    let restarted = Redis::start_on(port, dir).unwrap();
     for (i, run) in runs.iter().enumerate() {
         let prediction = tokio::time::timeout(Duration::from_secs(60), run.wait()).await.unwrap().unwrap();
         assert_eq!(prediction.output, json!(format!("slept {} seconds", 20 + i % 10)));
@@ -293,7 +252,7 @@ async fn a_redis_restart_mid_run_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: run scripts/test.sh"]
 async fn ended_runs_are_forgotten_after_the_retention() {
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let emu = Emulator::builder().time_scale(0.01).start().await.unwrap();
     let sup = replica(&redis, "retention", emu.base_url(), Duration::from_secs(5))
         .await
@@ -320,4 +279,52 @@ async fn ended_runs_are_forgotten_after_the_retention() {
     assert_eq!(left, 0, "both runs' records are gone");
     let again = sup.run("replicate/hello-world", json!({"text": "c"})).key("k").await.unwrap();
     assert_eq!(again.wait().await.unwrap().output, json!("hello c"));
+}
+
+/// A replica of the three-replica scenario: does nothing unless started by the test below.
+#[test]
+fn three_replicas_replica() {
+    let Some(index) = three_replicas::replica_index() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(three_replicas::replica(index)).unwrap();
+}
+
+/// Issue 12: three replica processes, Redis, the emulator and a round-robin proxy in front of the
+/// replicas' receivers; 3,000 keyed runs, one replica killed with SIGKILL mid-flight. Every run ends
+/// with the output its input calls for, under a prediction of its own, found by key on each survivor;
+/// the emulator counts exactly 3,000 creates and no 429 (its limits are the cluster's budget); the
+/// survivors adopted the killed replica's runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn three_replicas_one_killed_every_run_completes_once() {
+    let exe = std::env::current_exe().unwrap();
+    let summary = three_replicas::run(|| {
+        let mut command = Command::new(&exe);
+        command.args(["three_replicas_replica", "--exact", "--nocapture", "--test-threads", "1"]);
+        command
+    })
+    .await
+    .unwrap();
+    eprintln!("{summary}");
+    let runs = three_replicas::REPLICAS * three_replicas::PER_REPLICA;
+    assert_eq!(summary.runs, runs);
+    assert_eq!(summary.checks.len(), three_replicas::REPLICAS - 1, "one check per survivor");
+    for check in &summary.checks {
+        assert_eq!(
+            (check.correct, check.wrong),
+            (runs, 0),
+            "replica {}: {}",
+            check.replica + 1,
+            check.first_wrong
+        );
+        assert_eq!(
+            check.distinct_predictions,
+            runs,
+            "replica {}: a prediction shared by two runs",
+            check.replica + 1
+        );
+    }
+    assert_eq!(summary.created, runs as u64, "the emulator's creates");
+    assert_eq!(summary.rate_limited, 0, "the emulator's 429s ({} Redis outages)", summary.redis_outages);
+    assert!(summary.adopted > 0, "the killed replica's runs were adopted");
 }
