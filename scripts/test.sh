@@ -4,6 +4,8 @@
 # (Prism, the emulator) or by the judge runner below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One build from scratch: incremental compilation's caches would only double the disk it takes.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 echo "== tools"
 # Prism (an OpenAPI mock server we did not write) judges the client's requests against the official spec.
