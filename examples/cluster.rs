@@ -34,6 +34,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             check.distinct_predictions
         );
     }
+    println!(
+        "redis outages seen by the replicas: {}; {:.1}s in all",
+        summary.redis_outages,
+        summary.elapsed.as_secs_f64()
+    );
     println!("{summary}");
     Ok(())
 }

@@ -305,7 +305,11 @@ async fn three_replicas_one_killed_every_run_completes_once() {
     })
     .await
     .unwrap();
-    eprintln!("{summary}");
+    eprintln!(
+        "{summary} (redis_outages={} after {:.1}s)",
+        summary.redis_outages,
+        summary.elapsed.as_secs_f64()
+    );
     let runs = three_replicas::REPLICAS * three_replicas::PER_REPLICA;
     assert_eq!(summary.runs, runs);
     assert_eq!(summary.checks.len(), three_replicas::REPLICAS - 1, "one check per survivor");
@@ -327,4 +331,12 @@ async fn three_replicas_one_killed_every_run_completes_once() {
     assert_eq!(summary.created, runs as u64, "the emulator's creates");
     assert_eq!(summary.rate_limited, 0, "the emulator's 429s ({} Redis outages)", summary.redis_outages);
     assert!(summary.adopted > 0, "the killed replica's runs were adopted");
+    // The line examples/cluster.rs ends with, exactly as issue 12 gives it.
+    assert_eq!(
+        summary.to_string(),
+        format!(
+            "summary: runs={runs} created={runs} completed={runs} lost=0 duplicated=0 adopted={} rate_limited=0",
+            summary.adopted
+        )
+    );
 }

@@ -98,20 +98,20 @@ pub(crate) struct Summary {
     pub(crate) elapsed: Duration,
 }
 
+/// The summary line, exactly as issue 12 gives it: `summary: runs=.. created=.. completed=.. lost=..
+/// duplicated=.. adopted=.. rate_limited=..` (Redis outages and the time taken are separate fields).
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let completed = self.checks.iter().map(|c| c.correct).min().unwrap_or(0);
         write!(
             f,
-            "summary: runs={} created={} completed={completed} lost={} duplicated={} adopted={} rate_limited={} redis_outages={} after {:.1}s",
+            "summary: runs={} created={} completed={completed} lost={} duplicated={} adopted={} rate_limited={}",
             self.runs,
             self.created,
             self.runs.saturating_sub(completed),
             (self.created as usize).saturating_sub(self.runs),
             self.adopted,
             self.rate_limited,
-            self.redis_outages,
-            self.elapsed.as_secs_f64()
         )
     }
 }
