@@ -59,38 +59,50 @@ impl TokenBucket {
         }
     }
 
-    /// Reserves one token and returns how long to wait before using it.
-    pub(crate) fn reserve(&self) -> Duration {
+    /// Reserves one token of this bucket's `1/shares` part (its rate and burst divided among
+    /// `shares` takers who cannot see each other) and returns how long to wait before using it.
+    fn reserve(&self, shares: u64) -> Duration {
+        let shares = shares.max(1) as f64;
+        let (rate_per_sec, burst) = (self.rate_per_sec / shares, (self.burst / shares).max(1.0));
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let elapsed = now.saturating_duration_since(state.last).as_secs_f64();
         state.last = now;
-        state.tokens = (state.tokens + elapsed * self.rate_per_sec).min(self.burst);
+        state.tokens = (state.tokens + elapsed * rate_per_sec).min(burst);
         state.tokens -= 1.0;
         if state.tokens >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(-state.tokens / self.rate_per_sec)
+            Duration::from_secs_f64(-state.tokens / rate_per_sec)
         }
     }
 
     /// Takes one token, waiting for it when the bucket is empty. With a cluster, the token comes
-    /// from the bucket every replica shares (this replica's own while Redis is unreachable).
+    /// from the bucket every replica shares; while Redis is unreachable, from this replica's own,
+    /// at its share of the budget (divided by the replicas alive at the last heartbeat).
     pub(crate) async fn take(&self) {
-        #[cfg(feature = "cluster")]
-        if let Some((cluster, name)) = &self.shared
-            && cluster.is_up()
-            && let Some(wait) = cluster.reserve(name, self.rate_per_sec * 60.0, self.burst).await
-        {
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            return;
-        }
-        let wait = self.reserve();
+        let wait = match self.take_shared().await {
+            Ok(wait) => wait,
+            Err(shares) => self.reserve(shares),
+        };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The wait for a slot of the cluster's shared bucket, or (`Err`) how many replicas share the
+    /// budget when there is no cluster or its Redis does not answer.
+    async fn take_shared(&self) -> Result<Duration, u64> {
+        #[cfg(feature = "cluster")]
+        if let Some((cluster, name)) = &self.shared {
+            if cluster.is_up()
+                && let Some(wait) = cluster.reserve(name, self.rate_per_sec * 60.0, self.burst).await
+            {
+                return Ok(wait);
+            }
+            return Err(cluster.replicas());
+        }
+        Err(1)
     }
 
     /// The server said to slow down: no token is handed out for `pause` (by any replica).
@@ -145,11 +157,11 @@ mod tests {
     async fn a_burst_is_served_then_takers_are_spaced_by_the_rate() {
         let bucket = TokenBucket::new(Rate::per_minute(600.0).with_burst(3.0));
         for _ in 0..3 {
-            assert_eq!(bucket.reserve(), Duration::ZERO);
+            assert_eq!(bucket.reserve(1), Duration::ZERO);
         }
         // 600/min = one every 100 ms: the 4th waits 100 ms, the 5th 200 ms.
-        let fourth = bucket.reserve();
-        let fifth = bucket.reserve();
+        let fourth = bucket.reserve(1);
+        let fifth = bucket.reserve(1);
         assert!((fourth.as_secs_f64() - 0.1).abs() < 1e-3, "{fourth:?}");
         assert!((fifth.as_secs_f64() - 0.2).abs() < 1e-3, "{fifth:?}");
     }
@@ -157,19 +169,38 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn tokens_refill_over_time_up_to_the_burst() {
         let bucket = TokenBucket::new(Rate::per_minute(60.0).with_burst(2.0));
-        bucket.reserve();
-        bucket.reserve();
+        bucket.reserve(1);
+        bucket.reserve(1);
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert_eq!(bucket.reserve(), Duration::ZERO);
-        assert_eq!(bucket.reserve(), Duration::ZERO);
-        assert!(bucket.reserve() > Duration::ZERO, "refill is capped at the burst");
+        assert_eq!(bucket.reserve(1), Duration::ZERO);
+        assert_eq!(bucket.reserve(1), Duration::ZERO);
+        assert!(bucket.reserve(1) > Duration::ZERO, "refill is capped at the burst");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_share_of_the_bucket_has_that_share_of_its_rate_and_burst() {
+        // 600/min with a burst of 6, shared by 3: a burst of 2, then one every 300 ms.
+        let bucket = TokenBucket::new(Rate::per_minute(600.0).with_burst(6.0));
+        // The bucket starts full (6 tokens): its share is capped at 2 on the first take.
+        assert_eq!(bucket.reserve(3), Duration::ZERO);
+        assert_eq!(bucket.reserve(3), Duration::ZERO);
+        let third = bucket.reserve(3);
+        let fourth = bucket.reserve(3);
+        assert!((third.as_secs_f64() - 0.3).abs() < 1e-3, "{third:?}");
+        assert!((fourth.as_secs_f64() - 0.6).abs() < 1e-3, "{fourth:?}");
+        // A share of one is the whole bucket; zero shares count as one.
+        let whole = TokenBucket::new(Rate::per_minute(600.0).with_burst(6.0));
+        for _ in 0..6 {
+            assert_eq!(whole.reserve(0), Duration::ZERO);
+        }
+        assert!(whole.reserve(1) > Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_pause_holds_every_taker_back() {
         let bucket = TokenBucket::new(Rate::per_minute(6000.0).with_burst(100.0));
         bucket.pause(Duration::from_secs(2));
-        let wait = bucket.reserve();
+        let wait = bucket.reserve(1);
         assert!(wait >= Duration::from_secs(2), "{wait:?}");
     }
 }

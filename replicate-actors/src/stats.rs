@@ -82,6 +82,10 @@ pub struct Stats {
 pub struct ClusterCounts {
     /// Whether the last command reached Redis.
     pub redis_up: bool,
+    /// Replicas alive at this one's last heartbeat, this one included (0 without a cluster). While Redis is down, each
+    /// replica spends this share of the request budget (the budget divided by this number), so the
+    /// cluster as a whole stays within it.
+    pub replicas: u64,
     /// Round trips to Redis (a command, a script or a pipeline each; heartbeats and adoption scans
     /// included).
     pub round_trips: u64,

@@ -79,6 +79,57 @@ async fn three_replicas_spend_one_budget() {
     }
 }
 
+/// With Redis down, each replica spends its share of the budget (the budget divided by the replicas
+/// alive at its last heartbeat), so the three together still stay within it: here the polls of runs
+/// in flight, which would ask for far more than the budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn with_redis_down_three_replicas_still_spend_one_budget() {
+    let mut redis = Redis::start().unwrap();
+    let emu = Emulator::builder().time_scale(0.1).start().await.unwrap();
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        let builder = replica(&redis, "outage-budget", emu.base_url(), Duration::from_millis(900)).await;
+        // 10 polls a second for the whole cluster; 15 runs polled every 20-600 ms ask for far more.
+        let builder = builder
+            .poll_schedule(PollSchedule::default().scaled(0.02))
+            .other_rate(Rate::per_minute(600.0).with_burst(6.0));
+        replicas.push(builder.build().await.unwrap());
+    }
+    let mut runs = Vec::new();
+    for sup in &replicas {
+        for i in 0..5 {
+            runs.push(sup.run("emulator/slow", json!({"seconds": 60 + i})).await.unwrap());
+        }
+    }
+    // Heartbeats every 300 ms: each replica learns there are three.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while replicas.iter().any(|sup| sup.stats().cluster.replicas != 3) {
+        assert!(tokio::time::Instant::now() < deadline, "replicas never saw each other");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    redis.stop();
+    // Slots the shared bucket granted before the outage are used first (at most one per run, 1.5 s
+    // of the budget): the count starts once they are spent.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let before = emu.stats().requests;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let polls = emu.stats().requests - before;
+    // Each a third: a burst of 2 and 10/3 a second, 10 a second together (30 in 3 s, plus the
+    // bursts). Each spending the whole budget alone: 30 a second together (90 in 3 s).
+    assert!(polls <= 30 + 6 + 4, "{polls} requests in 3 s with Redis down");
+    assert!(polls >= 15, "the runs were still being polled: {polls}");
+    for sup in &replicas {
+        let cluster = sup.stats().cluster;
+        assert!(!cluster.redis_up && cluster.outages >= 1, "the outage shows: {cluster:?}");
+        assert_eq!(cluster.replicas, 3, "the last count heard");
+    }
+    for (i, run) in runs.iter().enumerate() {
+        let prediction = tokio::time::timeout(Duration::from_secs(60), run.wait()).await.unwrap().unwrap();
+        assert_eq!(prediction.output, json!(format!("slept {} seconds", 60 + i % 5)));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server: run scripts/test.sh"]
 async fn one_key_on_two_replicas_at_once_is_one_prediction() {

@@ -7,14 +7,16 @@
 //!   (sorted set: intent by end time) for the retention, `P:ids` (set: every prediction id of the
 //!   journal, for reconciliation);
 //! - `P:owner` (hash: intent → node) for runs not ended, `P:preds` (hash: prediction id → node);
-//! - `P:node:{id}` (a string with a TTL, the lease), renewed by the node every third of the lease;
+//! - `P:node:{id}` (a string with a TTL, the lease), renewed by the node every third of the lease, and
+//!   `P:nodes` (sorted set: node by lease expiry), from which each replica learns how many are alive;
 //! - `P:inbox:{id}` (a channel): deliveries for the node's predictions, published by whichever replica
 //!   received them;
 //! - `P:wh:{webhook-id}` (`SET NX` with an expiry): a delivery seen by any replica;
 //! - `P:gcra:{bucket}` and `P:pause:{bucket}`: the shared budget (GCRA on Redis's clock, in a script).
 //!
-//! When Redis cannot be reached, each replica goes on alone: its own token buckets, its own
-//! duplicate filter, and polling for deliveries it cannot hand over; journal writes that fail are
+//! When Redis cannot be reached, each replica goes on alone: its own token buckets, each at its share
+//! of the budget (the budget divided by the replicas alive at its last heartbeat), its own duplicate
+//! filter, and polling for deliveries it cannot hand over; journal writes that fail are
 //! counted ([`JournalCounts::errors`](crate::JournalCounts)), and every run's record is written again
 //! once Redis answers (`Stats::cluster`).
 
@@ -45,6 +47,18 @@ redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now + to
 local wait = new_tat - tolerance - now
 if wait < 0 then wait = 0 end
 return math.ceil(wait)
+"#;
+
+/// Renews a node's lease and counts the replicas alive, on Redis's clock. KEYS: the node's lease, the
+/// set of nodes by lease expiry. ARGV: node id, lease in ms.
+const HEARTBEAT: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], 1, 'PX', lease)
+redis.call('ZADD', KEYS[2], now + lease, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+return redis.call('ZCARD', KEYS[2])
 "#;
 
 /// Moves a run to a new owner if it still has the old one. KEYS: owner hash. ARGV: intent, old, new.
@@ -78,8 +92,12 @@ pub(crate) struct ClusterInner {
     pub(crate) lease: Duration,
     gcra: redis::Script,
     adopt: redis::Script,
+    heartbeat: redis::Script,
     /// Whether the last command reached Redis.
     up: AtomicBool,
+    /// Replicas alive at the last heartbeat (this one included): while Redis is down, this replica
+    /// spends that share of the budget.
+    replicas: AtomicU64,
     pub(crate) counters: ClusterCounters,
 }
 
@@ -146,7 +164,9 @@ impl RedisCluster {
                 lease: lease.max(Duration::from_millis(300)),
                 gcra: redis::Script::new(GCRA),
                 adopt: redis::Script::new(ADOPT),
+                heartbeat: redis::Script::new(HEARTBEAT),
                 up: AtomicBool::new(true),
+                replicas: AtomicU64::new(1),
                 counters: ClusterCounters::default(),
             }),
         })
@@ -190,6 +210,7 @@ impl ClusterInner {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         ClusterCounts {
             redis_up: self.is_up(),
+            replicas: self.replicas(),
             round_trips: get(&c.commands),
             redis_errors: get(&c.redis_errors),
             outages: get(&c.outages),
@@ -207,6 +228,11 @@ impl ClusterInner {
 
     pub(crate) fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
+    }
+
+    /// Replicas alive at the last heartbeat, this one included (at least 1).
+    pub(crate) fn replicas(&self) -> u64 {
+        self.replicas.load(Ordering::Relaxed).max(1)
     }
 
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> redis::RedisResult<T> {
@@ -271,13 +297,24 @@ impl ClusterInner {
         delivered
     }
 
-    /// Renews this node's lease.
+    /// Renews this node's lease and learns how many replicas are alive.
     pub(crate) async fn heartbeat(&self) -> bool {
-        let key = self.key(&format!("node:{}", self.node));
-        let ms = self.lease.as_millis() as u64;
-        let renewed: redis::RedisResult<()> =
-            self.query(redis::cmd("SET").arg(key).arg(1).arg("PX").arg(ms)).await;
-        renewed.is_ok()
+        let mut conn = self.conn.clone();
+        let alive: redis::RedisResult<u64> = self
+            .heartbeat
+            .key(self.key(&format!("node:{}", self.node)))
+            .key(self.key("nodes"))
+            .arg(&self.node)
+            .arg(self.lease.as_millis() as u64)
+            .invoke_async(&mut conn)
+            .await;
+        match self.seen(alive) {
+            Ok(alive) => {
+                self.replicas.store(alive.max(1), Ordering::Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Runs whose owner's lease has lapsed, now owned by this node (their records).

@@ -9,7 +9,7 @@
 //! with SIGKILL and the survivors adopt its runs. Then each survivor looks up all 3,000 keys, waits for
 //! each run and reports how many ended with the output their input calls for, under distinct
 //! predictions; the orchestrator adds the emulator's own counters (creates, 429s) and the replicas'
-//! Redis outages (during one, a replica spends its own budget).
+//! Redis outages (during one, a replica spends its share of the budget from its own bucket).
 //!
 //! Every child is killed when the orchestrator returns or panics, and a replica exits by itself when
 //! its standard input closes (the orchestrator gone).
@@ -91,7 +91,7 @@ pub(crate) struct Summary {
     pub(crate) rate_limited: u64,
     /// Runs the replicas adopted (summed over them).
     pub(crate) adopted: u64,
-    /// Times a replica found Redis unreachable (summed; each replica then spends its own budget).
+    /// Times a replica found Redis unreachable (summed; each replica then spends its share of the budget).
     pub(crate) redis_outages: u64,
     /// One per survivor.
     pub(crate) checks: Vec<Check>,
