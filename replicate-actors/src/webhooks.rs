@@ -441,55 +441,84 @@ async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> St
         return StatusCode::OK;
     }
     bump(&counters.webhooks_received);
-    route(&receiver.runs, prediction, &body).await;
+    route(&receiver.runs, prediction, body).await;
     StatusCode::OK
 }
 
-#[cfg_attr(not(feature = "cluster"), allow(unused_variables))]
-async fn route(runs: &Runs, prediction: Prediction, body: &[u8]) {
-    let deadline = tokio::time::Instant::now() + EARLY_DELIVERY_WAIT;
+/// Routes a verified delivery. One that names a prediction not known yet (a create whose answer is
+/// still on its way, here or, in a cluster, on another replica) waits for it in a task of its own,
+/// off the connection: a burst of such early deliveries then holds no connection (a read buffer of
+/// 8 KiB and the connection's task each) while it waits.
+async fn route(runs: &Arc<Runs>, prediction: Prediction, body: Bytes) {
+    let Some(prediction) = attempt(runs, prediction, &body).await else { return };
+    // A create of ours (or, in a cluster, of another replica) may not have answered yet.
     #[cfg(feature = "cluster")]
-    let cluster = runs.cluster.as_ref();
+    let creating = runs.cluster.is_some() || runs.counters.snapshot().in_flight > 0;
     #[cfg(not(feature = "cluster"))]
-    let cluster: Option<&()> = None;
-    loop {
-        let notified = runs.changed.notified();
-        let route = runs.registry().route(&prediction.id);
-        match route {
-            Route::Actor(actor) => {
-                let _ = actor.tell(Observed(prediction)).await;
+    let creating = runs.counters.snapshot().in_flight > 0;
+    if !creating {
+        unknown(runs, prediction);
+        return;
+    }
+    let runs = runs.clone();
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + EARLY_DELIVERY_WAIT;
+        let mut prediction = prediction;
+        loop {
+            let notified = runs.changed.notified();
+            prediction = match attempt(&runs, prediction, &body).await {
+                Some(prediction) => prediction,
+                None => return,
+            };
+            // In a cluster the owner may be another replica: asked again every 50 ms.
+            #[cfg(feature = "cluster")]
+            let wait = match runs.cluster {
+                Some(_) => deadline.min(tokio::time::Instant::now() + Duration::from_millis(50)),
+                None => deadline,
+            };
+            #[cfg(not(feature = "cluster"))]
+            let wait = deadline;
+            if tokio::time::timeout_at(wait, notified).await.is_err()
+                && tokio::time::Instant::now() >= deadline
+            {
+                unknown(&runs, prediction);
                 return;
             }
-            Route::Finished => return,
-            Route::Unknown => {
-                // Another replica's: handed to it through Redis.
-                #[cfg(feature = "cluster")]
-                if let Some(cluster) = cluster
-                    && cluster.is_up()
-                    && let Some(owner) = cluster.owner_of(&prediction.id).await
-                    && owner != cluster.node_id()
-                    && cluster.forward(&owner, body).await
-                {
-                    return;
-                }
-                // A create of ours (or, in a cluster, of another replica) may not have answered
-                // yet: wait for it a little.
-                let creating = cluster.is_some() || runs.counters.snapshot().in_flight > 0;
-                let wait = match cluster {
-                    Some(_) => deadline.min(tokio::time::Instant::now() + Duration::from_millis(50)),
-                    None => deadline,
-                };
-                let gave_up = !creating
-                    || (tokio::time::timeout_at(wait, notified).await.is_err()
-                        && tokio::time::Instant::now() >= deadline);
-                if gave_up {
-                    bump(&runs.counters.webhooks_unknown);
-                    if let Some(callback) = &runs.on_unknown {
-                        callback(prediction);
-                    }
-                    return;
-                }
-            }
         }
+    });
+}
+
+/// Hands a delivery to the actor of its prediction, or (in a cluster) to the replica owning it;
+/// gives it back when its prediction is not known (yet).
+#[cfg_attr(not(feature = "cluster"), allow(unused_variables))]
+async fn attempt(runs: &Runs, prediction: Prediction, body: &[u8]) -> Option<Prediction> {
+    let route = runs.registry().route(&prediction.id);
+    match route {
+        Route::Actor(actor) => {
+            let _ = actor.tell(Observed(prediction)).await;
+            None
+        }
+        Route::Finished => None,
+        Route::Unknown => {
+            // Another replica's: handed to it through Redis.
+            #[cfg(feature = "cluster")]
+            if let Some(cluster) = &runs.cluster
+                && cluster.is_up()
+                && let Some(owner) = cluster.owner_of(&prediction.id).await
+                && owner != cluster.node_id()
+                && cluster.forward(&owner, body).await
+            {
+                return None;
+            }
+            Some(prediction)
+        }
+    }
+}
+
+/// A delivery for a prediction this supervisor does not own: counted, and given to the callback.
+fn unknown(runs: &Runs, prediction: Prediction) {
+    bump(&runs.counters.webhooks_unknown);
+    if let Some(callback) = &runs.on_unknown {
+        callback(prediction);
     }
 }
