@@ -54,13 +54,10 @@ pub(crate) struct WebhookOptions {
 /// small request at once; anything slower or larger is refused well before it can hold the receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookLimits {
-    /// Connections the served receiver holds open at once (default 128); further ones wait in the
-    /// listen backlog (kernel memory, not the process's). Every answer closes its connection, so a
-    /// slot is held for one delivery, a millisecond or two; an open connection costs 10-16 KiB (hyper's
-    /// 8 KiB read buffer, the connection's task, the request), and a burst of deliveries on a busy
-    /// machine otherwise holds hundreds of them at once, memory the allocator keeps afterwards.
+    /// Connections the served receiver holds open at once (default 512); further ones wait in the
+    /// listen backlog. Every answer closes its connection, so a slot is held for one delivery.
     pub max_connections: usize,
-    /// Connections one peer address may hold open at once (default 64, half of `max_connections`):
+    /// Connections one peer address may hold open at once (default 256, half of `max_connections`):
     /// further ones from that address are closed at once, so one sender cannot take every slot.
     pub max_connections_per_peer: usize,
     /// Time to send the request's headers (default 5 s), counted from the connection's start.
@@ -81,8 +78,8 @@ pub struct WebhookLimits {
 impl Default for WebhookLimits {
     fn default() -> Self {
         WebhookLimits {
-            max_connections: 128,
-            max_connections_per_peer: 64,
+            max_connections: 512,
+            max_connections_per_peer: 256,
             header_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             max_body: 2 * 1024 * 1024,
