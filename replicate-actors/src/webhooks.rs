@@ -5,8 +5,7 @@
 //! with [`SupervisorBuilder::webhook_url`]), or let the supervisor serve it with
 //! [`SupervisorBuilder::serve_webhooks`].
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,12 +21,15 @@ use replicate_core::webhooks::{WebhookSecret, WebhookVerifier};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 
+use self::peers::{PeerSlot, Peers};
 use crate::actor::Observed;
 use crate::recent::RecentIds;
 use crate::stats::bump;
 use crate::supervisor::registry::Route;
 use crate::supervisor::runs::Runs;
 use crate::supervisor::{Supervisor, SupervisorBuilder};
+
+mod peers;
 
 /// The path the served receiver answers on.
 pub const WEBHOOK_PATH: &str = "/webhooks/replicate";
@@ -54,11 +56,16 @@ pub(crate) struct WebhookOptions {
 /// small request at once; anything slower or larger is refused well before it can hold the receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookLimits {
-    /// Connections the served receiver holds open at once (default 512); further ones wait in the
-    /// listen backlog. Every answer closes its connection, so a slot is held for one delivery.
+    /// Connections the served receiver holds open at once (default 128); further ones wait in the
+    /// listen backlog (kernel memory, not the process's). Every answer closes its connection, so a
+    /// slot is held for one delivery, a millisecond or two; an open connection costs 10-16 KiB (hyper's
+    /// 8 KiB read buffer, the connection's task, the request), and a burst of deliveries on a busy
+    /// machine otherwise holds hundreds of them at once, memory the allocator keeps afterwards.
     pub max_connections: usize,
-    /// Connections one peer address may hold open at once (default 256, half of `max_connections`):
-    /// further ones from that address are closed at once, so one sender cannot take every slot.
+    /// Connections one peer address may hold open at once (default 256, half of `max_connections`), so
+    /// one sender cannot take every slot: as many more from that address wait up to a second for one
+    /// of its own to finish (holding only their socket: a burst from one sender, such as a proxy or a
+    /// load balancer, is served), and the rest are closed at once.
     pub max_connections_per_peer: usize,
     /// Time to send the request's headers (default 5 s), counted from the connection's start.
     pub header_timeout: Duration,
@@ -237,7 +244,8 @@ pub(crate) async fn attach(
 
 /// Serves the receiver: one delivery per connection, each connection bounded in time (headers, then
 /// the whole exchange), at most `max_connections` open (the rest wait in the listen backlog) and
-/// `max_connections_per_peer` from one address (the rest closed at once).
+/// `max_connections_per_peer` from one address (the next ones from it wait up to a second for one of
+/// its own to finish, holding only their socket, then are closed; see [`peers`]).
 async fn serve(
     listener: TcpListener,
     app: Router,
@@ -246,7 +254,7 @@ async fn serve(
     mut stop: oneshot::Receiver<()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
-    let peers: Arc<Mutex<HashMap<IpAddr, usize>>> = Default::default();
+    let peers: Arc<Peers> = Default::default();
     let per_peer = limits.max_connections_per_peer.max(1);
     loop {
         let permit = tokio::select! {
@@ -266,58 +274,45 @@ async fn serve(
                 continue;
             }
         };
-        let Some(peer) = PeerSlot::take(&peers, addr.ip(), per_peer) else {
-            bump(&runs.counters.webhook_connections_refused);
-            drop(stream);
-            continue;
-        };
         let (app, runs) = (app.clone(), runs.clone());
+        if let Some(peer) = peers.take(addr.ip(), per_peer) {
+            tokio::spawn(connection(stream, app, limits, runs, (permit, peer)));
+            continue;
+        }
+        // The address holds its share: this one waits for one of its own, without a slot.
+        drop(permit);
+        let (peers, slots) = (peers.clone(), slots.clone());
         tokio::spawn(async move {
-            let _held = (permit, peer);
-            let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .keep_alive(false);
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            match tokio::time::timeout(limits.request_timeout, connection).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) if e.is_timeout() => bump(&runs.counters.webhook_connections_timed_out),
-                Ok(Err(_)) => {}
-                // Dropping the connection closes it.
-                Err(_) => bump(&runs.counters.webhook_connections_timed_out),
-            }
+            let Some(peer) = peers.wait(addr.ip(), per_peer).await else {
+                bump(&runs.counters.webhook_connections_refused);
+                return; // dropping the stream closes it
+            };
+            let Ok(permit) = slots.acquire_owned().await else { return };
+            connection(stream, app, limits, runs, (permit, peer)).await;
         });
     }
 }
 
-/// A connection counted against its peer's address until it closes.
-struct PeerSlot {
-    peers: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    ip: IpAddr,
-}
-
-impl PeerSlot {
-    fn take(peers: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
-        let mut map = peers.lock().unwrap_or_else(|p| p.into_inner());
-        let count = map.entry(ip).or_insert(0);
-        if *count >= max {
-            return None;
-        }
-        *count += 1;
-        Some(PeerSlot { peers: peers.clone(), ip })
-    }
-}
-
-impl Drop for PeerSlot {
-    fn drop(&mut self) {
-        let mut map = self.peers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = map.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                map.remove(&self.ip);
-            }
-        }
+/// One connection, holding its slots until it closes.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    limits: WebhookLimits,
+    runs: Arc<Runs>,
+    _held: (tokio::sync::OwnedSemaphorePermit, PeerSlot),
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(false);
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    match tokio::time::timeout(limits.request_timeout, connection).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) if e.is_timeout() => bump(&runs.counters.webhook_connections_timed_out),
+        Ok(Err(_)) => {}
+        // Dropping the connection closes it.
+        Err(_) => bump(&runs.counters.webhook_connections_timed_out),
     }
 }
 
