@@ -23,6 +23,8 @@ use tokio::sync::{Semaphore, oneshot};
 
 use self::peers::{PeerSlot, Peers};
 use crate::actor::Observed;
+#[cfg(feature = "cluster")]
+use crate::cluster::redis::HandOver;
 use crate::recent::RecentIds;
 use crate::stats::bump;
 use crate::supervisor::registry::Route;
@@ -426,14 +428,31 @@ async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> St
         bump(&counters.webhooks_duplicate);
         return StatusCode::OK;
     }
-    // Across replicas: the first to take in a `webhook-id` routes it (alone while Redis is down).
+    // Across replicas: the first to take in a `webhook-id` routes it (alone while Redis is down). A
+    // delivery for a prediction not running here is handed to its owner in the same round trip.
     #[cfg(feature = "cluster")]
     if let Some(cluster) = &receiver.runs.cluster
         && cluster.is_up()
-        && cluster.first_delivery(id).await == Some(false)
     {
-        bump(&counters.webhooks_duplicate);
-        return StatusCode::OK;
+        let here = !matches!(receiver.runs.registry().route(&prediction.id), Route::Unknown);
+        let outcome = match here {
+            true => cluster
+                .first_delivery(id)
+                .await
+                .map(|first| if first { HandOver::Kept } else { HandOver::Duplicate }),
+            false => cluster.hand_over(id, &prediction.id, &body).await,
+        };
+        match outcome {
+            Some(HandOver::Duplicate) => {
+                bump(&counters.webhooks_duplicate);
+                return StatusCode::OK;
+            }
+            Some(HandOver::Forwarded) => {
+                bump(&counters.webhooks_received);
+                return StatusCode::OK;
+            }
+            Some(HandOver::Kept) | None => {}
+        }
     }
     bump(&counters.webhooks_received);
     route(&receiver.runs, prediction, body).await;
