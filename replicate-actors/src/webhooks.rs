@@ -5,8 +5,7 @@
 //! with [`SupervisorBuilder::webhook_url`]), or let the supervisor serve it with
 //! [`SupervisorBuilder::serve_webhooks`].
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,12 +21,17 @@ use replicate_core::webhooks::{WebhookSecret, WebhookVerifier};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 
+use self::peers::{PeerSlot, Peers};
 use crate::actor::Observed;
+#[cfg(feature = "cluster")]
+use crate::cluster::redis::HandOver;
 use crate::recent::RecentIds;
 use crate::stats::bump;
 use crate::supervisor::registry::Route;
 use crate::supervisor::runs::Runs;
 use crate::supervisor::{Supervisor, SupervisorBuilder};
+
+mod peers;
 
 /// The path the served receiver answers on.
 pub const WEBHOOK_PATH: &str = "/webhooks/replicate";
@@ -54,11 +58,16 @@ pub(crate) struct WebhookOptions {
 /// small request at once; anything slower or larger is refused well before it can hold the receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookLimits {
-    /// Connections the served receiver holds open at once (default 512); further ones wait in the
-    /// listen backlog. Every answer closes its connection, so a slot is held for one delivery.
+    /// Connections the served receiver holds open at once (default 128); further ones wait in the
+    /// listen backlog (kernel memory, not the process's). Every answer closes its connection, so a
+    /// slot is held for one delivery, a millisecond or two; an open connection costs 10-16 KiB (hyper's
+    /// 8 KiB read buffer, the connection's task, the request), and a burst of deliveries on a busy
+    /// machine otherwise holds hundreds of them at once, memory the allocator keeps afterwards.
     pub max_connections: usize,
-    /// Connections one peer address may hold open at once (default 256, half of `max_connections`):
-    /// further ones from that address are closed at once, so one sender cannot take every slot.
+    /// Connections one peer address may hold open at once (default 256, half of `max_connections`), so
+    /// one sender cannot take every slot: as many more from that address wait up to a second for one
+    /// of its own to finish (holding only their socket: a burst from one sender, such as a proxy or a
+    /// load balancer, is served), and the rest are closed at once.
     pub max_connections_per_peer: usize,
     /// Time to send the request's headers (default 5 s), counted from the connection's start.
     pub header_timeout: Duration,
@@ -237,7 +246,8 @@ pub(crate) async fn attach(
 
 /// Serves the receiver: one delivery per connection, each connection bounded in time (headers, then
 /// the whole exchange), at most `max_connections` open (the rest wait in the listen backlog) and
-/// `max_connections_per_peer` from one address (the rest closed at once).
+/// `max_connections_per_peer` from one address (the next ones from it wait up to a second for one of
+/// its own to finish, holding only their socket, then are closed; see [`peers`]).
 async fn serve(
     listener: TcpListener,
     app: Router,
@@ -246,7 +256,7 @@ async fn serve(
     mut stop: oneshot::Receiver<()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
-    let peers: Arc<Mutex<HashMap<IpAddr, usize>>> = Default::default();
+    let peers: Arc<Peers> = Default::default();
     let per_peer = limits.max_connections_per_peer.max(1);
     loop {
         let permit = tokio::select! {
@@ -266,58 +276,45 @@ async fn serve(
                 continue;
             }
         };
-        let Some(peer) = PeerSlot::take(&peers, addr.ip(), per_peer) else {
-            bump(&runs.counters.webhook_connections_refused);
-            drop(stream);
-            continue;
-        };
         let (app, runs) = (app.clone(), runs.clone());
+        if let Some(peer) = peers.take(addr.ip(), per_peer) {
+            tokio::spawn(connection(stream, app, limits, runs, (permit, peer)));
+            continue;
+        }
+        // The address holds its share: this one waits for one of its own, without a slot.
+        drop(permit);
+        let (peers, slots) = (peers.clone(), slots.clone());
         tokio::spawn(async move {
-            let _held = (permit, peer);
-            let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .keep_alive(false);
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            match tokio::time::timeout(limits.request_timeout, connection).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) if e.is_timeout() => bump(&runs.counters.webhook_connections_timed_out),
-                Ok(Err(_)) => {}
-                // Dropping the connection closes it.
-                Err(_) => bump(&runs.counters.webhook_connections_timed_out),
-            }
+            let Some(peer) = peers.wait(addr.ip(), per_peer).await else {
+                bump(&runs.counters.webhook_connections_refused);
+                return; // dropping the stream closes it
+            };
+            let Ok(permit) = slots.acquire_owned().await else { return };
+            connection(stream, app, limits, runs, (permit, peer)).await;
         });
     }
 }
 
-/// A connection counted against its peer's address until it closes.
-struct PeerSlot {
-    peers: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    ip: IpAddr,
-}
-
-impl PeerSlot {
-    fn take(peers: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
-        let mut map = peers.lock().unwrap_or_else(|p| p.into_inner());
-        let count = map.entry(ip).or_insert(0);
-        if *count >= max {
-            return None;
-        }
-        *count += 1;
-        Some(PeerSlot { peers: peers.clone(), ip })
-    }
-}
-
-impl Drop for PeerSlot {
-    fn drop(&mut self) {
-        let mut map = self.peers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(count) = map.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                map.remove(&self.ip);
-            }
-        }
+/// One connection, holding its slots until it closes.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    limits: WebhookLimits,
+    runs: Arc<Runs>,
+    _held: (tokio::sync::OwnedSemaphorePermit, PeerSlot),
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(false);
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    match tokio::time::timeout(limits.request_timeout, connection).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) if e.is_timeout() => bump(&runs.counters.webhook_connections_timed_out),
+        Ok(Err(_)) => {}
+        // Dropping the connection closes it.
+        Err(_) => bump(&runs.counters.webhook_connections_timed_out),
     }
 }
 
@@ -431,65 +428,111 @@ async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> St
         bump(&counters.webhooks_duplicate);
         return StatusCode::OK;
     }
-    // Across replicas: the first to take in a `webhook-id` routes it (alone while Redis is down).
+    // Across replicas: the first to take in a `webhook-id` routes it (alone while Redis is down). A
+    // delivery for a prediction not running here is handed to its owner in the same round trip.
     #[cfg(feature = "cluster")]
     if let Some(cluster) = &receiver.runs.cluster
         && cluster.is_up()
-        && cluster.first_delivery(id).await == Some(false)
     {
-        bump(&counters.webhooks_duplicate);
-        return StatusCode::OK;
+        let here = !matches!(receiver.runs.registry().route(&prediction.id), Route::Unknown);
+        let outcome = match here {
+            true => cluster
+                .first_delivery(id)
+                .await
+                .map(|first| if first { HandOver::Kept } else { HandOver::Duplicate }),
+            false => cluster.hand_over(id, &prediction.id, &body).await,
+        };
+        match outcome {
+            Some(HandOver::Duplicate) => {
+                bump(&counters.webhooks_duplicate);
+                return StatusCode::OK;
+            }
+            Some(HandOver::Forwarded) => {
+                bump(&counters.webhooks_received);
+                return StatusCode::OK;
+            }
+            Some(HandOver::Kept) | None => {}
+        }
     }
     bump(&counters.webhooks_received);
-    route(&receiver.runs, prediction, &body).await;
+    route(&receiver.runs, prediction, body).await;
     StatusCode::OK
 }
 
-#[cfg_attr(not(feature = "cluster"), allow(unused_variables))]
-async fn route(runs: &Runs, prediction: Prediction, body: &[u8]) {
-    let deadline = tokio::time::Instant::now() + EARLY_DELIVERY_WAIT;
+/// Routes a verified delivery. One that names a prediction not known yet (a create whose answer is
+/// still on its way, here or, in a cluster, on another replica) waits for it in a task of its own,
+/// off the connection: a burst of such early deliveries then holds no connection (a read buffer of
+/// 8 KiB and the connection's task each) while it waits.
+async fn route(runs: &Arc<Runs>, prediction: Prediction, body: Bytes) {
+    let Some(prediction) = attempt(runs, prediction, &body).await else { return };
+    // A create of ours (or, in a cluster, of another replica) may not have answered yet.
     #[cfg(feature = "cluster")]
-    let cluster = runs.cluster.as_ref();
+    let creating = runs.cluster.is_some() || runs.counters.snapshot().in_flight > 0;
     #[cfg(not(feature = "cluster"))]
-    let cluster: Option<&()> = None;
-    loop {
-        let notified = runs.changed.notified();
-        let route = runs.registry().route(&prediction.id);
-        match route {
-            Route::Actor(actor) => {
-                let _ = actor.tell(Observed(prediction)).await;
+    let creating = runs.counters.snapshot().in_flight > 0;
+    if !creating {
+        unknown(runs, prediction);
+        return;
+    }
+    let runs = runs.clone();
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + EARLY_DELIVERY_WAIT;
+        let mut prediction = prediction;
+        loop {
+            let notified = runs.changed.notified();
+            prediction = match attempt(&runs, prediction, &body).await {
+                Some(prediction) => prediction,
+                None => return,
+            };
+            // In a cluster the owner may be another replica: asked again every 50 ms.
+            #[cfg(feature = "cluster")]
+            let wait = match runs.cluster {
+                Some(_) => deadline.min(tokio::time::Instant::now() + Duration::from_millis(50)),
+                None => deadline,
+            };
+            #[cfg(not(feature = "cluster"))]
+            let wait = deadline;
+            if tokio::time::timeout_at(wait, notified).await.is_err()
+                && tokio::time::Instant::now() >= deadline
+            {
+                unknown(&runs, prediction);
                 return;
             }
-            Route::Finished => return,
-            Route::Unknown => {
-                // Another replica's: handed to it through Redis.
-                #[cfg(feature = "cluster")]
-                if let Some(cluster) = cluster
-                    && cluster.is_up()
-                    && let Some(owner) = cluster.owner_of(&prediction.id).await
-                    && owner != cluster.node_id()
-                    && cluster.forward(&owner, body).await
-                {
-                    return;
-                }
-                // A create of ours (or, in a cluster, of another replica) may not have answered
-                // yet: wait for it a little.
-                let creating = cluster.is_some() || runs.counters.snapshot().in_flight > 0;
-                let wait = match cluster {
-                    Some(_) => deadline.min(tokio::time::Instant::now() + Duration::from_millis(50)),
-                    None => deadline,
-                };
-                let gave_up = !creating
-                    || (tokio::time::timeout_at(wait, notified).await.is_err()
-                        && tokio::time::Instant::now() >= deadline);
-                if gave_up {
-                    bump(&runs.counters.webhooks_unknown);
-                    if let Some(callback) = &runs.on_unknown {
-                        callback(prediction);
-                    }
-                    return;
-                }
-            }
         }
+    });
+}
+
+/// Hands a delivery to the actor of its prediction, or (in a cluster) to the replica owning it;
+/// gives it back when its prediction is not known (yet).
+#[cfg_attr(not(feature = "cluster"), allow(unused_variables))]
+async fn attempt(runs: &Runs, prediction: Prediction, body: &[u8]) -> Option<Prediction> {
+    let route = runs.registry().route(&prediction.id);
+    match route {
+        Route::Actor(actor) => {
+            let _ = actor.tell(Observed(prediction)).await;
+            None
+        }
+        Route::Finished => None,
+        Route::Unknown => {
+            // Another replica's: handed to it through Redis.
+            #[cfg(feature = "cluster")]
+            if let Some(cluster) = &runs.cluster
+                && cluster.is_up()
+                && let Some(owner) = cluster.owner_of(&prediction.id).await
+                && owner != cluster.node_id()
+                && cluster.forward(&owner, body).await
+            {
+                return None;
+            }
+            Some(prediction)
+        }
+    }
+}
+
+/// A delivery for a prediction this supervisor does not own: counted, and given to the callback.
+fn unknown(runs: &Runs, prediction: Prediction) {
+    bump(&runs.counters.webhooks_unknown);
+    if let Some(callback) = &runs.on_unknown {
+        callback(prediction);
     }
 }

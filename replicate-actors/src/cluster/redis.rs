@@ -70,6 +70,29 @@ end
 return 0
 "#;
 
+/// Takes in a delivery for a prediction this replica does not run, in one round trip: notes its
+/// `webhook-id` for the cluster (`SET NX`) and, if it is the first, hands it to the replica owning the
+/// prediction. KEYS: the `webhook-id`'s key, the owners of predictions. ARGV: prediction id, this node,
+/// the inbox channels' prefix, the body. Returns 0 (a duplicate), 1 (not handed over), 2 (handed over).
+const HAND_OVER: &str = r#"
+if not redis.call('SET', KEYS[1], 1, 'NX', 'EX', 3600) then return 0 end
+local owner = redis.call('HGET', KEYS[2], ARGV[1])
+if owner and owner ~= ARGV[2] and redis.call('PUBLISH', ARGV[3] .. owner, ARGV[4]) > 0 then return 2 end
+return 1
+"#;
+
+/// What became of a delivery given to [`ClusterInner::hand_over`].
+#[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandOver {
+    /// Another replica took it in first.
+    Duplicate,
+    /// The first, and no other replica listens for its prediction: routed here.
+    Kept,
+    /// The first, handed to the replica owning its prediction.
+    Forwarded,
+}
+
 /// A connection to the Redis that the replicas share, and this replica's identity there.
 ///
 /// ```no_run
@@ -93,6 +116,7 @@ pub(crate) struct ClusterInner {
     gcra: redis::Script,
     adopt: redis::Script,
     heartbeat: redis::Script,
+    hand_over: redis::Script,
     /// Whether the last command reached Redis.
     up: AtomicBool,
     /// Replicas alive at the last heartbeat (this one included): while Redis is down, this replica
@@ -165,6 +189,7 @@ impl RedisCluster {
                 gcra: redis::Script::new(GCRA),
                 adopt: redis::Script::new(ADOPT),
                 heartbeat: redis::Script::new(HEARTBEAT),
+                hand_over: redis::Script::new(HAND_OVER),
                 up: AtomicBool::new(true),
                 replicas: AtomicU64::new(1),
                 counters: ClusterCounters::default(),
@@ -276,6 +301,33 @@ impl ClusterInner {
             self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
         }
         Some(first)
+    }
+
+    /// A delivery for a prediction not running here (see [`HAND_OVER`]); `None` when Redis is down.
+    #[cfg_attr(not(feature = "webhooks"), allow(dead_code))]
+    pub(crate) async fn hand_over(&self, webhook_id: &str, id: &str, body: &[u8]) -> Option<HandOver> {
+        let mut conn = self.conn.clone();
+        let result: redis::RedisResult<u8> = self
+            .hand_over
+            .key(self.key(&format!("wh:{webhook_id}")))
+            .key(self.key("preds"))
+            .arg(id)
+            .arg(&self.node)
+            .arg(self.key("inbox:"))
+            .arg(body)
+            .invoke_async(&mut conn)
+            .await;
+        let outcome = match self.seen(result).ok()? {
+            0 => HandOver::Duplicate,
+            2 => HandOver::Forwarded,
+            _ => HandOver::Kept,
+        };
+        match outcome {
+            HandOver::Duplicate => self.counters.duplicates.fetch_add(1, Ordering::Relaxed),
+            HandOver::Forwarded => self.counters.forwarded.fetch_add(1, Ordering::Relaxed),
+            HandOver::Kept => 0,
+        };
+        Some(outcome)
     }
 
     /// The node owning prediction `id`, if recorded.
