@@ -11,8 +11,12 @@ use replicate_core::{Replicate, TypedModel};
 use tokio::sync::mpsc;
 
 use crate::actor::{Cancel, GetState, PredictionActor, Subscribe};
+use crate::context::{Read, Shared};
 use crate::events::{ActorError, Outcome, PredictionEvent, to_result};
 use crate::supervisor::registry::Run;
+
+/// How often a cancel of a run another replica owns looks for its prediction id.
+const REMOTE_ID_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// A run owned by a supervisor's actor. Cheap to clone; dropping it leaves the run going.
 #[derive(Clone)]
@@ -20,6 +24,8 @@ pub struct PredictionHandle {
     /// The run and its actor (unset for a run that had ended before this process started, found in
     /// the journal by its key).
     pub(crate) run: Arc<Run>,
+    /// For a run another replica owns (no actor here): this supervisor's requests, to cancel it.
+    pub(crate) remote: Option<Arc<Shared>>,
 }
 
 impl std::fmt::Debug for PredictionHandle {
@@ -33,6 +39,11 @@ impl std::fmt::Debug for PredictionHandle {
 }
 
 impl PredictionHandle {
+    /// A handle to a run of this supervisor (or one that ended).
+    pub(crate) fn new(run: Arc<Run>) -> Self {
+        PredictionHandle { run, remote: None }
+    }
+
     /// The run's number within its supervisor (known before the prediction is created).
     pub fn number(&self) -> u64 {
         self.run.number
@@ -100,9 +111,26 @@ impl PredictionHandle {
     }
 
     /// Cancels the run: on the server if created, else it is never created. Idempotent.
+    ///
+    /// A run another replica owns (found by its key) is canceled on the server once its prediction
+    /// exists (this waits for the owner to create it, or for the run to end); the owner then sees it
+    /// end as canceled, and so does this handle.
     pub async fn cancel(&self) {
         if let Some(actor) = self.actor_ref() {
             let _ = actor.ask(Cancel).await;
+            return;
+        }
+        let Some(shared) = &self.remote else { return };
+        loop {
+            if self.is_finished() {
+                return;
+            }
+            if let Some(id) = self.id() {
+                let _ = shared.read(Read::Cancel, id).await;
+                return;
+            }
+            // The remote watcher sets the id when the owner records it in the journal.
+            tokio::time::sleep(REMOTE_ID_POLL).await;
         }
     }
 

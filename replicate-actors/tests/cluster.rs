@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use replicate_actors::{PollSchedule, Rate, RedisCluster, Supervisor, SupervisorBuilder};
 use replicate_core::Replicate;
+use replicate_core::types::PredictionStatus;
 use replicate_emulator::{Emulator, EmulatorHandle, RateLimits};
 use serde_json::json;
 
@@ -153,6 +154,47 @@ async fn one_key_on_two_replicas_at_once_is_one_prediction() {
     }
     assert_eq!(emu.stats().predictions_created, 10);
     assert_eq!(a.stats().attached + b.stats().attached, 10);
+}
+
+/// A run another replica owns, found by its key, is canceled from here: on the server, so the owner
+/// sees it end as canceled, and so do both handles. Found before its prediction exists, the cancel
+/// waits for the owner to create it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server: run scripts/test.sh"]
+async fn a_run_another_replica_owns_is_canceled_from_here() {
+    let redis = Redis::start().unwrap();
+    let emu = Emulator::builder().time_scale(0.1).start().await.unwrap();
+    let a =
+        replica(&redis, "remote-cancel", emu.base_url(), Duration::from_secs(5)).await.build().await.unwrap();
+    let b =
+        replica(&redis, "remote-cancel", emu.base_url(), Duration::from_secs(5)).await.build().await.unwrap();
+    let owned = a.run("emulator/slow", json!({"seconds": 600})).key("order-1").await.unwrap();
+    let id = owned.created().await.unwrap();
+    let found = b.find("order-1").await.unwrap().unwrap();
+    assert!(found.actor_ref().is_none(), "owned by the other replica");
+    tokio::time::timeout(Duration::from_secs(10), found.cancel()).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(30), owned.outcome()).await.unwrap().unwrap();
+    assert_eq!((ended.id.as_str(), ended.status), (id.as_str(), PredictionStatus::Canceled));
+    let seen = tokio::time::timeout(Duration::from_secs(30), found.outcome()).await.unwrap().unwrap();
+    assert_eq!(seen.status, PredictionStatus::Canceled);
+    assert_eq!(b.stats().requests.cancels, 1, "the cancel went from the replica that found the run");
+
+    // Found while its create is still held back by the owner's budget: canceled once created.
+    let slow = replica(&redis, "remote-cancel", emu.base_url(), Duration::from_secs(5))
+        .await
+        .create_rate(Rate::per_minute(60.0).with_burst(1.0))
+        .build()
+        .await
+        .unwrap();
+    let first = slow.run("emulator/slow", json!({"seconds": 600})).key("order-2").await.unwrap();
+    let second = slow.run("emulator/slow", json!({"seconds": 600})).key("order-3").await.unwrap();
+    let found = b.find("order-3").await.unwrap().unwrap();
+    assert!(second.id().is_none() && found.id().is_none(), "order-3 waits for the budget");
+    tokio::time::timeout(Duration::from_secs(20), found.cancel()).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(30), second.outcome()).await.unwrap().unwrap();
+    assert_eq!(ended.status, PredictionStatus::Canceled);
+    first.cancel().await;
+    assert_eq!(emu.stats().predictions_created, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ const REMOTE_POLL: Duration = Duration::from_secs(1);
 pub(crate) async fn watch_remote(runs: &Arc<Runs>, key: &str) -> Result<PredictionHandle, ActorError> {
     loop {
         if let Some(run) = runs.registry().by_key.get(key) {
-            return Ok(PredictionHandle { run: run.clone() }); // taken up here meanwhile
+            return Ok(PredictionHandle::new(run.clone())); // taken up here meanwhile
         }
         let Some(record) = runs.journal.store.find(key).await? else {
             // Claimed, but the intent is not written yet: look again.
@@ -47,7 +47,7 @@ pub(crate) async fn watch_remote(runs: &Arc<Runs>, key: &str) -> Result<Predicti
                 }
             }
         });
-        return Ok(PredictionHandle { run });
+        return Ok(PredictionHandle { run, remote: Some(runs.shared.clone()) });
     }
 }
 
@@ -55,7 +55,7 @@ pub(crate) async fn watch_remote(runs: &Arc<Runs>, key: &str) -> Result<Predicti
 pub(crate) fn ended_handle(runs: &Runs, record: RunRecord) -> Result<PredictionHandle, ActorError> {
     let run = uncounted(runs, &record)?;
     run.end(recorded_outcome(record.ended.and_then(|e| e.outcome)));
-    Ok(PredictionHandle { run })
+    Ok(PredictionHandle::new(run))
 }
 
 /// The run of `record`, which this supervisor hands out but does not run (nor count).

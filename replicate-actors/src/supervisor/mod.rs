@@ -431,7 +431,7 @@ impl Supervisor {
             if let Some(key) = &run.run.key {
                 // Submitted at the same moment as another run of the key: that one wins.
                 if let Some(first) = registry.by_key.get(key) {
-                    let handle = PredictionHandle { run: first.clone() };
+                    let handle = PredictionHandle::new(first.clone());
                     drop(registry);
                     bump(&runs.counters.attached);
                     return Ok(handle);
@@ -485,12 +485,12 @@ impl Supervisor {
     pub async fn find(&self, key: &str) -> Result<Option<PredictionHandle>, ActorError> {
         let runs = &self.runs;
         if let Some(run) = runs.registry().by_key.get(key) {
-            return Ok(Some(PredictionHandle { run: run.clone() }));
+            return Ok(Some(PredictionHandle::new(run.clone())));
         }
         let Some(record) = runs.journal.store.find(key).await? else { return Ok(None) };
         // Looked for again: the run may have started meanwhile.
         if let Some(run) = runs.registry().by_key.get(key) {
-            return Ok(Some(PredictionHandle { run: run.clone() }));
+            return Ok(Some(PredictionHandle::new(run.clone())));
         }
         if record.ended.is_none() {
             // Owned by another replica: followed through the shared journal.

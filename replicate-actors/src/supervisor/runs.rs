@@ -116,7 +116,7 @@ impl Runs {
         if self.queue.send((run.clone(), origin)).is_err() {
             run.end(Err(ActorError::Stopped));
         }
-        PredictionHandle { run }
+        PredictionHandle::new(run)
     }
 
     /// Takes up runs found in the journal (on start, or adopted from a replica that died): each is
