@@ -49,6 +49,9 @@ if wait < 0 then wait = 0 end
 return math.ceil(wait)
 "#;
 
+/// Entries of `P:owner` read at a time when looking for runs to adopt.
+const ADOPT_PAGE: u64 = 500;
+
 /// Renews a node's lease and counts the replicas alive, on Redis's clock. KEYS: the node's lease, the
 /// set of nodes by lease expiry. ARGV: node id, lease in ms.
 const HEARTBEAT: &str = r#"
@@ -369,49 +372,73 @@ impl ClusterInner {
         }
     }
 
-    /// Runs whose owner's lease has lapsed, now owned by this node (their records).
+    /// Runs whose owner's lease has lapsed, now owned by this node (their records). `P:owner` is read
+    /// a page at a time (`HSCAN`), so a replica's memory does not jump with the runs in flight.
     pub(crate) async fn adopt(&self) -> Vec<RunRecord> {
-        let owners: redis::RedisResult<Vec<(String, String)>> =
-            self.query(redis::cmd("HGETALL").arg(self.key("owner"))).await;
-        let Ok(owners) = owners else { return Vec::new() };
         let mut alive: std::collections::HashMap<String, bool> = Default::default();
         let mut adopted = Vec::new();
-        for (intent, node) in owners {
-            if node == self.node {
-                continue;
-            }
-            let is_alive = match alive.get(&node) {
-                Some(known) => *known,
-                None => {
-                    let exists: redis::RedisResult<u64> =
-                        self.query(redis::cmd("EXISTS").arg(self.key(&format!("node:{node}")))).await;
-                    let Ok(exists) = exists else { return adopted };
-                    alive.insert(node.clone(), exists > 0);
-                    exists > 0
-                }
-            };
-            if is_alive {
-                continue;
-            }
-            let mut conn = self.conn.clone();
-            let moved: redis::RedisResult<u64> = self
-                .adopt
-                .key(self.key("owner"))
-                .arg(&intent)
-                .arg(&node)
-                .arg(&self.node)
-                .invoke_async(&mut conn)
+        let mut cursor = 0u64;
+        loop {
+            let page: redis::RedisResult<(u64, Vec<(String, String)>)> = self
+                .query(redis::cmd("HSCAN").arg(self.key("owner")).arg(cursor).arg("COUNT").arg(ADOPT_PAGE))
                 .await;
-            if self.seen(moved).is_ok_and(|n| n == 1) {
-                let record: redis::RedisResult<Option<Vec<u8>>> =
-                    self.query(redis::cmd("HGET").arg(self.key("runs")).arg(&intent)).await;
-                if let Some(record) = record.ok().flatten().and_then(|r| serde_json::from_slice(&r).ok()) {
-                    self.counters.adopted.fetch_add(1, Ordering::Relaxed);
-                    adopted.push(record);
+            let Ok((next, owners)) = page else { return adopted };
+            for (intent, node) in owners {
+                match self.adopt_one(&intent, &node, &mut alive).await {
+                    Ok(Some(record)) => adopted.push(record),
+                    Ok(None) => {}
+                    Err(_) => return adopted,
                 }
             }
+            if next == 0 {
+                return adopted;
+            }
+            cursor = next;
         }
-        adopted
+    }
+
+    /// Takes over run `intent` from `node` if that node's lease has lapsed (an entry seen twice by
+    /// the scan is harmless: the move only happens while `node` still owns it).
+    async fn adopt_one(
+        &self,
+        intent: &str,
+        node: &str,
+        alive: &mut std::collections::HashMap<String, bool>,
+    ) -> redis::RedisResult<Option<RunRecord>> {
+        if node == self.node {
+            return Ok(None);
+        }
+        let is_alive = match alive.get(node) {
+            Some(known) => *known,
+            None => {
+                let exists: u64 =
+                    self.query(redis::cmd("EXISTS").arg(self.key(&format!("node:{node}")))).await?;
+                alive.insert(node.to_owned(), exists > 0);
+                exists > 0
+            }
+        };
+        if is_alive {
+            return Ok(None);
+        }
+        let mut conn = self.conn.clone();
+        let moved: redis::RedisResult<u64> = self
+            .adopt
+            .key(self.key("owner"))
+            .arg(intent)
+            .arg(node)
+            .arg(&self.node)
+            .invoke_async(&mut conn)
+            .await;
+        if !self.seen(moved).is_ok_and(|n| n == 1) {
+            return Ok(None);
+        }
+        let record: redis::RedisResult<Option<Vec<u8>>> =
+            self.query(redis::cmd("HGET").arg(self.key("runs")).arg(intent)).await;
+        let record = record.ok().flatten().and_then(|r| serde_json::from_slice::<RunRecord>(&r).ok());
+        if record.is_some() {
+            self.counters.adopted.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(record)
     }
 
     /// The deliveries other replicas hand to this node, until the receiver is dropped. Resubscribes
