@@ -58,16 +58,18 @@ pub(crate) struct WebhookOptions {
 /// small request at once; anything slower or larger is refused well before it can hold the receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookLimits {
-    /// Connections the served receiver holds open at once (default 128); further ones wait in the
-    /// listen backlog (kernel memory, not the process's). Every answer closes its connection, so a
-    /// slot is held for one delivery, a millisecond or two; an open connection costs 10-16 KiB (hyper's
-    /// 8 KiB read buffer, the connection's task, the request), and a burst of deliveries on a busy
-    /// machine otherwise holds hundreds of them at once, memory the allocator keeps afterwards.
+    /// Connections the served receiver serves at once (default 64); further ones wait in the listen
+    /// backlog (kernel memory, not the process's). Every answer closes its connection, so a slot is
+    /// held for one delivery, a millisecond or two of CPU, and more slots than that add memory, not
+    /// throughput: a connection being served costs 10-16 KiB (hyper's 8 KiB read and write buffers,
+    /// the connection's task, the request), and a burst of deliveries on a busy machine would otherwise
+    /// hold hundreds of them at once, memory the allocator keeps afterwards.
     pub max_connections: usize,
-    /// Connections one peer address may hold open at once (default 256, half of `max_connections`), so
-    /// one sender cannot take every slot: as many more from that address wait up to a second for one
-    /// of its own to finish (holding only their socket: a burst from one sender, such as a proxy or a
-    /// load balancer, is served), and the rest are closed at once.
+    /// Connections one peer address may have served at once (default 32, half of `max_connections`),
+    /// so one sender cannot take every slot. Its further connections wait in line, first come first
+    /// served, for one of its own to finish, holding only their socket (a burst from one sender, such
+    /// as a proxy or a load balancer, is served): up to 32 per slot of `max_connections`, each for
+    /// at most `header_timeout`; the rest are closed at once (a sender retries).
     pub max_connections_per_peer: usize,
     /// Time to send the request's headers (default 5 s), counted from the connection's start.
     pub header_timeout: Duration,
@@ -87,8 +89,8 @@ pub struct WebhookLimits {
 impl Default for WebhookLimits {
     fn default() -> Self {
         WebhookLimits {
-            max_connections: 512,
-            max_connections_per_peer: 256,
+            max_connections: 64,
+            max_connections_per_peer: 32,
             header_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             max_body: 2 * 1024 * 1024,
@@ -196,6 +198,10 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// The listen backlog asked for (the kernel caps it at `net.core.somaxconn`).
 const LISTEN_BACKLOG: u32 = 16_384;
 
+/// Connections of one address that may wait in its line for one of its slots, per connection slot
+/// of the receiver (`max_connections`): a waiting connection holds only its socket and a small task.
+const WAITING_PER_SLOT: usize = 32;
+
 /// The receiver's state.
 pub(crate) struct Receiver {
     runs: Arc<Runs>,
@@ -245,9 +251,9 @@ pub(crate) async fn attach(
 }
 
 /// Serves the receiver: one delivery per connection, each connection bounded in time (headers, then
-/// the whole exchange), at most `max_connections` open (the rest wait in the listen backlog) and
-/// `max_connections_per_peer` from one address (the next ones from it wait up to a second for one of
-/// its own to finish, holding only their socket, then are closed; see [`peers`]).
+/// the whole exchange), at most `max_connections` served (the rest wait in the listen backlog) and
+/// `max_connections_per_peer` from one address (the next ones from it wait in line for one of its
+/// own to finish, holding only their socket, up to `header_timeout`; see [`peers`]).
 async fn serve(
     listener: TcpListener,
     app: Router,
@@ -258,6 +264,7 @@ async fn serve(
     let slots = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
     let peers: Arc<Peers> = Default::default();
     let per_peer = limits.max_connections_per_peer.max(1);
+    let per_peer_waiting = limits.max_connections.saturating_mul(WAITING_PER_SLOT).max(1);
     loop {
         let permit = tokio::select! {
             _ = &mut stop => return,
@@ -281,11 +288,12 @@ async fn serve(
             tokio::spawn(connection(stream, app, limits, runs, (permit, peer)));
             continue;
         }
-        // The address holds its share: this one waits for one of its own, without a slot.
+        // The address holds its share: this one waits in its line, without a slot.
         drop(permit);
         let (peers, slots) = (peers.clone(), slots.clone());
         tokio::spawn(async move {
-            let Some(peer) = peers.wait(addr.ip(), per_peer).await else {
+            let waited = peers.wait(addr.ip(), per_peer, per_peer_waiting, limits.header_timeout);
+            let Some(peer) = waited.await else {
                 bump(&runs.counters.webhook_connections_refused);
                 return; // dropping the stream closes it
             };

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use replicate_actors::Supervisor;
+use replicate_actors::{Supervisor, WebhookLimits};
 use replicate_core::reqwest;
 use replicate_core::webhooks::WebhookSecret;
 use replicate_core::{Replicate, types::CreatePrediction};
@@ -17,9 +17,14 @@ use tokio::net::TcpStream;
 const LOCAL: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
 async fn setup() -> (EmulatorHandle, Supervisor, String) {
+    setup_with(WebhookLimits::default()).await
+}
+
+async fn setup_with(limits: WebhookLimits) -> (EmulatorHandle, Supervisor, String) {
     let emu = Emulator::builder().time_scale(0.01).start().await.expect("emulator starts");
     let client = Replicate::builder().bearer_token("r8_test").base_url(emu.base_url()).build().unwrap();
     let sup = Supervisor::builder(client)
+        .webhook_limits(limits)
         .serve_webhooks(LOCAL)
         .webhook_secret(emu.webhook_secret())
         .unwrap()
@@ -77,7 +82,8 @@ async fn idle_connections_cannot_hold_every_slot() {
     let (emu, sup, url) = setup().await;
     let body = foreign_body(&emu).await;
     let addr = addr_of(&url);
-    // More idle connections than the receiver has slots (512), all from one address.
+    // More idle connections than the receiver has slots (64) and room in one address's line (512),
+    // all from one address.
     let mut idle = Vec::new();
     for _ in 0..600 {
         idle.push(TcpStream::connect(&addr).await.unwrap());
@@ -89,9 +95,10 @@ async fn idle_connections_cannot_hold_every_slot() {
         ("webhook-timestamp", now().to_string()),
         ("webhook-signature", signed),
     ];
-    // One address holds at most half the slots (its further connections are closed at once, and a
-    // sender retries), and idle connections are closed after the 5-second header timeout: a real
-    // delivery, retried as senders do, gets through within seconds (before: it waited for good).
+    // One address holds at most half the slots; its further connections wait in line up to the
+    // 5-second header timeout (beyond the line's room they are closed at once, and a sender retries),
+    // and idle connections are closed after that timeout: a real delivery, retried as senders do,
+    // gets through within seconds (before: it waited for good).
     let started = tokio::time::Instant::now();
     let mut status = None;
     while status.is_none() && started.elapsed() < Duration::from_secs(20) {
@@ -102,12 +109,54 @@ async fn idle_connections_cannot_hold_every_slot() {
     }
     assert_eq!(status, Some(200));
     let stats = sup.stats().webhooks;
-    assert!(stats.connections_refused >= 600 - 256, "{stats:?}");
+    // Only the address's share, and as many again after the first ones timed out, were ever served.
+    assert!(stats.connections_refused >= 600 - 2 * 32, "{stats:?}");
     assert_eq!(stats.unknown, 1, "{stats:?}");
     for stream in &mut idle {
         assert!(closed_within(stream, Duration::from_secs(10)).await, "an idle connection stays open");
     }
     assert!(sup.stats().webhooks.connections_timed_out >= 1);
+}
+
+/// A burst from one address (a proxy or load balancer in front of the replicas) beyond its share of
+/// the slots waits in line and is served, none refused; before, the connections beyond twice the
+/// share were closed at once and the rest after a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_from_one_address_waits_in_line_and_is_served() {
+    let limits = WebhookLimits {
+        max_connections: 4,
+        max_connections_per_peer: 2,
+        header_timeout: Duration::from_secs(2),
+        ..WebhookLimits::default()
+    };
+    let (emu, sup, url) = setup_with(limits).await;
+    let body = foreign_body(&emu).await;
+    let addr = addr_of(&url);
+    // The address's two slots held by idle connections (closed by the header timeout, 2 s)...
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        idle.push(TcpStream::connect(&addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...and 20 deliveries at once behind them: they wait (up to the header timeout) and are served.
+    let secret = WebhookSecret::parse(emu.webhook_secret()).unwrap();
+    let deliveries = (0..20).map(|i| {
+        let (id, at) = (format!("msg_burst_{i}"), now());
+        let headers = [
+            ("content-type", "application/json".to_owned()),
+            ("webhook-timestamp", at.to_string()),
+            ("webhook-signature", secret.sign(&id, at, body.as_bytes())),
+            ("webhook-id", id),
+        ];
+        let (url, body) = (url.clone(), body.clone().into_bytes());
+        tokio::spawn(async move { post(&url, &headers, body, Duration::from_secs(10)).await })
+    });
+    let statuses: Vec<Option<u16>> =
+        futures_util::future::join_all(deliveries).await.into_iter().map(|r| r.unwrap()).collect();
+    assert!(statuses.iter().all(|s| *s == Some(200)), "{statuses:?}");
+    let stats = sup.stats().webhooks;
+    assert_eq!(stats.connections_refused, 0, "{stats:?}");
+    assert_eq!(stats.unknown, 20, "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
