@@ -105,7 +105,7 @@ impl SupervisorBuilder {
         self
     }
 
-    /// Requests on the wire at once, at most (default 64; see [`SupervisorConfig`]).
+    /// Requests on the wire at once, at most (default 32; see [`SupervisorConfig`]).
     pub fn max_concurrent_requests(mut self, n: usize) -> Self {
         self.config.max_concurrent_requests = n.max(1);
         self
