@@ -22,6 +22,11 @@
 //! with `--python`, the official Python SDK (`AsyncReplicate`, one task per prediction, its own polling)
 //! on the webhooks scenario's workload (`--python-limit S` stops it after S seconds and reports how far
 //! it got).
+//!
+//! Knobs, from the environment (the replicas inherit it): `BENCH_MAX_REQUESTS=N` sets the supervisor's
+//! `max_concurrent_requests`, `BENCH_RECEIVER_CONNECTIONS=TOTAL/PER_PEER` the receiver's connection
+//! limits; both default to the crate's defaults. Each replica's result also counts the connections its
+//! receiver refused (`connections_refused`).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -125,6 +130,21 @@ fn percentile(values: &[f64], p: f64) -> f64 {
     values[((values.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// `BENCH_RECEIVER_CONNECTIONS=TOTAL/PER_PEER`: the receiver's connection limits (default: its own).
+fn limits_from_env(builder: replicate_actors::SupervisorBuilder) -> replicate_actors::SupervisorBuilder {
+    let builder = match std::env::var("BENCH_MAX_REQUESTS").ok().and_then(|v| v.parse().ok()) {
+        Some(n) => builder.max_concurrent_requests(n),
+        None => builder,
+    };
+    let Ok(value) = std::env::var("BENCH_RECEIVER_CONNECTIONS") else { return builder };
+    let mut limits = replicate_actors::WebhookLimits::default();
+    if let Some((total, per_peer)) = value.split_once('/') {
+        limits.max_connections = total.parse().unwrap_or(limits.max_connections);
+        limits.max_connections_per_peer = per_peer.parse().unwrap_or(limits.max_connections_per_peer);
+    }
+    builder.webhook_limits(limits)
+}
+
 /// One scenario in this process: prints a `RESULT {json}` line.
 fn client_role() {
     let mode = std::env::var("BENCH_MODE").unwrap_or_default();
@@ -161,12 +181,12 @@ fn client_role() {
         }
         let replica = std::env::var("BENCH_REPLICA").unwrap_or_default();
         builder = match mode.as_str() {
-            "webhooks" => builder.serve_webhooks(SocketAddr::from(([127, 0, 0, 1], port))).webhook_events(
-                match std::env::var("BENCH_EVENTS").as_deref() {
+            "webhooks" => limits_from_env(builder)
+                .serve_webhooks(SocketAddr::from(([127, 0, 0, 1], port)))
+                .webhook_events(match std::env::var("BENCH_EVENTS").as_deref() {
                     Ok("all") => WebhookEvent::ALL.to_vec(),
                     _ => vec![WebhookEvent::Start, WebhookEvent::Completed],
-                },
-            ),
+                }),
             "poll" => builder.use_stream(false),
             _ => builder,
         };
@@ -285,6 +305,7 @@ fn client_role() {
             "latency_median_ms": med, "latency_p90_ms": percentile(&latencies, 0.9),
             "own_requests": stats.requests.total(),
             "webhooks_received": stats.webhooks.received,
+            "connections_refused": stats.webhooks.connections_refused,
             "handed_over": stats.cluster.forwarded, "inbox": stats.cluster.inbox,
             "rss_mib_each_second": rss_trace,
         });
