@@ -22,6 +22,7 @@ pub(crate) struct Counters {
     pub(crate) webhooks_duplicate: AtomicU64,
     pub(crate) webhooks_unknown: AtomicU64,
     pub(crate) webhooks_too_large: AtomicU64,
+    pub(crate) webhooks_malformed: AtomicU64,
     pub(crate) webhook_connections_refused: AtomicU64,
     pub(crate) webhook_connections_timed_out: AtomicU64,
     pub(crate) restarts: AtomicU64,
@@ -160,6 +161,8 @@ pub struct WebhookCounts {
     pub unknown: u64,
     /// Refused with 413: the body was over `WebhookLimits::max_body`.
     pub too_large: u64,
+    /// Refused with 400: correctly signed, but the body is not a prediction.
+    pub malformed: u64,
     /// Connections closed at once: their peer already held its share of the served receiver's slots.
     pub connections_refused: u64,
     /// Connections of the served receiver closed for taking too long (headers or the whole exchange).
@@ -192,6 +195,7 @@ impl Counters {
                 duplicates: get(&self.webhooks_duplicate),
                 unknown: get(&self.webhooks_unknown),
                 too_large: get(&self.webhooks_too_large),
+                malformed: get(&self.webhooks_malformed),
                 connections_refused: get(&self.webhook_connections_refused),
                 connections_timed_out: get(&self.webhook_connections_timed_out),
             },

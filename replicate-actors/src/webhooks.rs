@@ -317,13 +317,14 @@ async fn connection(
         .keep_alive(false);
     let service = hyper_util::service::TowerToHyperService::new(app);
     let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-    match tokio::time::timeout(limits.request_timeout, connection).await {
+    tokio::pin!(connection);
+    match tokio::time::timeout(limits.request_timeout, connection.as_mut()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) if e.is_timeout() => bump(&runs.counters.webhook_connections_timed_out),
         Ok(Err(_)) => {}
-        // Dropping the connection closes it.
         Err(_) => bump(&runs.counters.webhook_connections_timed_out),
     }
+    // The connection (and its socket) is dropped only now: counted before the peer sees it closed.
 }
 
 fn router(receiver: Arc<Receiver>) -> Router {
@@ -427,6 +428,7 @@ async fn handle(receiver: &Arc<Receiver>, headers: HeaderMap, body: Bytes) -> St
         return StatusCode::UNAUTHORIZED;
     }
     let Ok(prediction) = serde_json::from_slice::<Prediction>(&body) else {
+        bump(&counters.webhooks_malformed);
         return StatusCode::BAD_REQUEST;
     };
     // `verify` succeeded, so the header is there.
