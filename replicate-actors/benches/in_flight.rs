@@ -306,6 +306,7 @@ fn client_role() {
             "own_requests": stats.requests.total(),
             "webhooks_received": stats.webhooks.received,
             "connections_refused": stats.webhooks.connections_refused,
+            "webhook_counts": format!("{:?}", stats.webhooks),
             "handed_over": stats.cluster.forwarded, "inbox": stats.cluster.inbox,
             "rss_mib_each_second": rss_trace,
         });
@@ -341,16 +342,20 @@ fn start_emulator(exe: &std::path::Path, time_scale: f64) -> EmulatorChild {
     EmulatorChild { child, base_url: line.trim().to_owned() }
 }
 
-/// Requests the emulator received for predictions (creates, gets, cancels, streams).
-fn prediction_requests(base_url: &str) -> u64 {
+/// The emulator's counters (`/_emulator/stats`).
+fn emulator_stats(base_url: &str) -> Value {
     let origin = base_url.trim_end_matches("/v1");
-    let stats: Value = runtime().block_on(async {
+    runtime().block_on(async {
         let response = replicate_core::reqwest::get(format!("{origin}/_emulator/stats")).await;
         match response {
             Ok(r) => r.json().await.unwrap_or(Value::Null),
             Err(_) => Value::Null,
         }
-    });
+    })
+}
+
+/// Requests the emulator received for predictions (creates, gets, cancels, streams).
+fn prediction_requests(stats: &Value) -> u64 {
     stats["routes"]
         .as_object()
         .map(|routes| {
@@ -387,8 +392,10 @@ fn run_scenario(
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text.lines().find_map(|l| l.strip_prefix("RESULT "))?;
     let mut result: Value = serde_json::from_str(line).ok()?;
-    let requests = prediction_requests(&emu.base_url);
-    result["requests_per_prediction"] = json!(requests as f64 / n as f64);
+    let stats = emulator_stats(&emu.base_url);
+    result["requests_per_prediction"] = json!(prediction_requests(&stats) as f64 / n as f64);
+    // Deliveries the emulator attempted, had acknowledged, and saw fail (then retried, if terminal).
+    result["emulator_webhooks"] = stats["webhooks"].clone();
     Some(result)
 }
 
@@ -412,7 +419,7 @@ fn run_python(
         .ok()?;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut result: Value = serde_json::from_str(text.lines().last()?).ok()?;
-    let requests = prediction_requests(&emu.base_url);
+    let requests = prediction_requests(&emulator_stats(&emu.base_url));
     result["requests_per_prediction"] = json!(requests as f64 / n as f64);
     result["mode"] = json!("python-sdk");
     Some(result)
@@ -547,7 +554,9 @@ fn run_cluster(exe: &std::path::Path, replicas: usize, n: usize, seconds: f64, s
     }
     let failures: u64 = replicas_results.iter().filter_map(|r| r["failures"].as_u64()).sum();
     let in_flight: u64 = replicas_results.iter().filter_map(|r| r["peak_in_flight"].as_u64()).sum();
-    let requests = prediction_requests(&emu.base_url);
+    let stats = emulator_stats(&emu.base_url);
+    let requests = prediction_requests(&stats);
+    println!("the emulator's webhook deliveries: {}", stats["webhooks"]);
     println!(
         "cluster: {n} runs, {failures} failed, peaks of runs in flight summed {in_flight}, {:.2} requests per \
          run, KiB per run in flight: {}",
