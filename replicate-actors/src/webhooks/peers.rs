@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// One address: its share of the slots, and how many of its connections are open or waiting.
+/// One address: its share of the slots, and how many of its connections wait for one.
 #[derive(Debug)]
 struct Peer {
-    /// `max` permits: one per open connection; waiters queue on it in order.
+    /// `max` permits: one per open connection; waiters queue on it in order. Every open connection's
+    /// permit and every waiter holds a clone, so the entry is in use while it has more than one.
     slots: Arc<Semaphore>,
-    open: usize,
     waiting: usize,
 }
 
@@ -34,7 +34,6 @@ impl Peers {
     fn peer(map: &mut HashMap<IpAddr, Peer>, ip: IpAddr, max: usize) -> &mut Peer {
         map.entry(ip).or_insert_with(|| Peer {
             slots: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
-            open: 0,
             waiting: 0,
         })
     }
@@ -45,8 +44,7 @@ impl Peers {
         let mut map = self.lock();
         let peer = Self::peer(&mut map, ip, max);
         let permit = peer.slots.clone().try_acquire_owned().ok()?;
-        peer.open += 1;
-        Some(PeerSlot { peers: self.clone(), ip, _permit: permit })
+        Some(PeerSlot { peers: self.clone(), ip, permit: Some(permit) })
     }
 
     /// Waits in line, up to `patience`, for a slot for `ip`; `None` at once when `max_waiting`
@@ -68,19 +66,15 @@ impl Peers {
             peer.waiting += 1;
             peer.slots.clone()
         };
-        let waiting = Waiting { peers: self.clone(), ip };
+        let _waiting = Waiting { peers: self.clone(), ip };
+        // `slots` moves into the wait: given up, it is gone before `_waiting` settles the entry.
         let permit = tokio::time::timeout(patience, slots.acquire_owned()).await.ok()?.ok()?;
-        // Counted as open before it stops counting as waiting, so the entry is never dropped between.
-        if let Some(peer) = self.lock().get_mut(&ip) {
-            peer.open += 1;
-        }
-        drop(waiting);
-        Some(PeerSlot { peers: self.clone(), ip, _permit: permit })
+        Some(PeerSlot { peers: self.clone(), ip, permit: Some(permit) })
     }
 
-    /// Forgets an address once nothing of it is open or waiting.
+    /// Forgets an address once nothing of it is open or waiting (no permit or waiter holds its slots).
     fn settle(map: &mut HashMap<IpAddr, Peer>, ip: IpAddr) {
-        if map.get(&ip).is_some_and(|p| p.open == 0 && p.waiting == 0) {
+        if map.get(&ip).is_some_and(|p| p.waiting == 0 && Arc::strong_count(&p.slots) == 1) {
             map.remove(&ip);
         }
     }
@@ -91,16 +85,14 @@ pub(super) struct PeerSlot {
     peers: Arc<Peers>,
     ip: IpAddr,
     /// Returned to the address's line when the connection closes: the next waiter gets it.
-    _permit: OwnedSemaphorePermit,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Drop for PeerSlot {
     fn drop(&mut self) {
-        let mut map = self.peers.lock();
-        if let Some(peer) = map.get_mut(&self.ip) {
-            peer.open = peer.open.saturating_sub(1);
-        }
-        Peers::settle(&mut map, self.ip);
+        // Given back first, so that `settle` sees it returned.
+        drop(self.permit.take());
+        Peers::settle(&mut self.peers.lock(), self.ip);
     }
 }
 
@@ -117,5 +109,44 @@ impl Drop for Waiting {
             peer.waiting = peer.waiting.saturating_sub(1);
         }
         Peers::settle(&mut map, self.ip);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    fn known(peers: &Peers) -> usize {
+        peers.lock().len()
+    }
+
+    #[tokio::test]
+    async fn waiters_are_served_in_order_and_the_address_is_forgotten_after() {
+        let peers: Arc<Peers> = Default::default();
+        let first = peers.take(IP, 1).expect("a free slot");
+        assert!(peers.take(IP, 1).is_none(), "the address holds its share");
+        let waiter = tokio::spawn({
+            let peers = peers.clone();
+            async move { peers.wait(IP, 1, 4, Duration::from_secs(5)).await.is_some() }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // A newcomer does not overtake the waiter when the slot frees up.
+        drop(first);
+        assert!(peers.take(IP, 1).is_none(), "the slot went to the waiter");
+        assert!(waiter.await.unwrap());
+        assert_eq!(known(&peers), 0, "nothing open or waiting: forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_gives_up_or_finds_the_line_full_leaves_nothing_behind() {
+        let peers: Arc<Peers> = Default::default();
+        let held = peers.take(IP, 1).expect("a free slot");
+        assert!(peers.wait(IP, 1, 0, Duration::from_secs(5)).await.is_none(), "the line is full");
+        assert!(peers.wait(IP, 1, 4, Duration::from_millis(20)).await.is_none(), "no slot in time");
+        assert_eq!(known(&peers), 1, "still open");
+        drop(held);
+        assert_eq!(known(&peers), 0);
     }
 }
