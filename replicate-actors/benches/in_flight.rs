@@ -25,8 +25,8 @@
 //!
 //! Knobs, from the environment (the replicas inherit it): `BENCH_MAX_REQUESTS=N` sets the supervisor's
 //! `max_concurrent_requests`, `BENCH_RECEIVER_CONNECTIONS=TOTAL/PER_PEER` the receiver's connection
-//! limits; both default to the crate's defaults. Each replica's result also counts the connections its
-//! receiver refused (`connections_refused`).
+//! limits; both default to the crate's defaults. Each replica's result also has its receiver's counts
+//! (`webhook_counts`: refused, timed-out, rejected, malformed connections and deliveries).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -130,19 +130,22 @@ fn percentile(values: &[f64], p: f64) -> f64 {
     values[((values.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// `BENCH_RECEIVER_CONNECTIONS=TOTAL/PER_PEER`: the receiver's connection limits (default: its own).
-fn limits_from_env(builder: replicate_actors::SupervisorBuilder) -> replicate_actors::SupervisorBuilder {
-    let builder = match std::env::var("BENCH_MAX_REQUESTS").ok().and_then(|v| v.parse().ok()) {
-        Some(n) => builder.max_concurrent_requests(n),
-        None => builder,
-    };
-    let Ok(value) = std::env::var("BENCH_RECEIVER_CONNECTIONS") else { return builder };
-    let mut limits = replicate_actors::WebhookLimits::default();
-    if let Some((total, per_peer)) = value.split_once('/') {
-        limits.max_connections = total.parse().unwrap_or(limits.max_connections);
-        limits.max_connections_per_peer = per_peer.parse().unwrap_or(limits.max_connections_per_peer);
+/// The knobs of the module docs: `BENCH_MAX_REQUESTS=N`, `BENCH_RECEIVER_CONNECTIONS=TOTAL/PER_PEER`.
+fn knobs_from_env(mut builder: replicate_actors::SupervisorBuilder) -> replicate_actors::SupervisorBuilder {
+    if let Ok(value) = std::env::var("BENCH_MAX_REQUESTS") {
+        let n = value.parse().unwrap_or_else(|_| fail(&format!("BENCH_MAX_REQUESTS={value}: not a count")));
+        builder = builder.max_concurrent_requests(n);
     }
-    builder.webhook_limits(limits)
+    if let Ok(value) = std::env::var("BENCH_RECEIVER_CONNECTIONS") {
+        let parsed = value.split_once('/').and_then(|(t, p)| Some((t.parse().ok()?, p.parse().ok()?)));
+        let Some((total, per_peer)) = parsed else {
+            fail(&format!("BENCH_RECEIVER_CONNECTIONS={value}: not TOTAL/PER_PEER"))
+        };
+        let mut limits = replicate_actors::WebhookLimits::default();
+        (limits.max_connections, limits.max_connections_per_peer) = (total, per_peer);
+        builder = builder.webhook_limits(limits);
+    }
+    builder
 }
 
 /// One scenario in this process: prints a `RESULT {json}` line.
@@ -181,7 +184,7 @@ fn client_role() {
         }
         let replica = std::env::var("BENCH_REPLICA").unwrap_or_default();
         builder = match mode.as_str() {
-            "webhooks" => limits_from_env(builder)
+            "webhooks" => knobs_from_env(builder)
                 .serve_webhooks(SocketAddr::from(([127, 0, 0, 1], port)))
                 .webhook_events(match std::env::var("BENCH_EVENTS").as_deref() {
                     Ok("all") => WebhookEvent::ALL.to_vec(),
@@ -305,7 +308,6 @@ fn client_role() {
             "latency_median_ms": med, "latency_p90_ms": percentile(&latencies, 0.9),
             "own_requests": stats.requests.total(),
             "webhooks_received": stats.webhooks.received,
-            "connections_refused": stats.webhooks.connections_refused,
             "webhook_counts": format!("{:?}", stats.webhooks),
             "handed_over": stats.cluster.forwarded, "inbox": stats.cluster.inbox,
             "rss_mib_each_second": rss_trace,
