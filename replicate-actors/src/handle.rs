@@ -10,10 +10,10 @@ use replicate_core::types::Prediction;
 use replicate_core::{Replicate, TypedModel};
 use tokio::sync::mpsc;
 
-use crate::actor::{Cancel, GetState, PredictionActor, Subscribe};
+use crate::actor::{Cancel, PredictionActor};
 use crate::context::{Read, Shared};
 use crate::events::{ActorError, Outcome, PredictionEvent, to_result};
-use crate::supervisor::registry::Run;
+use crate::run::live::Run;
 
 /// How often a cancel of a run another replica owns looks for its prediction id.
 const REMOTE_ID_POLL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -86,14 +86,11 @@ impl PredictionHandle {
 
     /// The run's events: first its current state, then every change, ending with
     /// [`PredictionEvent::Completed`].
+    ///
+    /// Subscribes on the run's shared state (what [`Subscribe`](crate::Subscribe) answers with),
+    /// without a message to the actor.
     pub async fn events(&self) -> EventStream {
-        let asked = match self.actor_ref() {
-            Some(actor) => actor.ask(Subscribe).await.ok(),
-            None => None,
-        };
-        // Without an actor (stopped, or none), the run is over and the tracker has its end.
-        let rx = asked.unwrap_or_else(|| self.run.subscribe());
-        EventStream { rx }
+        EventStream { rx: self.run.subscribe() }
     }
 
     /// How the prediction ended: the terminal prediction whatever its status, or the error that left none.
@@ -116,11 +113,10 @@ impl PredictionHandle {
     /// exists (this waits for the owner to create it, or for the run to end); the owner then sees it
     /// end as canceled, and so does this handle.
     pub async fn cancel(&self) {
-        if let Some(actor) = self.actor_ref() {
-            let _ = actor.ask(Cancel).await;
+        let Some(shared) = &self.remote else {
+            self.run.ask(Cancel).await;
             return;
-        }
-        let Some(shared) = &self.remote else { return };
+        };
         loop {
             if self.is_finished() {
                 return;
@@ -137,11 +133,7 @@ impl PredictionHandle {
     /// The prediction as last seen (`None` before it is created); while it runs, without its `input`
     /// (see [`PredictionEvent::Status`]).
     pub async fn state(&self) -> Option<Arc<Prediction>> {
-        let asked = match self.actor_ref() {
-            Some(actor) => actor.ask(GetState).await.ok(),
-            None => None,
-        };
-        asked.unwrap_or_else(|| self.run.latest())
+        self.run.latest()
     }
 
     /// Whether the run has ended.
@@ -149,10 +141,15 @@ impl PredictionHandle {
         self.run.has_ended()
     }
 
-    /// The actor owning the prediction (for supervision, or to send it [`Cancel`]); `None` for a run
-    /// that had ended before this process started.
-    pub fn actor_ref(&self) -> Option<&ActorRef<PredictionActor>> {
-        self.run.actor.get()
+    /// The actor owning the prediction (for supervision, or to send it [`Cancel`]), started if the run
+    /// rests; `None` once the run has ended, and for a run this process does not own (ended before it
+    /// started, or another replica's).
+    ///
+    /// An actor rests (stops) while its run waits for something outside it, such as webhook
+    /// deliveries, and the run's next message starts a new one. So a reference kept across such a
+    /// wait may answer `ActorNotRunning`: ask for the actor again.
+    pub async fn actor_ref(&self) -> Option<ActorRef<PredictionActor>> {
+        self.run.awake().await
     }
 }
 

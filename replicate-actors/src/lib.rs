@@ -4,9 +4,11 @@
 //!   `max_in_flight` predictions running (the rest queue in order), and spends one request budget shared by
 //!   all of them (500 creates and 2,500 other requests a minute by default, below the API's 600 and 3,000),
 //!   so a burst of work waits instead of collecting 429s. It cancels one, all, or drains on shutdown.
-//! - [`PredictionActor`]: one per prediction. It creates the prediction exactly once (a restarted actor
-//!   resumes from the prediction id), follows it by webhook deliveries (then only a slow safety poll), its
-//!   event stream, or adaptive polling, and publishes [`PredictionEvent`]s.
+//! - [`PredictionActor`]: one per prediction. Its prediction is created exactly once (a restarted actor
+//!   resumes from the prediction id); it follows it by webhook deliveries (then only a slow safety poll),
+//!   its event stream, or adaptive polling, and publishes [`PredictionEvent`]s. While its run only waits
+//!   (for webhook deliveries, or its create) the actor rests, and the run's next message starts it again
+//!   from the run's state: a run waiting for deliveries costs no task and no mailbox.
 //! - [`PredictionHandle`]: the prediction id, [`events`](PredictionHandle::events),
 //!   [`wait`](PredictionHandle::wait) and [`cancel`](PredictionHandle::cancel).
 //! - Feature `webhooks`: the receiver (axum), served by the supervisor or mounted in an application's router.

@@ -26,6 +26,8 @@ pub(crate) struct Counters {
     pub(crate) webhook_connections_refused: AtomicU64,
     pub(crate) webhook_connections_timed_out: AtomicU64,
     pub(crate) restarts: AtomicU64,
+    pub(crate) actors: AtomicU64,
+    pub(crate) wakes: AtomicU64,
     pub(crate) lists: AtomicU64,
     pub(crate) attached: AtomicU64,
     pub(crate) recovered: AtomicU64,
@@ -69,6 +71,12 @@ pub struct Stats {
     pub webhooks: WebhookCounts,
     /// Prediction actors restarted after a crash.
     pub restarts: u64,
+    /// Prediction actors running now. An actor rests (stops) while its run waits for webhook
+    /// deliveries (or for its create), so with webhooks this stays far below `in_flight`.
+    pub actors: u64,
+    /// Actors started for a run that had none (its first, or one after it rested): each message that
+    /// came while its run rested.
+    pub wakes: u64,
     /// Submissions of a key that already had a run, given that run.
     pub attached: u64,
     /// The journal and recovery.
@@ -200,6 +208,8 @@ impl Counters {
                 connections_timed_out: get(&self.webhook_connections_timed_out),
             },
             restarts: get(&self.restarts),
+            actors: get(&self.actors),
+            wakes: get(&self.wakes),
             attached: get(&self.attached),
             journal: JournalCounts {
                 writes: get(&self.journal_writes),

@@ -518,8 +518,8 @@ async fn route(runs: &Arc<Runs>, prediction: Prediction, body: Bytes) {
 async fn attempt(runs: &Runs, prediction: Prediction, body: &[u8]) -> Option<Prediction> {
     let route = runs.registry().route(&prediction.id);
     match route {
-        Route::Actor(actor) => {
-            let _ = actor.tell(Observed(prediction)).await;
+        Route::Run(run) => {
+            run.tell(Observed(prediction)).await;
             None
         }
         Route::Finished => None,

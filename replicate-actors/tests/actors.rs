@@ -48,10 +48,10 @@ async fn an_actor_killed_mid_flight_resumes_without_a_second_create() {
     let run = sup.run("emulator/slow", json!({"seconds": 10})).await.unwrap();
     let id = run.created().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    run.actor_ref().unwrap().kill();
+    run.actor_ref().await.unwrap().kill();
     tokio::time::sleep(Duration::from_millis(100)).await;
     // Killed again right away, before its first poll.
-    run.actor_ref().unwrap().kill();
+    run.actor_ref().await.unwrap().kill();
     let prediction = run.wait().await.unwrap();
     assert_eq!(prediction.id, id);
     assert_eq!(prediction.output, json!("slept 10 seconds"));
@@ -67,7 +67,7 @@ async fn an_actor_killed_before_its_create_answers_still_creates_once() {
     let mut runs = Vec::new();
     for i in 0..20 {
         let run = sup.run("replicate/hello-world", json!({"text": format!("n{i}")})).await.unwrap();
-        run.actor_ref().unwrap().kill();
+        run.actor_ref().await.unwrap().kill();
         runs.push(run);
     }
     for (i, run) in runs.iter().enumerate() {

@@ -171,7 +171,7 @@ async fn a_run_another_replica_owns_is_canceled_from_here() {
     let owned = a.run("emulator/slow", json!({"seconds": 600})).key("order-1").await.unwrap();
     let id = owned.created().await.unwrap();
     let found = b.find("order-1").await.unwrap().unwrap();
-    assert!(found.actor_ref().is_none(), "owned by the other replica");
+    assert!(found.actor_ref().await.is_none(), "owned by the other replica");
     tokio::time::timeout(Duration::from_secs(10), found.cancel()).await.unwrap();
     let ended = tokio::time::timeout(Duration::from_secs(30), owned.outcome()).await.unwrap().unwrap();
     assert_eq!((ended.id.as_str(), ended.status), (id.as_str(), PredictionStatus::Canceled));

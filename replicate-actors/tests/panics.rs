@@ -38,11 +38,11 @@ async fn a_panicking_actor_is_restarted_and_resumes_without_a_second_create() {
     let id = run.created().await.unwrap();
     let mut events = run.events().await;
     tokio::time::sleep(Duration::from_millis(150)).await;
-    run.actor_ref().unwrap().tell(Boom).await.unwrap();
+    run.actor_ref().await.unwrap().tell(Boom).await.unwrap();
     // The restarted actor answers on the same reference, and can panic again.
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert!(run.state().await.is_some_and(|p| p.id == id), "the restarted actor knows its prediction");
-    run.actor_ref().unwrap().tell(Boom).await.unwrap();
+    run.actor_ref().await.unwrap().tell(Boom).await.unwrap();
 
     let prediction = run.wait().await.unwrap();
     assert_eq!(prediction.id, id);
@@ -76,7 +76,7 @@ async fn a_panic_mid_stream_publishes_no_chunk_twice() {
                 text.push_str(&chunk);
                 chunks += 1;
                 if chunks == 5 {
-                    run.actor_ref().unwrap().tell(Boom).await.unwrap();
+                    run.actor_ref().await.unwrap().tell(Boom).await.unwrap();
                 }
             }
             PredictionEvent::Completed(outcome) => completed = Some(outcome),
@@ -97,7 +97,7 @@ async fn a_panic_before_the_create_answers_still_creates_once() {
     let mut runs = Vec::new();
     for i in 0..10 {
         let run = sup.run("replicate/hello-world", json!({"text": format!("n{i}")})).await.unwrap();
-        run.actor_ref().unwrap().tell(Boom).await.unwrap();
+        run.actor_ref().await.unwrap().tell(Boom).await.unwrap();
         runs.push(run);
     }
     for (i, run) in runs.iter().enumerate() {

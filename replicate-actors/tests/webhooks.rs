@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use replicate_actors::Supervisor;
+use replicate_actors::{ActorError, PredictionEvent, Supervisor};
 use replicate_core::reqwest;
 use replicate_core::types::{Prediction, PredictionStatus};
 use replicate_core::webhooks::WebhookSecret;
@@ -84,6 +84,80 @@ async fn webhooks_follow_predictions_with_one_request_each() {
     let routes = emu.stats().routes;
     assert_eq!(routes.get("GET /v1/predictions/{id}").copied().unwrap_or(0), 0, "{routes:?}");
     assert!(seen.lock().unwrap().is_empty(), "no delivery is unknown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_waiting_for_deliveries_hold_no_actor_and_wake_for_each_message() {
+    let emu = emulator(0.05).await;
+    let (sup, _) = supervisor(&emu).await;
+    let mut runs = Vec::new();
+    for i in 0..30 {
+        runs.push(sup.run("emulator/slow", json!({"seconds": 60 + i})).await.unwrap());
+    }
+    let mut events = runs[0].events().await;
+    for run in &runs {
+        run.created().await.unwrap();
+    }
+    // Each run hears that its prediction started (a delivery, which woke its actor)...
+    for run in &runs {
+        let mut processing = false;
+        for _ in 0..200 {
+            if run.state().await.is_some_and(|p| p.status == PredictionStatus::Processing) {
+                processing = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(processing, "the start delivery reached run {}", run.number());
+    }
+    assert!(sup.stats().wakes >= 30, "{:?}", sup.stats());
+    // ... and waits (3 s at this time scale) with no actor left running.
+    let mut rested = false;
+    for _ in 0..200 {
+        let stats = sup.stats();
+        assert_eq!(stats.in_flight, 30, "{stats:?}");
+        if stats.actors == 0 {
+            rested = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(rested, "every actor rests while its run waits: {:?}", sup.stats());
+    // A message wakes one: a cancel reaches the server, and the run ends canceled.
+    let canceled = runs.pop().unwrap();
+    canceled.cancel().await;
+    assert!(matches!(canceled.wait().await, Err(ActorError::Canceled(_))));
+    // The actor of a resting run is there when asked for.
+    let actor = runs[1].actor_ref().await.expect("a live run has an actor");
+    assert!(actor.is_alive());
+    for (i, run) in runs.iter().enumerate() {
+        assert_eq!(run.wait().await.unwrap().output, json!(format!("slept {} seconds", 60 + i)));
+    }
+    let stats = sup.stats();
+    assert_eq!((stats.succeeded, stats.canceled, stats.restarts), (29, 1, 0), "{stats:?}");
+    assert!(stats.wakes >= 60, "each run woken by its start and its completion: {stats:?}");
+    assert_eq!(emu.stats().predictions_created, 30);
+    // A subscriber from before the rest saw the run through: its status, then its end.
+    let mut statuses = 0;
+    let mut completed = None;
+    while let Some(event) = events.next().await {
+        match event {
+            PredictionEvent::Status(_) => statuses += 1,
+            PredictionEvent::Completed(outcome) => completed = Some(outcome),
+            _ => {}
+        }
+    }
+    assert!(statuses >= 1);
+    assert_eq!(completed.unwrap().unwrap().output, json!("slept 60 seconds"));
+    let mut idle = false;
+    for _ in 0..200 {
+        if sup.stats().actors == 0 {
+            idle = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(idle, "ended runs leave no actor: {:?}", sup.stats());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

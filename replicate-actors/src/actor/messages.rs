@@ -1,16 +1,17 @@
-//! What a prediction actor is told or asked, by whom: the create task, its follower, the receiver, the
-//! supervisor and handles.
+//! What a prediction actor is told or asked, by whom: its follower, the create task, the receiver,
+//! the supervisor and handles.
 
 use replicate_core::StreamEvent;
 use replicate_core::types::Prediction;
 
 use crate::events::ActorError;
 
-/// From the create task: the prediction exists (its id and the prediction are in the tracker).
+/// From the create task, without webhooks or with a cancel pending: the prediction exists (in the
+/// tracker): follow it, cancel it if asked to.
 #[derive(Debug)]
 pub(crate) struct Created;
 
-/// From the create task or the follower: the prediction failed for good (never created, or gone).
+/// From the follower: the prediction failed for good (gone).
 #[derive(Debug)]
 pub(crate) struct CreateFailed(pub(crate) ActorError);
 

@@ -6,14 +6,17 @@
 //! Following runs in a [`follow`] task owned by the current incarnation (aborted when it stops), which
 //! reports what it sees back as [`messages`]; webhook deliveries arrive the same way. The run's state
 //! is its tracker's ([`crate::run::tracker`]): the actor only calls its methods.
+//!
+//! An incarnation with no follower (webhooks on, or before the create answers) rests after each
+//! message: it stops, and the next message for its run spawns a new one ([`Run`]), which starts from
+//! the tracker as a restarted one does. Until then the run costs no task and no mailbox.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use kameo::actor::{Actor, ActorRef, WeakActorRef};
 use kameo::error::{ActorStopReason, Infallible};
-use kameo::message::{Context, Message};
+use kameo::message::{BoxMessage, Context, Message};
 use replicate_core::types::Prediction;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -25,25 +28,26 @@ pub use self::messages::{Cancel, GetState, Subscribe, Wait};
 pub(crate) use self::messages::{CreateFailed, Created, Observed, StreamLost, Streamed};
 use crate::context::{Read, Shared};
 use crate::events::{ActorError, Outcome, PredictionEvent};
+use crate::run::live::Run;
 use crate::run::tracker::{Phase, Tracker};
-use crate::stats::bump;
+use crate::stats::{bump, drop_one};
 
 /// What a prediction actor is started (and restarted) with.
 #[derive(Clone)]
 pub struct ActorArgs {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) tracker: Arc<Tracker>,
+    pub(crate) run: Arc<Run>,
 }
 
 impl std::fmt::Debug for ActorArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ActorArgs").field("run", &self.tracker.number).finish()
+        f.debug_struct("ActorArgs").field("run", &self.run.number).finish()
     }
 }
 
 /// Aborts a task when dropped: a follower never outlives the incarnation that started it.
 #[derive(Debug)]
-struct AbortOnDrop(JoinHandle<()>);
+pub(crate) struct AbortOnDrop(pub(crate) JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -55,17 +59,16 @@ impl Drop for AbortOnDrop {
 /// [`PredictionHandle`](crate::PredictionHandle).
 pub struct PredictionActor {
     shared: Arc<Shared>,
-    tracker: Arc<Tracker>,
+    run: Arc<Run>,
     me: ActorRef<PredictionActor>,
     follower: Option<AbortOnDrop>,
-    _deadline: Option<AbortOnDrop>,
 }
 
 impl std::fmt::Debug for PredictionActor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PredictionActor")
-            .field("run", &self.tracker.number)
-            .field("id", &self.tracker.id.get())
+            .field("run", &self.run.number)
+            .field("id", &self.run.id.get())
             .finish()
     }
 }
@@ -75,23 +78,36 @@ impl Actor for PredictionActor {
     type Error = Infallible;
 
     async fn on_start(args: ActorArgs, me: ActorRef<Self>) -> Result<Self, Infallible> {
-        let ActorArgs { shared, tracker } = args;
-        if tracker.starts.fetch_add(1, Ordering::AcqRel) > 0 {
-            bump(&shared.counters.restarts);
+        let ActorArgs { shared, run } = args;
+        bump(&shared.counters.actors);
+        match run.started() {
+            true => bump(&shared.counters.restarts),
+            false => bump(&shared.counters.wakes),
         }
-        let deadline = tracker.spec.deadline.or(shared.config.deadline).map(|after| {
-            let at = tracker.submitted + after;
-            let me = me.clone();
-            AbortOnDrop(tokio::spawn(async move {
-                tokio::time::sleep_until(at).await;
-                let _ = me.tell(DeadlineReached).await;
-            }))
-        });
-        let mut actor = PredictionActor { shared, tracker, me, follower: None, _deadline: deadline };
-        if actor.tracker.phase() == Phase::Created {
+        let mut actor = PredictionActor { shared, run, me, follower: None };
+        if actor.run.phase() == Phase::Created {
             actor.follow();
         }
         Ok(actor)
+    }
+
+    async fn on_stop(&mut self, _me: WeakActorRef<Self>, _reason: ActorStopReason) -> Result<(), Infallible> {
+        drop_one(&self.shared.counters.actors);
+        Ok(())
+    }
+
+    /// Messages still queued when an incarnation rests (sent just before it stopped) are handled on
+    /// its way out: none is lost.
+    async fn on_undelivered(
+        &mut self,
+        _reason: ActorStopReason,
+        undelivered: Vec<BoxMessage<Self>>,
+    ) -> Result<(), Infallible> {
+        for message in undelivered {
+            let mut stop = false;
+            let _ = message.handle_dyn(self, self.me.clone(), None, &mut stop).await;
+        }
+        Ok(())
     }
 
     async fn on_panic(
@@ -110,31 +126,39 @@ impl PredictionActor {
         if self.follower.is_some() || self.shared.webhooks_on() {
             return;
         }
-        let task = follow::follow(self.shared.clone(), self.tracker.clone(), self.me.clone());
+        let task = follow::follow(self.shared.clone(), self.run.tracker.clone(), self.me.clone());
         self.follower = Some(AbortOnDrop(tokio::spawn(task)));
     }
 
     /// Sends the cancel in the background; its answer comes back as an observation.
     fn cancel_on_server(&self) {
-        let Some(id) = self.tracker.id.get().cloned() else { return };
-        let (shared, me) = (self.shared.clone(), self.me.clone());
+        let Some(id) = self.run.id.get().cloned() else { return };
+        let (shared, run) = (self.shared.clone(), self.run.clone());
         tokio::spawn(async move {
             if let Ok(prediction) = shared.read(Read::Cancel, &id).await {
-                let _ = me.tell(Observed(prediction)).await;
+                run.tell(Observed(prediction)).await;
             }
         });
     }
-}
 
-impl PredictionActor {
-    fn end(&mut self, outcome: Outcome, ctx: &mut Context<Self, ()>) {
-        self.tracker.end(outcome);
+    fn end<R: kameo::Reply>(&mut self, outcome: Outcome, ctx: &mut Context<Self, R>) {
+        self.run.end(outcome);
         self.follower = None;
+        ctx.stop();
+    }
+
+    /// Rests when nothing of this incarnation's own is under way (no follower): the next message for
+    /// the run wakes a new one.
+    async fn rest<R: kameo::Reply>(&mut self, ctx: &mut Context<Self, R>) {
+        if self.follower.is_some() || self.run.has_ended() {
+            return;
+        }
+        self.run.forget(self.me.id()).await;
         ctx.stop();
     }
 }
 
-/// The local deadline passed.
+/// The local deadline passed (told by the run's timer).
 #[derive(Debug)]
 pub(crate) struct DeadlineReached;
 
@@ -146,17 +170,15 @@ pub(crate) struct DeadlineCanceled {
 
 impl Message<Created> for PredictionActor {
     type Reply = ();
-    async fn handle(&mut self, _: Created, _ctx: &mut Context<Self, ()>) {
-        if self.tracker.has_ended() {
+    async fn handle(&mut self, _: Created, ctx: &mut Context<Self, ()>) {
+        if self.run.has_ended() {
             return;
         }
-        if let Some(latest) = self.tracker.latest() {
-            self.tracker.publish(vec![PredictionEvent::Status(latest)]);
-        }
         self.follow();
-        if self.tracker.cancel_requested() {
+        if self.run.cancel_requested() {
             self.cancel_on_server();
         }
+        self.rest(ctx).await;
     }
 }
 
@@ -170,8 +192,9 @@ impl Message<CreateFailed> for PredictionActor {
 impl Message<Observed> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: Observed, ctx: &mut Context<Self, ()>) {
-        if let Some(outcome) = self.tracker.observe(msg.0) {
-            self.end(outcome, ctx);
+        match self.run.observe(msg.0) {
+            Some(outcome) => self.end(outcome, ctx),
+            None => self.rest(ctx).await,
         }
     }
 }
@@ -179,33 +202,34 @@ impl Message<Observed> for PredictionActor {
 impl Message<Streamed> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: Streamed, _ctx: &mut Context<Self, ()>) {
-        self.tracker.streamed(msg.0);
+        self.run.streamed(msg.0);
     }
 }
 
 impl Message<StreamLost> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, _: StreamLost, _ctx: &mut Context<Self, ()>) {
-        self.tracker.stream_lost();
+        self.run.stream_lost();
     }
 }
 
 impl Message<DeadlineReached> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, _: DeadlineReached, ctx: &mut Context<Self, ()>) {
-        if self.tracker.has_ended() {
+        if self.run.has_ended() {
             return;
         }
-        self.tracker.request_cancel();
-        match self.tracker.id.get().cloned() {
+        self.run.request_cancel();
+        match self.run.id.get().cloned() {
             None => self.end(Err(ActorError::DeadlineExceeded { id: None, canceled: false }), ctx),
             Some(id) => {
-                let (shared, me) = (self.shared.clone(), self.me.clone());
+                let (shared, run) = (self.shared.clone(), self.run.clone());
                 self.follower = None;
                 tokio::spawn(async move {
                     let canceled = shared.read(Read::Cancel, &id).await.is_ok();
-                    let _ = me.tell(DeadlineCanceled { canceled }).await;
+                    run.tell(DeadlineCanceled { canceled }).await;
                 });
+                self.rest(ctx).await;
             }
         }
     }
@@ -214,15 +238,16 @@ impl Message<DeadlineReached> for PredictionActor {
 impl Message<DeadlineCanceled> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: DeadlineCanceled, ctx: &mut Context<Self, ()>) {
-        let id = self.tracker.id.get().map(|id| id.to_string());
+        let id = self.run.id.get().map(|id| id.to_string());
         self.end(Err(ActorError::DeadlineExceeded { id, canceled: msg.canceled }), ctx);
     }
 }
 
 impl Message<Wait> for PredictionActor {
     type Reply = OutcomeWaiter;
-    async fn handle(&mut self, _: Wait, _ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        OutcomeWaiter { tracker: self.tracker.clone() }
+    async fn handle(&mut self, _: Wait, ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        self.rest(ctx).await;
+        OutcomeWaiter { tracker: self.run.tracker.clone() }
     }
 }
 
@@ -266,31 +291,34 @@ impl std::future::IntoFuture for OutcomeWaiter {
 
 impl Message<Subscribe> for PredictionActor {
     type Reply = mpsc::UnboundedReceiver<PredictionEvent>;
-    async fn handle(&mut self, _: Subscribe, _ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        self.tracker.subscribe()
+    async fn handle(&mut self, _: Subscribe, ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        self.rest(ctx).await;
+        self.run.subscribe()
     }
 }
 
 impl Message<Cancel> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, _: Cancel, ctx: &mut Context<Self, ()>) {
-        if self.tracker.has_ended() {
+        if self.run.has_ended() {
             return;
         }
-        self.tracker.request_cancel();
-        if self.tracker.advance(Phase::Queued, Phase::Done) {
+        self.run.request_cancel();
+        if self.run.advance(Phase::Queued, Phase::Done) {
             // Never created: it never will be.
             self.end(Err(ActorError::Canceled(None)), ctx);
             return;
         }
         // Creating: the create task cancels once it has the id. Created: cancel now.
         self.cancel_on_server();
+        self.rest(ctx).await;
     }
 }
 
 impl Message<GetState> for PredictionActor {
     type Reply = Option<Arc<Prediction>>;
-    async fn handle(&mut self, _: GetState, _ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
-        self.tracker.latest()
+    async fn handle(&mut self, _: GetState, ctx: &mut Context<Self, Self::Reply>) -> Self::Reply {
+        self.rest(ctx).await;
+        self.run.latest()
     }
 }

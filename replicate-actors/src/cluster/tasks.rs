@@ -51,9 +51,9 @@ async fn inbox(runs: Weak<Runs>, cluster: Arc<ClusterInner>) {
     while let Some(body) = deliveries.recv().await {
         let Some(runs) = runs.upgrade() else { return };
         let Ok(prediction) = serde_json::from_slice::<Prediction>(&body) else { continue };
-        let actor = runs.registry().by_id.get(prediction.id.as_str()).cloned();
-        if let Some(actor) = actor {
-            let _ = actor.tell(Observed(prediction)).await;
+        let run = runs.registry().by_id.get(prediction.id.as_str()).cloned();
+        if let Some(run) = run {
+            run.tell(Observed(prediction)).await;
         }
     }
 }

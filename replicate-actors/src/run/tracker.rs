@@ -4,7 +4,7 @@
 //! the supervisor and the receiver call them, and this module depends on none of them: the supervisor's
 //! side of a run's end is reached through [`Books`].
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
@@ -77,8 +77,6 @@ pub(crate) struct Tracker {
     pub(crate) submitted: Instant,
     /// The prediction id once created (set once, before anything else learns of the prediction).
     pub(crate) id: OnceLock<Arc<str>>,
-    /// Incarnations of the actor started so far.
-    pub(crate) starts: AtomicU32,
     /// Who counts the run's end (`None`: a run this supervisor only watches, never counted).
     books: Option<Weak<dyn Books>>,
     /// How the run ended, set once (under the state's lock) by [`Tracker::end`].
@@ -150,7 +148,6 @@ impl Tracker {
             cancel_signal: tokio::sync::Notify::new(),
             submitted: now.checked_sub(age).unwrap_or(now),
             id: OnceLock::new(),
-            starts: AtomicU32::new(0),
             books,
             ended: OnceLock::new(),
             ended_signal: tokio::sync::Notify::new(),

@@ -3,18 +3,17 @@
 
 use std::sync::{Arc, Weak};
 
-use kameo::actor::ActorRef;
 use replicate_core::ErrorKind;
 use replicate_core::types::Prediction;
 use tokio::sync::mpsc;
 
 use super::recovery::Origin;
-use super::registry::Run;
 use super::runs::{Queued, Runs};
-use crate::actor::{CreateFailed, Created, Observed, PredictionActor};
+use crate::actor::{Created, Observed};
 use crate::config::BACKOFF;
 use crate::context::{CreateError, Read, Shared};
-use crate::events::{ActorError, Outcome};
+use crate::events::{ActorError, PredictionEvent};
+use crate::run::live::Run;
 use crate::run::tracker::{Phase, Tracker};
 use crate::stats::{bump, drop_one};
 
@@ -39,7 +38,8 @@ pub(crate) async fn dispatch(runs: Weak<Runs>, mut queue: mpsc::UnboundedReceive
 }
 
 /// Creates the prediction of a run (or, for a recovered run, finds it), records it in the tracker and
-/// the journal, and tells the actor.
+/// the journal, and publishes it. With webhooks the run then waits for deliveries, which wake its
+/// actor; without, its actor is woken now to follow the prediction.
 async fn create(runs: Arc<Runs>, run: Arc<Run>, origin: Origin) {
     let tracker = &run.tracker;
     let result = match origin {
@@ -55,7 +55,6 @@ async fn create(runs: Arc<Runs>, run: Arc<Run>, origin: Origin) {
             None => runs.create(tracker).await,
         },
     };
-    let actor = run.actor.get().cloned();
     let prediction = match result {
         Ok(prediction) => prediction,
         Err(error) => {
@@ -63,7 +62,7 @@ async fn create(runs: Arc<Runs>, run: Arc<Run>, origin: Origin) {
                 CreateError::Api(error) => ActorError::Api(Arc::new(error)),
                 CreateError::Abandoned => ActorError::Canceled(None),
             };
-            tell_or_end(tracker, actor.as_ref(), CreateFailed(error.clone()), Err(error)).await;
+            tracker.end(Err(error));
             return;
         }
     };
@@ -72,22 +71,26 @@ async fn create(runs: Arc<Runs>, run: Arc<Run>, origin: Origin) {
     // Recovered runs too: the record then names this replica as the owner.
     runs.journal_created(tracker);
     let terminal = tracker.record_created(prediction);
-    let wanted = tracker.advance(Phase::Creating, Phase::Created);
-    if wanted && let Some(actor) = &actor {
-        runs.registry().by_id.insert(id.clone(), actor.clone());
-        runs.changed.notify_waiters();
-    }
-    if !wanted {
+    if !tracker.advance(Phase::Creating, Phase::Created) {
         // The run ended (a deadline) while the create was on its way: the prediction must not run on.
         runs.registry().forget(tracker.number, Some(&id));
         let _ = runs.read(Read::Cancel, &id).await;
         return;
     }
-    if !tell_or_end(tracker, actor.as_ref(), Created, Err(ActorError::Stopped)).await {
-        return;
+    // Published before deliveries can reach the run (by its id): its first status comes first.
+    if let Some(latest) = tracker.latest() {
+        tracker.publish(vec![PredictionEvent::Status(latest)]);
     }
-    if let (Some(prediction), Some(actor)) = (terminal, actor) {
-        let _ = actor.tell(Observed(prediction)).await;
+    runs.registry().by_id.insert(id, run.clone());
+    runs.changed.notify_waiters();
+    let told = match terminal {
+        Some(prediction) => run.tell(Observed(prediction)).await,
+        // Waits for its deliveries, with no actor until one comes.
+        None if runs.webhooks_on() && !tracker.cancel_requested() => true,
+        None => run.tell(Created).await,
+    };
+    if !told {
+        tracker.end(Err(ActorError::Stopped));
     }
 }
 
@@ -112,28 +115,6 @@ async fn recovered(shared: &Shared, tracker: &Tracker) -> Result<Prediction, Cre
     }
 }
 
-/// Tells the run's actor `message`; when there is no actor to tell, ends the run with `otherwise`.
-/// Whether the actor was told.
-async fn tell_or_end<M>(
-    tracker: &Tracker,
-    actor: Option<&ActorRef<PredictionActor>>,
-    message: M,
-    otherwise: Outcome,
-) -> bool
-where
-    PredictionActor: kameo::message::Message<M>,
-    M: Send + 'static,
-{
-    let told = match actor {
-        Some(actor) => actor.tell(message).await.is_ok(),
-        None => false,
-    };
-    if !told {
-        tracker.end(otherwise);
-    }
-    told
-}
-
 /// With webhooks on: one task for all predictions polls those not heard of for `safety_poll`, in case
 /// their deliveries were lost. Ends when the supervisor is gone.
 pub(crate) async fn safety_polls(runs: Weak<Runs>) {
@@ -145,20 +126,20 @@ pub(crate) async fn safety_polls(runs: Weak<Runs>) {
     loop {
         tokio::time::sleep(tick).await;
         let Some(runs) = runs.upgrade() else { return };
-        let due: Vec<(Arc<str>, ActorRef<PredictionActor>)> = {
+        let due: Vec<(Arc<str>, Arc<Run>)> = {
             let registry = runs.registry();
             registry
                 .live
                 .values()
                 .filter(|t| t.phase() == Phase::Created && t.state().last_seen.elapsed() >= every)
-                .filter_map(|t| Some((t.id.get()?.clone(), t.actor.get()?.clone())))
+                .filter_map(|run| Some((run.id.get()?.clone(), run.clone())))
                 .collect()
         };
-        for (id, actor) in due {
+        for (id, run) in due {
             let shared = runs.shared.clone();
             tokio::spawn(async move {
                 if let Ok(prediction) = shared.read(Read::Get, &id).await {
-                    let _ = actor.tell(Observed(prediction)).await;
+                    run.tell(Observed(prediction)).await;
                 }
             });
         }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use replicate_core::IntoModelRef;
 
-use super::registry::Run;
 use super::runs::Runs;
 use crate::events::{ActorError, Outcome};
 use crate::handle::PredictionHandle;
+use crate::run::live::Run;
 use crate::run::spec::{RunIdentity, RunSpec};
 use crate::store::{RunRecord, StoredOutcome};
 
@@ -68,7 +68,7 @@ fn uncounted(runs: &Runs, record: &RunRecord) -> Result<Arc<Run>, ActorError> {
         cancel_after: record.cancel_after_ms.map(Duration::from_millis),
         intended_at_ms: record.intended_at_ms,
     };
-    let run = Run::new(runs.tracker(identity, RunSpec::recovered(None, None), false));
+    let run = Run::new(runs.tracker(identity, RunSpec::recovered(None, None), false), None);
     if let Some(id) = &record.prediction_id {
         let _ = run.id.set(Arc::from(id.as_str()));
     }

@@ -19,7 +19,6 @@ pub(crate) mod runs;
 
 pub use self::parents::{SupervisorActor, SupervisorArgs};
 use self::recovery::{Origin, Recovery};
-use self::registry::Run;
 use self::runs::Runs;
 use crate::actor::Cancel;
 use crate::budget::{Budget, Rate};
@@ -425,7 +424,7 @@ impl Supervisor {
             return Ok(handle);
         }
         let input = spec.to_create().map(|c| c.input.to_string());
-        let run = Run::new(runs.tracker(run, spec, true));
+        let run = runs.run(run, spec);
         {
             let mut registry = runs.registry();
             if let Some(key) = &run.run.key {
@@ -477,7 +476,7 @@ impl Supervisor {
             runs.changed.notify_waiters();
             return Err(ActorError::Journal(error));
         }
-        Ok(runs.start(run, Origin::New).await)
+        Ok(runs.start(run, Origin::New))
     }
 
     /// The run with this key: live, or (within the retention) ended, from this process or, with a
@@ -510,19 +509,18 @@ impl Supervisor {
 
     /// Cancels the prediction with this id, if this supervisor owns it; false otherwise.
     pub async fn cancel(&self, id: &str) -> bool {
-        let actor = self.runs.registry().by_id.get(id).cloned();
-        match actor {
-            Some(actor) => actor.ask(Cancel).await.is_ok(),
+        let run = self.runs.registry().by_id.get(id).cloned();
+        match run {
+            Some(run) => run.ask(Cancel).await,
             None => false,
         }
     }
 
     /// Cancels every run not yet ended (queued ones are never created).
     pub async fn cancel_all(&self) {
-        let actors: Vec<_> =
-            self.runs.registry().live.values().filter_map(|t| t.actor.get().cloned()).collect();
-        for actor in actors {
-            let _ = actor.tell(Cancel).await;
+        let runs: Vec<_> = self.runs.registry().live.values().cloned().collect();
+        for run in runs {
+            run.tell(Cancel).await;
         }
     }
 

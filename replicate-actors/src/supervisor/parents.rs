@@ -1,11 +1,14 @@
-//! The kameo supervisors that parent prediction actors ([`SupervisorActor`]), a batch each.
+//! The kameo supervisors that parent prediction actors ([`SupervisorActor`]), a batch of incarnations
+//! each.
 //!
 //! kameo 0.22 keeps a supervised child's spec (its restart factory with the actor's arguments, and
 //! senders to its mailbox) in the parent for as long as the parent lives, even after the child stopped
-//! for good. With one parent for every run, each finished run would keep its mailbox, its task and
-//! its tracker (about 7 KiB and the final prediction) until the supervisor shuts down: memory growing
+//! for good. With one parent for every run, each incarnation would keep its mailbox, its task and its
+//! run's tracker (about 7 KiB and the final prediction) until the supervisor shuts down: memory growing
 //! without bound in a long-lived service. So each parent takes [`BATCH`] children, and is stopped (and
-//! dropped, with the specs it holds) once all of them have ended.
+//! dropped, with the specs it holds) once all of them have stopped for good: an incarnation that rests
+//! (its run waits for webhook deliveries) or ends with its run counts, and its next one (woken by a
+//! message) is a child of the parent taking children then.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -17,31 +20,34 @@ use kameo::actor::{Actor, ActorId, ActorRef, Spawn, WeakActorRef};
 use kameo::error::{ActorStopReason, Infallible};
 use kameo::mailbox;
 
-/// What a parent does with a child that stopped for good (a panic beyond the restart limit): the
-/// supervisor ends its run.
-pub(crate) type OnOrphan = Arc<dyn Fn(ActorId) + Send + Sync>;
+/// What the supervisor does when a parent's child (`ActorId`) stops for good (not restarted), with the
+/// parent's key and the reason: a child that stopped otherwise than normally (a panic beyond the
+/// restart limit) leaves its run without an actor, which then ends.
+pub(crate) type OnChildStopped = Arc<dyn Fn(u64, ActorId, &ActorStopReason) + Send + Sync>;
 
-/// The parent of every prediction actor: restarts a crashed one (which resumes from its prediction
-/// id), and ends the run of one that cannot be restarted.
+/// The parent of prediction actors: restarts a crashed one (which resumes from its run's tracker), and
+/// reports each one that stopped for good.
 pub struct SupervisorActor {
-    on_orphan: OnOrphan,
+    key: u64,
+    on_child_stopped: OnChildStopped,
 }
 
 impl std::fmt::Debug for SupervisorActor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SupervisorActor")
+        f.debug_struct("SupervisorActor").field("key", &self.key).finish()
     }
 }
 
 /// What the [`SupervisorActor`] is started with.
 #[derive(Clone)]
 pub struct SupervisorArgs {
-    pub(crate) on_orphan: OnOrphan,
+    key: u64,
+    on_child_stopped: OnChildStopped,
 }
 
 impl std::fmt::Debug for SupervisorArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SupervisorArgs")
+        f.debug_struct("SupervisorArgs").field("key", &self.key).finish()
     }
 }
 
@@ -50,7 +56,7 @@ impl Actor for SupervisorActor {
     type Error = Infallible;
 
     async fn on_start(args: SupervisorArgs, _me: ActorRef<Self>) -> Result<Self, Infallible> {
-        Ok(SupervisorActor { on_orphan: args.on_orphan })
+        Ok(SupervisorActor { key: args.key, on_child_stopped: args.on_child_stopped })
     }
 
     async fn on_link_died(
@@ -59,15 +65,13 @@ impl Actor for SupervisorActor {
         id: ActorId,
         reason: ActorStopReason,
     ) -> Result<ControlFlow<ActorStopReason>, Infallible> {
-        // A child that stopped for good: if its run had not ended, it never will by itself.
-        if !matches!(reason, ActorStopReason::Normal) {
-            (self.on_orphan)(id);
-        }
+        // kameo calls this for a child it does not restart: one that stopped for good.
+        (self.on_child_stopped)(self.key, id, &reason);
         Ok(ControlFlow::Continue(()))
     }
 }
 
-/// Children per parent: what a parent can keep of finished runs while its last ones run.
+/// Children per parent: what a parent can keep of stopped incarnations while its last ones run.
 pub(crate) const BATCH: usize = 64;
 
 /// One parent supervisor and the runs it parents.
@@ -76,7 +80,7 @@ pub(crate) struct Parent {
     pub(crate) actor: ActorRef<SupervisorActor>,
     /// Children given to this parent (at most `BATCH`).
     taken: AtomicUsize,
-    /// Children whose runs have ended.
+    /// Children that stopped for good.
     ended: AtomicUsize,
 }
 
@@ -89,7 +93,7 @@ impl std::fmt::Debug for Parent {
 /// The parents of a supervisor: the one taking children, and every one still alive.
 pub(crate) struct Parents {
     next_key: AtomicU64,
-    on_orphan: OnOrphan,
+    on_child_stopped: OnChildStopped,
     inner: Mutex<ParentsInner>,
 }
 
@@ -100,8 +104,8 @@ struct ParentsInner {
 }
 
 impl Parents {
-    pub(crate) fn new(on_orphan: OnOrphan) -> Self {
-        Parents { next_key: AtomicU64::new(0), on_orphan, inner: Mutex::default() }
+    pub(crate) fn new(on_child_stopped: OnChildStopped) -> Self {
+        Parents { next_key: AtomicU64::new(0), on_child_stopped, inner: Mutex::default() }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ParentsInner> {
@@ -118,7 +122,7 @@ impl Parents {
         }
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         let actor = SupervisorActor::spawn_with_mailbox(
-            SupervisorArgs { on_orphan: self.on_orphan.clone() },
+            SupervisorArgs { key, on_child_stopped: self.on_child_stopped.clone() },
             mailbox::unbounded(),
         );
         let parent = Arc::new(Parent { key, actor, taken: AtomicUsize::new(1), ended: AtomicUsize::new(0) });
@@ -127,18 +131,22 @@ impl Parents {
         parent
     }
 
-    /// A child's run ended: the parent is stopped (and forgotten) once its whole batch has ended.
-    pub(crate) fn child_ended(&self, parent: Arc<Parent>) {
-        if parent.ended.fetch_add(1, Ordering::AcqRel) + 1 < BATCH {
-            return;
-        }
-        {
+    /// A child of the parent `key` stopped for good: the parent is stopped (and forgotten) once its
+    /// whole batch has.
+    pub(crate) fn child_ended(&self, key: u64) {
+        let parent = {
             let mut inner = self.lock();
-            inner.alive.remove(&parent.key);
-            if inner.current.as_ref().is_some_and(|c| c.key == parent.key) {
+            let Some(parent) = inner.alive.get(&key) else { return };
+            if parent.ended.fetch_add(1, Ordering::AcqRel) + 1 < BATCH {
+                return;
+            }
+            let parent = parent.clone();
+            inner.alive.remove(&key);
+            if inner.current.as_ref().is_some_and(|c| c.key == key) {
                 inner.current = None;
             }
-        }
+            parent
+        };
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
                 let _ = parent.actor.stop_gracefully().await;

@@ -1,40 +1,15 @@
-//! The supervisor's registry: its runs not yet finished (by number and by key), their actors, and
+//! The supervisor's registry: its runs not yet finished (by number and by key), and
 //! predictions by id (live ones, and recently finished ones, whose late deliveries are ignored).
 
 use std::collections::HashMap;
-use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use kameo::actor::ActorRef;
-
-use crate::actor::PredictionActor;
 use crate::recent::RecentIds;
-use crate::run::tracker::Tracker;
+use crate::run::live::Run;
 
 /// Ids of finished predictions remembered (100,000 to 200,000 of the latest), so late deliveries for
 /// them are ignored rather than handed to the unknown-prediction callback.
 const FINISHED_MEMORY: usize = 100_000;
-
-/// A run as the supervisor holds it: its state, and its actor once spawned (unset for a run that had
-/// ended before this process started, or one another replica owns).
-#[derive(Debug)]
-pub(crate) struct Run {
-    pub(crate) tracker: Arc<Tracker>,
-    pub(crate) actor: OnceLock<ActorRef<PredictionActor>>,
-}
-
-impl Run {
-    pub(crate) fn new(tracker: Tracker) -> Arc<Run> {
-        Arc::new(Run { tracker: Arc::new(tracker), actor: OnceLock::new() })
-    }
-}
-
-impl Deref for Run {
-    type Target = Tracker;
-    fn deref(&self) -> &Tracker {
-        &self.tracker
-    }
-}
 
 /// Runs not yet finished, and predictions by id.
 pub(crate) struct Registry {
@@ -42,7 +17,7 @@ pub(crate) struct Registry {
     /// Runs by application key: live ones, and ended ones until their end is in the journal.
     pub(crate) by_key: HashMap<Arc<str>, Arc<Run>>,
     /// Keyed by the tracker's own copy of the id.
-    pub(crate) by_id: HashMap<Arc<str>, ActorRef<PredictionActor>>,
+    pub(crate) by_id: HashMap<Arc<str>, Arc<Run>>,
     /// Ids of finished predictions.
     finished: RecentIds,
 }
@@ -61,7 +36,7 @@ impl Default for Registry {
 /// Where a webhook delivery goes.
 #[cfg(feature = "webhooks")]
 pub(crate) enum Route {
-    Actor(ActorRef<PredictionActor>),
+    Run(Arc<Run>),
     Finished,
     Unknown,
 }
@@ -69,8 +44,8 @@ pub(crate) enum Route {
 impl Registry {
     #[cfg(feature = "webhooks")]
     pub(crate) fn route(&self, id: &str) -> Route {
-        if let Some(actor) = self.by_id.get(id) {
-            Route::Actor(actor.clone())
+        if let Some(run) = self.by_id.get(id) {
+            Route::Run(run.clone())
         } else if self.finished.contains(id) {
             Route::Finished
         } else {

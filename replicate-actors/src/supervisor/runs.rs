@@ -7,19 +7,22 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use kameo::actor::Spawn;
+use kameo::actor::{ActorRef, Spawn};
+use kameo::error::ActorStopReason;
 use kameo::mailbox;
 use kameo::supervision::RestartPolicy;
+use replicate_core::BoxFuture;
 use replicate_core::types::PredictionStatus;
 use tokio::sync::mpsc;
 
 use super::parents::Parents;
 use super::recovery::{Origin, Reconciler};
-use super::registry::{Registry, Run};
-use crate::actor::{ActorArgs, PredictionActor};
+use super::registry::Registry;
+use crate::actor::{AbortOnDrop, ActorArgs, DeadlineReached, PredictionActor};
 use crate::context::Shared;
 use crate::events::{ActorError, Outcome};
 use crate::handle::PredictionHandle;
+use crate::run::live::{Run, Wake};
 use crate::run::spec::{CreateSpec, RunIdentity, RunSpec};
 use crate::run::tracker::{Books, Counted, Tracker};
 use crate::stats::{bump, drop_one};
@@ -64,18 +67,17 @@ impl Runs {
                 shared,
                 weak_self: me.clone(),
                 registry: Mutex::new(Registry::default()),
-                // A child that stopped for good: if its run had not ended, it never will by itself.
-                parents: Parents::new(Arc::new(move |id| {
+                parents: Parents::new(Arc::new(move |parent, id, reason| {
                     let Some(runs) = orphans.upgrade() else { return };
-                    let orphan = runs
-                        .registry()
-                        .live
-                        .values()
-                        .find(|r| r.actor.get().is_some_and(|a| a.id() == id))
-                        .cloned();
-                    if let Some(run) = orphan {
-                        run.end(Err(ActorError::Stopped));
+                    // Stopped for good otherwise than by resting or ending its run (a panic beyond
+                    // the restart limit): if its run had not ended, it never will by itself.
+                    if !matches!(reason, ActorStopReason::Normal) {
+                        let orphan = runs.registry().live.values().find(|r| r.is_current(id)).cloned();
+                        if let Some(run) = orphan {
+                            run.end(Err(ActorError::Stopped));
+                        }
                     }
+                    runs.parents.child_ended(parent);
                 })),
                 queue,
                 closed: AtomicBool::new(false),
@@ -97,22 +99,24 @@ impl Runs {
         Tracker::new(number, run, spec, books)
     }
 
-    /// Spawns a run's actor and queues the run for a slot.
-    pub(crate) async fn start(self: &Arc<Self>, run: Arc<Run>, origin: Origin) -> PredictionHandle {
-        let args = ActorArgs { shared: self.shared.clone(), tracker: run.tracker.clone() };
-        let parent = self.parents.take();
-        let (parents, child) = (self.weak_self.clone(), parent.clone());
-        run.on_end(move || {
-            if let Some(runs) = parents.upgrade() {
-                runs.parents.child_ended(child);
-            }
-        });
-        let actor = PredictionActor::supervise(&parent.actor, args)
-            .restart_policy(RestartPolicy::Transient)
-            .restart_limit(10, Duration::from_secs(10))
-            .spawn_with_mailbox(mailbox::unbounded())
-            .await;
-        let _ = run.actor.set(actor);
+    /// A new run (registered by the caller), whose actor this supervisor spawns.
+    pub(crate) fn run(&self, run: RunIdentity, spec: RunSpec) -> Arc<Run> {
+        Run::new(self.tracker(run, spec, true), Some(self.weak_self.clone() as Weak<dyn Wake>))
+    }
+
+    /// Queues a run for a slot (its actor is spawned when a message needs one), and starts the timer
+    /// of its local deadline.
+    pub(crate) fn start(self: &Arc<Self>, run: Arc<Run>, origin: Origin) -> PredictionHandle {
+        if let Some(after) = run.spec.deadline.or(self.config.deadline) {
+            let (at, weak) = (run.submitted + after, Arc::downgrade(&run));
+            let timer = AbortOnDrop(tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                if let Some(run) = weak.upgrade() {
+                    run.tell(DeadlineReached).await;
+                }
+            }));
+            run.on_end(move || drop(timer));
+        }
         if self.queue.send((run.clone(), origin)).is_err() {
             run.end(Err(ActorError::Stopped));
         }
@@ -147,7 +151,7 @@ impl Runs {
                 create.map(|input| CreateSpec { model, input, cancel_after: identity.cancel_after }),
                 record.deadline_ms.map(Duration::from_millis),
             );
-            let run = Run::new(self.tracker(identity, spec, true));
+            let run = self.run(identity, spec);
             if let Some(id) = record.prediction_id {
                 let _ = run.id.set(Arc::from(id));
             }
@@ -160,7 +164,7 @@ impl Runs {
                 }
                 registry.live.insert(run.number, run.clone());
             }
-            self.start(run, origin).await;
+            self.start(run, origin);
         }
     }
 
@@ -200,6 +204,21 @@ impl Runs {
                 }
             });
         }
+    }
+}
+
+impl Wake for Runs {
+    /// A new incarnation, a child of the parent taking children now.
+    fn spawn<'a>(&'a self, run: &'a Arc<Run>) -> BoxFuture<'a, ActorRef<PredictionActor>> {
+        Box::pin(async move {
+            let args = ActorArgs { shared: self.shared.clone(), run: run.clone() };
+            let parent = self.parents.take();
+            PredictionActor::supervise(&parent.actor, args)
+                .restart_policy(RestartPolicy::Transient)
+                .restart_limit(10, Duration::from_secs(10))
+                .spawn_with_mailbox(mailbox::unbounded())
+                .await
+        })
     }
 }
 
