@@ -158,6 +158,7 @@ async fn runs_waiting_for_deliveries_hold_no_actor_and_wake_for_each_message() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(idle, "ended runs leave no actor: {:?}", sup.stats());
+    assert!(runs[1].actor_ref().await.is_none(), "an ended run has no actor to hand out");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -141,9 +141,11 @@ impl PredictionActor {
         });
     }
 
-    fn end<R: kameo::Reply>(&mut self, outcome: Outcome, ctx: &mut Context<Self, R>) {
+    /// Ends the run, and stops (its last incarnation: the run lets go of it).
+    async fn end<R: kameo::Reply>(&mut self, outcome: Outcome, ctx: &mut Context<Self, R>) {
         self.run.end(outcome);
         self.follower = None;
+        self.run.forget(self.me.id()).await;
         ctx.stop();
     }
 
@@ -185,7 +187,7 @@ impl Message<Created> for PredictionActor {
 impl Message<CreateFailed> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: CreateFailed, ctx: &mut Context<Self, ()>) {
-        self.end(Err(msg.0), ctx);
+        self.end(Err(msg.0), ctx).await;
     }
 }
 
@@ -193,7 +195,7 @@ impl Message<Observed> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: Observed, ctx: &mut Context<Self, ()>) {
         match self.run.observe(msg.0) {
-            Some(outcome) => self.end(outcome, ctx),
+            Some(outcome) => self.end(outcome, ctx).await,
             None => self.rest(ctx).await,
         }
     }
@@ -221,7 +223,7 @@ impl Message<DeadlineReached> for PredictionActor {
         }
         self.run.request_cancel();
         match self.run.id.get().cloned() {
-            None => self.end(Err(ActorError::DeadlineExceeded { id: None, canceled: false }), ctx),
+            None => self.end(Err(ActorError::DeadlineExceeded { id: None, canceled: false }), ctx).await,
             Some(id) => {
                 let (shared, run) = (self.shared.clone(), self.run.clone());
                 self.follower = None;
@@ -239,7 +241,7 @@ impl Message<DeadlineCanceled> for PredictionActor {
     type Reply = ();
     async fn handle(&mut self, msg: DeadlineCanceled, ctx: &mut Context<Self, ()>) {
         let id = self.run.id.get().map(|id| id.to_string());
-        self.end(Err(ActorError::DeadlineExceeded { id, canceled: msg.canceled }), ctx);
+        self.end(Err(ActorError::DeadlineExceeded { id, canceled: msg.canceled }), ctx).await;
     }
 }
 
@@ -306,7 +308,7 @@ impl Message<Cancel> for PredictionActor {
         self.run.request_cancel();
         if self.run.advance(Phase::Queued, Phase::Done) {
             // Never created: it never will be.
-            self.end(Err(ActorError::Canceled(None)), ctx);
+            self.end(Err(ActorError::Canceled(None)), ctx).await;
             return;
         }
         // Creating: the create task cancels once it has the id. Created: cancel now.

@@ -66,12 +66,12 @@ impl Run {
 
     /// The actor, woken if the run rests; `None` once the run has ended (or with no actor here).
     pub(crate) async fn awake(self: &Arc<Self>) -> Option<ActorRef<PredictionActor>> {
+        if self.has_ended() {
+            return None;
+        }
         let mut current = self.actor.lock().await;
         if let Some(actor) = &*current {
             return Some(actor.clone());
-        }
-        if self.has_ended() {
-            return None;
         }
         let waker = self.waker.as_ref()?.upgrade()?;
         self.spawned.fetch_add(1, Ordering::AcqRel);
