@@ -474,14 +474,8 @@ fn orchestrate() {
 fn run_cluster(exe: &std::path::Path, replicas: usize, n: usize, seconds: f64, spread: f64) {
     let redis = redis_server::Redis::start().unwrap_or_else(|e| fail(&e));
     let emu = start_emulator(exe, 1.0);
-    let ports: Vec<u16> = (0..replicas)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .unwrap_or_else(|e| fail(&format!("a free port: {e}")))
-        })
-        .collect();
+    let ports: Vec<u16> =
+        (0..replicas).map(|_| redis_server::free_port().unwrap_or_else(|e| fail(&e))).collect();
     let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(&format!("proxy: {e}")));
     let proxy_url = match proxy.local_addr() {
         Ok(addr) => format!("http://{addr}/webhooks/replicate"),

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{TOKEN, client, get, wait_done};
@@ -75,8 +75,23 @@ impl CogServer {
     }
 }
 
+/// A port free now, outside Linux's ephemeral range (32768-60999). The port is bound seconds later
+/// (by Cog once Python has started, or by the emulator once Cog is up), and a port the kernel hands
+/// out can meanwhile become the local port of an outgoing connection of a test running in parallel:
+/// the bind then fails with "address in use". Ports below the range are never handed out that way.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(std::process::id()).wrapping_mul(7919).wrapping_add(u64::from(nanos));
+    for _ in 0..1000 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (seed.wrapping_add(n.wrapping_mul(4099)) % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000-31999")
 }
 
 /// Starts Cog serving `class` and waits until it is ready; `upload_url` is Cog's `--upload-url`

@@ -4,7 +4,27 @@
 //! `examples/cluster.rs`.
 
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// A loopback port free now, for a server started a moment later (this `redis-server`, a replica's
+/// receiver), chosen outside Linux's ephemeral range (32768-60999): a port from that range can become
+/// the local port of an outgoing connection before the server binds it (or binds it again after a
+/// restart), which then fails with "address in use".
+pub(crate) fn free_port() -> Result<u16, String> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(std::process::id()).wrapping_mul(7919).wrapping_add(u64::from(nanos));
+    for _ in 0..1000 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (seed.wrapping_add(n.wrapping_mul(4099)) % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err("no free port in 20000-31999".to_owned())
+}
 
 /// A running `redis-server`, killed (and its directory removed) when dropped.
 pub(crate) struct Redis {
@@ -16,10 +36,7 @@ pub(crate) struct Redis {
 impl Redis {
     /// Starts a server on a free port (`REDIS_SERVER` names the binary; `redis-server` by default).
     pub(crate) fn start() -> Result<Redis, String> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("a free port: {e}"))?
-            .port();
+        let port = free_port()?;
         let dir = std::env::temp_dir().join(format!("actors-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         Self::start_on(port, dir)

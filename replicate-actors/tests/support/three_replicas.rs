@@ -27,7 +27,7 @@ use replicate_core::types::WebhookEvent;
 use replicate_emulator::{Emulator, RateLimits};
 use serde_json::{Value, json};
 
-use super::redis_server::Redis;
+use super::redis_server::{Redis, free_port};
 use super::round_robin::round_robin;
 
 /// The environment variable that makes the program a replica (its index).
@@ -184,10 +184,7 @@ pub(crate) async fn run(replica_command: impl Fn() -> Command) -> Result<Summary
         .start()
         .await
         .map_err(|e| format!("emulator: {e:?}"))?;
-    let ports = (0..REPLICAS)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("free ports: {e}"))?;
+    let ports = (0..REPLICAS).map(|_| free_port()).collect::<Result<Vec<_>, _>>()?;
     let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("proxy: {e}"))?;
     let proxy_url = format!("http://{}/webhooks/replicate", proxy.local_addr().map_err(|e| e.to_string())?);
     let proxy = tokio::spawn(round_robin(proxy, ports.clone()));
