@@ -1,5 +1,6 @@
-//! A supervisor's runs: the registry, the kameo parents of their actors and the queue, and the
-//! supervisor's side of a run's end (counted, forgotten, journaled). Everything here is reached
+//! A supervisor's runs: the registry, the kameo parents of their actors (each incarnation, first or
+//! woken after a rest, is spawned here: `Wake`) and the queue, and the supervisor's side of a run's end
+//! (counted, forgotten, journaled). Everything here is reached
 //! through [`Runs`], which also gives access to what the actors share ([`Shared`], by `Deref`).
 
 use std::ops::Deref;
