@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use replicate_actors::{ActorError, PredictionEvent, Supervisor};
+use replicate_actors::kameo::message::{Context, Message};
+use replicate_actors::{ActorError, Cancel, PredictionActor, PredictionEvent, Supervisor};
 use replicate_core::reqwest;
 use replicate_core::types::{Prediction, PredictionStatus};
 use replicate_core::webhooks::WebhookSecret;
@@ -159,6 +160,49 @@ async fn runs_waiting_for_deliveries_hold_no_actor_and_wake_for_each_message() {
     }
     assert!(idle, "ended runs leave no actor: {:?}", sup.stats());
     assert!(runs[1].actor_ref().await.is_none(), "an ended run has no actor to hand out");
+}
+
+/// Holds the actor in its handler until released (a test's message, as an application's would be).
+struct Hold(tokio::sync::oneshot::Receiver<()>);
+
+impl Message<Hold> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, msg: Hold, _ctx: &mut Context<Self, ()>) {
+        let _ = msg.0.await;
+    }
+}
+
+/// Marks that the actor handled it.
+struct Mark(Arc<std::sync::atomic::AtomicBool>);
+
+impl Message<Mark> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, msg: Mark, _ctx: &mut Context<Self, ()>) {
+        msg.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_queued_before_an_actor_rests_are_all_handled() {
+    let emu = emulator(0.05).await;
+    let (sup, _) = supervisor(&emu).await;
+    let run = sup.run("emulator/slow", json!({"seconds": 60})).await.unwrap();
+    run.created().await.unwrap();
+    let actor = run.actor_ref().await.expect("a live run has an actor");
+    // Queued behind a held handler: a cancel (after which the actor rests), then a mark. Sent right
+    // after the actor was woken, they may sit in kameo's start-up buffer, which a stop drops.
+    let (release, held) = tokio::sync::oneshot::channel();
+    actor.tell(Hold(held)).await.unwrap();
+    actor.tell(Cancel).await.unwrap();
+    let marked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    actor.tell(Mark(marked.clone())).await.unwrap();
+    release.send(()).unwrap();
+    actor.wait_for_shutdown().await;
+    assert!(
+        marked.load(std::sync::atomic::Ordering::SeqCst),
+        "the mark queued behind the cancel was handled"
+    );
+    assert!(matches!(run.wait().await, Err(ActorError::Canceled(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,6 +62,8 @@ pub struct PredictionActor {
     run: Arc<Run>,
     me: ActorRef<PredictionActor>,
     follower: Option<AbortOnDrop>,
+    /// A `Rest` is in the mailbox.
+    resting: bool,
 }
 
 impl std::fmt::Debug for PredictionActor {
@@ -84,7 +86,7 @@ impl Actor for PredictionActor {
             true => bump(&shared.counters.restarts),
             false => bump(&shared.counters.wakes),
         }
-        let mut actor = PredictionActor { shared, run, me, follower: None };
+        let mut actor = PredictionActor { shared, run, me, follower: None, resting: false };
         if actor.run.phase() == Phase::Created {
             actor.follow();
         }
@@ -150,8 +152,25 @@ impl PredictionActor {
     }
 
     /// Rests when nothing of this incarnation's own is under way (no follower): the next message for
-    /// the run wakes a new one.
-    async fn rest<R: kameo::Reply>(&mut self, ctx: &mut Context<Self, R>) {
+    /// the run wakes a new one. Through a message of its own at the back of the mailbox, so that
+    /// everything sent before it (messages kameo buffers while the actor starts included, which a
+    /// stop would drop) is handled first.
+    async fn rest<R: kameo::Reply>(&mut self, _ctx: &mut Context<Self, R>) {
+        if self.resting || self.follower.is_some() || self.run.has_ended() {
+            return;
+        }
+        self.resting = self.me.tell(Rest).try_send().is_ok();
+    }
+}
+
+/// Sent to itself by an incarnation about to rest: stop, unless something of its own started since.
+#[derive(Debug)]
+struct Rest;
+
+impl Message<Rest> for PredictionActor {
+    type Reply = ();
+    async fn handle(&mut self, _: Rest, ctx: &mut Context<Self, ()>) {
+        self.resting = false;
         if self.follower.is_some() || self.run.has_ended() {
             return;
         }
